@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Moat next to nginx and HAProxy on this machine: one run, one table.
+#
+# Builds moat (release), starts the reference peers (../shared/bench/peers.sh: upstream on 18080, nginx on 18081,
+# HAProxy on 18083), starts `moat serve --config examples/bench.yaml --threads 1` (port 18090), warms up, then runs
+# wrk against each proxy one after another with the same settings, for a GET and for a JSON POST, and prints:
+#   case  name  req/s  p50  p99  req/s vs nginx  p99 vs nginx
+# plus Moat's resident memory (peak VmHWM, and the highest VmRSS sampled during the load).
+# Only ratios within one run mean anything: the machine is shared and noisy.
+#
+# Environment: CARGO_TARGET_DIR (default $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
+# the peers running), WRK_C / WRK_D (passed to peers.sh: connections, seconds), WARMUP (seconds, default 2),
+# BODY (POST body file, default order.json next to peers.sh).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+PEERS=${PEERS:-$here/../../shared/bench/peers.sh}
+BODY=${BODY:-$(dirname "$PEERS")/order.json}
+WARMUP=${WARMUP:-2}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
+moat_port=18090
+get_path='/products/42?color=red'
+post_path='/orders'
+
+[[ -x $PEERS || -f $PEERS ]] || { echo "load.sh: peers script not found: $PEERS" >&2; exit 2; }
+[[ -f $BODY ]] || { echo "load.sh: POST body not found: $BODY" >&2; exit 2; }
+
+echo "building moat (release)..." >&2
+(cd "$root" && cargo build --release -q -p moat-gateway)
+moat_bin=$CARGO_TARGET_DIR/release/moat
+
+work=$(mktemp -d /tmp/moat-load.XXXXXX)
+mkdir -p /tmp/moat-bench
+rm -f /tmp/moat-bench/access.log*
+moat_pid=""
+sampler_pid=""
+
+cleanup() {
+  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
+  if [[ -n $moat_pid ]]; then
+    kill "$moat_pid" 2>/dev/null || true
+    wait "$moat_pid" 2>/dev/null || true
+  fi
+  [[ ${KEEP_PEERS:-0} == 1 ]] || bash "$PEERS" stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "starting peers..." >&2
+bash "$PEERS" start >&2
+
+"$moat_bin" serve --config "$root/examples/bench.yaml" --threads 1 2>"$work/moat.err" >"$work/moat.out" &
+moat_pid=$!
+for _ in $(seq 100); do
+  if curl -fs -o /dev/null "http://127.0.0.1:$moat_port$get_path"; then break; fi
+  if ! kill -0 "$moat_pid" 2>/dev/null; then
+    echo "load.sh: moat exited:" >&2; cat "$work/moat.err" >&2; exit 1
+  fi
+  sleep 0.1
+done
+curl -fs -o /dev/null "http://127.0.0.1:$moat_port$get_path" || {
+  echo "load.sh: moat does not answer on :$moat_port$get_path" >&2; cat "$work/moat.err" >&2; exit 1
+}
+
+# Resident memory while under load: the peak the kernel recorded (VmHWM) and the highest VmRSS we sampled.
+(
+  max=0
+  while kill -0 "$moat_pid" 2>/dev/null; do
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
+    rss=${rss:-0}
+    ((rss > max)) && max=$rss && echo "$max" >"$work/rss.max"
+    sleep 0.25
+  done
+) &
+sampler_pid=$!
+
+echo "warming up (${WARMUP}s per target)..." >&2
+for url in "http://127.0.0.1:$moat_port$get_path" "http://127.0.0.1:18081$get_path" "http://127.0.0.1:18083$get_path"; do
+  wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" "$url" >/dev/null 2>&1
+done
+
+targets() {
+  local path=$1
+  echo "Moat=http://127.0.0.1:$moat_port$path" "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path"
+}
+echo "GET $get_path ..." >&2
+# shellcheck disable=SC2046
+bash "$PEERS" bench $(targets "$get_path") | sed 's/^/GET /' >"$work/get.txt"
+echo "POST $post_path ($(wc -c <"$BODY") bytes of JSON) ..." >&2
+# shellcheck disable=SC2046
+WRK_BODY=$BODY bash "$PEERS" bench $(targets "$post_path") | sed 's/^/POST /' >"$work/post.txt"
+
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
+rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
+
+echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1"
+cat "$work/get.txt" "$work/post.txt" | awk '
+  # wrk latencies: 850.00us, 1.23ms, 1.02s -> milliseconds
+  function ms(v) {
+    if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+    if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+    if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+    if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+    return v + 0
+  }
+  $2 == "name" { next }
+  { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
+    if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
+  END {
+    printf "%-5s %-8s %12s %10s %10s %14s %12s\n", "case", "name", "req/s", "p50", "p99", "req/s/nginx", "p99/nginx"
+    for (i = 1; i <= n; i++) {
+      r = order[i]; k = kase[r]
+      rr = (base_rps[k] > 0) ? sprintf("%.2f", rps[r] / base_rps[k]) : "-"
+      pr = (base_p99[k] > 0) ? sprintf("%.2f", ms(p99[r]) / base_p99[k]) : "-"
+      printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
+    }
+  }'
+printf 'Moat RSS: peak %.1f MB (VmHWM), max sampled during load %.1f MB (VmRSS)\n' \
+  "$(echo "$hwm" | awk '{print $1/1024}')" "$(echo "$rss_max" | awk '{print $1/1024}')"
+if [[ -s $work/moat.err ]] && grep -qiE 'error|panic' "$work/moat.err"; then
+  echo "moat stderr:" >&2; grep -iE 'error|panic' "$work/moat.err" | head -20 >&2
+fi

@@ -1,0 +1,201 @@
+//! Body wrappers on the request path.
+//!
+//! [`LimitedBody`] streams a client's request body to the integration while enforcing
+//! `limits.max_body_bytes` and `limits.body_read_timeout`; [`GatewayBody`] streams the response to the
+//! client, counts its bytes and runs the log phase exactly once, when the body ends or is dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use tokio::time::Sleep;
+
+/// Why a request body was cut off.
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimitError {
+    /// More than `limits.max_body_bytes`.
+    #[error("request body is larger than limits.max_body_bytes ({0} bytes)")]
+    TooLarge(u64),
+    /// Not received within `limits.body_read_timeout`.
+    #[error("request body was not received within limits.body_read_timeout ({0:?})")]
+    TooSlow(Duration),
+    /// The client's connection failed mid-body.
+    #[error("client connection failed while sending the request body")]
+    Client,
+}
+
+impl BodyLimitError {
+    /// Finds a body-limit error in an error's source chain (the integration client wraps it).
+    #[must_use]
+    pub fn find(error: &(dyn std::error::Error + 'static)) -> Option<BodyLimitError> {
+        let mut current = Some(error);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<BodyLimitError>() {
+                return Some(*found);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A client request body with a size cap and a deadline for the whole body.
+    pub struct LimitedBody {
+        #[pin]
+        inner: Incoming,
+        remaining: u64,
+        limit: u64,
+        timeout: Duration,
+        deadline: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl LimitedBody {
+    /// Wraps `inner`; the deadline starts when the body is first read.
+    #[must_use]
+    pub fn new(inner: Incoming, limit: u64, timeout: Duration) -> LimitedBody {
+        LimitedBody {
+            inner,
+            remaining: limit,
+            limit,
+            timeout,
+            deadline: None,
+        }
+    }
+}
+
+impl Body for LimitedBody {
+    type Data = Bytes;
+    type Error = BodyLimitError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyLimitError>>> {
+        let this = self.project();
+        let timeout = *this.timeout;
+        let deadline = this.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let len = data.len() as u64;
+                    if len > *this.remaining {
+                        *this.remaining = 0;
+                        return Poll::Ready(Some(Err(BodyLimitError::TooLarge(*this.limit))));
+                    }
+                    *this.remaining -= len;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(_))) => Poll::Ready(Some(Err(BodyLimitError::Client))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(BodyLimitError::TooSlow(timeout)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Runs the log phase when a response body has been sent (or abandoned).
+pub trait OnComplete: Send {
+    /// Called once with the number of body bytes sent and whether the body ended normally.
+    fn complete(self: Box<Self>, bytes_sent: u64, finished: bool);
+}
+
+enum Source {
+    Full(Option<Bytes>),
+    Upstream(Incoming),
+}
+
+/// The response body sent to clients: fixed bytes or a streamed integration response.
+pub struct GatewayBody {
+    source: Source,
+    sent: u64,
+    on_complete: Option<Box<dyn OnComplete>>,
+}
+
+impl GatewayBody {
+    /// A fixed body.
+    #[must_use]
+    pub fn full(bytes: Bytes, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
+        GatewayBody {
+            source: Source::Full(Some(bytes)),
+            sent: 0,
+            on_complete,
+        }
+    }
+
+    /// A streamed integration response.
+    #[must_use]
+    pub fn upstream(body: Incoming, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
+        GatewayBody {
+            source: Source::Upstream(body),
+            sent: 0,
+            on_complete,
+        }
+    }
+
+    fn finish(&mut self, finished: bool) {
+        if let Some(callback) = self.on_complete.take() {
+            callback.complete(self.sent, finished);
+        }
+    }
+}
+
+impl Drop for GatewayBody {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
+}
+
+impl Body for GatewayBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let polled = match &mut this.source {
+            Source::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Source::Upstream(body) => Pin::new(body).poll_frame(cx),
+        };
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.sent += data.len() as u64;
+                }
+                if this.is_end_stream() {
+                    this.finish(true);
+                }
+            }
+            Poll::Ready(None) => this.finish(true),
+            Poll::Ready(Some(Err(_))) => this.finish(false),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.source {
+            Source::Full(bytes) => bytes.as_ref().is_none_or(Bytes::is_empty),
+            Source::Upstream(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.source {
+            Source::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Source::Upstream(body) => body.size_hint(),
+        }
+    }
+}

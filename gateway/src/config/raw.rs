@@ -1,0 +1,248 @@
+//! The config file as written by users: serde structs that mirror the YAML/JSON, with no validation beyond
+//! types. [`super::compile`] turns a [`RawConfig`] into the typed, immutable [`crate::runtime::Gateway`].
+//!
+//! Every struct rejects unknown fields, so a typo is an error that names its place instead of a silently
+//! ignored setting.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Listeners. A plain `listen: 127.0.0.1:8080` is shorthand for one plain-HTTP listener.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Listeners with options (TLS); combined with `listen`.
+    #[serde(default)]
+    pub listeners: Vec<RawListener>,
+    /// Process-wide settings.
+    #[serde(default)]
+    pub server: RawServer,
+    /// Request limits.
+    #[serde(default)]
+    pub limits: RawLimits,
+    /// Custom domain names with base path mappings and TLS certificates.
+    #[serde(default)]
+    pub domains: Vec<RawDomain>,
+    /// The APIs this gateway serves.
+    #[serde(default)]
+    pub apis: Vec<RawApi>,
+}
+
+/// One listening socket.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListener {
+    /// `host:port` to bind.
+    pub address: String,
+    /// Terminate TLS here, choosing the certificate of the matching custom domain by SNI.
+    #[serde(default)]
+    pub tls: bool,
+}
+
+/// Process-wide settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Worker threads (one current-thread runtime each); `moat serve --threads` overrides it.
+    pub threads: Option<usize>,
+    /// How long SIGTERM/SIGINT waits for in-flight requests before exiting, e.g. `30s`.
+    pub grace_period: Option<String>,
+    /// Peers (IPs or CIDRs) whose `X-Forwarded-For` is trusted for `$context.identity.sourceIp`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The 12-digit account id reported as `$context.accountId`.
+    pub account_id: Option<String>,
+    /// The region used in `$context.domainName` defaults and ARNs.
+    pub region: Option<String>,
+}
+
+/// Request limits; every field has a documented default (`docs/config.md`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Request line plus headers, in bytes (AWS: 10,240).
+    pub max_header_bytes: Option<usize>,
+    /// Request body, in bytes (AWS: 10 MB).
+    pub max_body_bytes: Option<u64>,
+    /// Time allowed to receive the request line and headers.
+    pub header_read_timeout: Option<String>,
+    /// Time allowed to receive the whole request body.
+    pub body_read_timeout: Option<String>,
+    /// Idle keep-alive connections are closed after this long.
+    pub idle_timeout: Option<String>,
+    /// Open client connections per process; further connections wait in the kernel backlog.
+    pub max_connections: Option<usize>,
+    /// Concurrent HTTP/2 streams per connection.
+    pub http2_max_concurrent_streams: Option<u32>,
+}
+
+/// A custom domain name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDomain {
+    /// The host name clients use (`api.example.com`).
+    pub name: String,
+    /// PEM certificate chain for TLS listeners.
+    pub certificate: Option<String>,
+    /// PEM private key for TLS listeners.
+    pub key: Option<String>,
+    /// Base path mappings: which API stage serves which first path segment.
+    #[serde(default)]
+    pub mappings: Vec<RawMapping>,
+}
+
+/// A base path mapping of a custom domain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMapping {
+    /// First path segment(s), without slashes at either end; empty or `(none)` maps the root.
+    #[serde(default)]
+    pub base_path: String,
+    /// API name.
+    pub api: String,
+    /// Stage name.
+    pub stage: String,
+}
+
+/// An API: `rest` or `http`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// Unique name (`$context.apiName` in metrics, selector in mappings).
+    pub name: String,
+    /// `rest` or `http`.
+    #[serde(rename = "type")]
+    pub api_type: String,
+    /// The 10-character API id (`$context.apiId`); derived from the name when absent.
+    pub id: Option<String>,
+    /// Routes of the API's current deployment, keyed by route key (`GET /products/{id}`, `$default`).
+    #[serde(default)]
+    pub routes: BTreeMap<String, RawRoute>,
+    /// Other deployments (for example the one a canary runs), each with its own routes.
+    #[serde(default)]
+    pub deployments: BTreeMap<String, RawDeployment>,
+    /// Stages by name.
+    #[serde(default)]
+    pub stages: BTreeMap<String, RawStage>,
+    /// Gateway response overrides by response type (`DEFAULT_4XX`, `INTEGRATION_TIMEOUT`, ...).
+    #[serde(default)]
+    pub gateway_responses: BTreeMap<String, RawGatewayResponse>,
+}
+
+/// A named deployment: a snapshot of routes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    /// Routes of this deployment.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RawRoute>,
+}
+
+/// One route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// What serves the route.
+    pub integration: RawIntegration,
+}
+
+/// An integration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegration {
+    /// `http_proxy` or `mock`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `http_proxy`: the target URI, with `{param}`, `{proxy}` and `${stageVariables.name}`.
+    pub uri: Option<String>,
+    /// `http_proxy`: integration timeout, e.g. `29s` or `500ms` (AWS default 29 s).
+    pub timeout: Option<String>,
+    /// `mock`: status code (default 200).
+    pub status: Option<u16>,
+    /// `mock`: response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `mock`: response body.
+    pub body: Option<String>,
+}
+
+/// A stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// The deployment this stage serves; the API's `routes` when absent.
+    pub deployment: Option<String>,
+    /// Stage variables (`${stageVariables.name}`).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// Canary settings.
+    pub canary: Option<RawCanary>,
+    /// Access logging.
+    pub access_log: Option<RawAccessLog>,
+    /// Execution logging (REST APIs only).
+    pub execution_log: Option<RawExecutionLog>,
+}
+
+/// Canary settings of a stage (AWS `canarySettings`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCanary {
+    /// Share of requests sent to the canary, 0.0 to 100.0 (`percentTraffic`).
+    pub percent: f64,
+    /// Deployment the canary serves (`deploymentId`); the stage's deployment when absent.
+    pub deployment: Option<String>,
+    /// Stage variables overridden for canary requests (`stageVariableOverrides`).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// Access-log settings of a stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessLog {
+    /// `stdout` or a file path.
+    pub destination: String,
+    /// `json` (default), `clf`, `csv`, `xml`, or a `$context` format string.
+    pub format: Option<String>,
+    /// Rotate the file when it reaches this many bytes (default 100 MiB; 0 disables rotation).
+    pub rotate_bytes: Option<u64>,
+    /// Rotated files kept (default 5).
+    pub keep_files: Option<u32>,
+    /// Batches waiting for the writer before new records are dropped and counted (default 1024).
+    pub queue_batches: Option<usize>,
+}
+
+/// Execution-log settings of a REST stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExecutionLog {
+    /// `OFF`, `ERROR` or `INFO` (AWS `loggingLevel`).
+    pub level: String,
+    /// Log full request and response data (AWS `dataTraceEnabled`).
+    #[serde(default)]
+    pub data_trace: bool,
+    /// `stdout` or a file path.
+    pub destination: String,
+    /// Rotate the file when it reaches this many bytes (default 100 MiB; 0 disables rotation).
+    pub rotate_bytes: Option<u64>,
+    /// Rotated files kept (default 5).
+    pub keep_files: Option<u32>,
+}
+
+/// A gateway response override.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGatewayResponse {
+    /// Status code; the response type's default when absent.
+    pub status: Option<u16>,
+    /// Extra response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Body template; `$context.error.message`, `$context.error.messageString`, `$context.requestId` and
+    /// `$context.error.responseType` are substituted.
+    pub body: Option<String>,
+}

@@ -1,0 +1,19 @@
+//! Moat's data plane.
+//!
+//! Start at [`pipeline`]: one driver runs API Gateway's phases in order (limits, route, canary split,
+//! integrate, respond, log) for every request. [`config`] turns a YAML or JSON file into the immutable
+//! [`runtime::Gateway`] the pipeline reads; [`server`] owns sockets, TLS and HTTP; [`logging`] renders the
+//! access and execution logs AWS users already parse, through [`log_sink`]'s batching writers.
+
+pub mod body;
+pub mod config;
+pub mod gateway_response;
+pub mod ids;
+pub mod integration;
+pub mod log_sink;
+pub mod logging;
+pub mod pipeline;
+pub mod routing;
+pub mod runtime;
+pub mod server;
+pub mod tls;

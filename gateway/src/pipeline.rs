@@ -1,0 +1,483 @@
+//! The request path: one driver ([`handle`]) runs API Gateway's phases in order and always ends in the log
+//! phase.
+//!
+//! ```text
+//! accept (server) -> limits -> route (host, base path, stage, route key) -> canary split
+//!   -> integrate (http_proxy | mock) -> respond (gateway responses on failure) -> log (when the body ends)
+//! ```
+//! Each phase either hands on to the next or ends the request with a gateway response; the log phase runs
+//! from [`crate::body::GatewayBody`] once the last byte has been sent, so `$context.responseLength` and
+//! `$context.responseLatency` are true values even for streamed bodies.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, Request, Response, Uri, Version};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use moat_formats::record::ApiType;
+
+use crate::body::{BodyLimitError, GatewayBody, LimitedBody};
+use crate::gateway_response::{GatewayResponses, ResponseType};
+use crate::ids::TraceHeader;
+use crate::integration::{HttpProxy, Integration, Mock};
+use crate::logging::{ExecTrace, PendingLog, RouteFacts};
+use crate::runtime::{Gateway, Stage};
+
+/// The integration client of one worker thread.
+pub type UpstreamClient = Client<HttpConnector, LimitedBody>;
+
+/// What one worker thread shares between its connections.
+pub struct Worker {
+    /// The running configuration.
+    pub gateway: Arc<Gateway>,
+    /// Pooled keep-alive connections to integrations.
+    pub client: UpstreamClient,
+}
+
+/// Per-connection facts and activity tracking for the idle timeout.
+pub struct ConnInfo {
+    /// The client's socket address.
+    pub peer: SocketAddr,
+    /// The local port (`X-Forwarded-Port`).
+    pub local_port: u16,
+    /// Whether the connection is TLS (`X-Forwarded-Proto`).
+    pub tls: bool,
+    /// Requests in flight on this connection.
+    pub in_flight: AtomicUsize,
+    /// Milliseconds since the Unix epoch of the last request start or end.
+    pub last_active_ms: AtomicU64,
+}
+
+impl ConnInfo {
+    /// A new connection.
+    #[must_use]
+    pub fn new(peer: SocketAddr, local_port: u16, tls: bool) -> ConnInfo {
+        ConnInfo {
+            peer,
+            local_port,
+            tls,
+            in_flight: AtomicUsize::new(0),
+            last_active_ms: AtomicU64::new(now_ms()),
+        }
+    }
+
+    /// Marks a request as finished.
+    pub fn request_done(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.last_active_ms.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+#[must_use]
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+static DEFAULT_RESPONSES: std::sync::LazyLock<GatewayResponses> = std::sync::LazyLock::new(GatewayResponses::default);
+
+const X_AMZN_TRACE_ID: &str = "x-amzn-trace-id";
+const X_AMZN_REQUEST_ID: &str = "x-amzn-requestid";
+const X_AMZ_APIGW_ID: &str = "x-amz-apigw-id";
+const APIGW_REQUESTID: &str = "apigw-requestid";
+
+/// Where a request goes: the stage, and how much of the path selected it.
+struct Target {
+    stage: Arc<Stage>,
+    /// Byte offset in the path where the stage-relative path starts.
+    offset: usize,
+    /// The base path mapping that matched, for `$context.customDomain.basePathMatched`.
+    base_path: Option<String>,
+}
+
+/// Serves one request through every phase.
+///
+/// # Errors
+/// Never: every failure becomes a gateway response.
+pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<GatewayBody>, Infallible> {
+    conn.in_flight.fetch_add(1, Ordering::Relaxed);
+    let gateway = &*worker.gateway;
+    let trace = TraceHeader::continue_or_start(
+        req.headers().get(X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
+        now_ms() / 1000,
+    );
+    let source_ip = client_ip(conn.peer.ip(), req.headers(), gateway);
+    let host = request_host(&req);
+    let target = resolve(gateway, host.as_ref(), req.uri().path());
+    let mut log = Box::new(PendingLog::new(&conn, &req, source_ip, host, trace));
+
+    let Some(target) = target else {
+        let kind = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {
+            ResponseType::MissingAuthenticationToken
+        } else {
+            ResponseType::ResourceNotFound
+        };
+        return Ok(gateway_response(kind, &DEFAULT_RESPONSES, log, ApiType::Rest));
+    };
+    log.set_stage(Arc::clone(&target.stage), target.base_path.clone());
+    let stage = &*target.stage;
+
+    // Limits that can be judged from the head alone.
+    if head_bytes(&req) > gateway.limits.max_header_bytes {
+        return Ok(stage_error(stage, ResponseType::RequestHeaderFieldsTooLarge, log));
+    }
+    if let Some(length) = content_length(req.headers()) {
+        if length > gateway.limits.max_body_bytes {
+            return Ok(stage_error(stage, ResponseType::RequestTooLarge, log));
+        }
+    }
+
+    // Canary split.
+    let canary = stage.canary.as_ref().filter(|c| c.selects(fastrand::u64(..)));
+    log.is_canary = canary.is_some();
+    let variant = canary.map_or(&stage.main, |c| &c.variant);
+
+    // Route.
+    let path = req.uri().path();
+    let relative = if target.offset >= path.len() { "/" } else { &path[target.offset..] };
+    let Some(found) = variant.routes.find(req.method(), relative) else {
+        let kind = match stage.api_type {
+            ApiType::Rest => ResponseType::MissingAuthenticationToken,
+            ApiType::Http => ResponseType::ResourceNotFound,
+        };
+        return Ok(stage_error(stage, kind, log));
+    };
+    let route = variant.routes.value(found.route);
+    log.route = Some(RouteFacts::new(route));
+    let mut exec = stage.logging.execution_trace(log.request_id.as_str());
+    if let Some(exec) = exec.as_mut() {
+        exec.start(&log, route, relative, found.params, req.uri().query());
+    }
+
+    match &route.integration {
+        Integration::Mock(mock) => Ok(mock_response(stage, mock, log, exec)),
+        Integration::HttpProxy(proxy) => {
+            let param = |i: usize| found.params.get(relative, i);
+            let mut target_path = String::with_capacity(relative.len() + 32);
+            proxy.write_path_and_query(param, req.uri().query(), &mut target_path);
+            Ok(proxy_request(&worker, &conn, stage, proxy, req, target_path, log, exec).await)
+        }
+    }
+}
+
+fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
+    if let Some(host) = req.headers().get(header::HOST) {
+        return Some(host.clone());
+    }
+    req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+}
+
+/// Host without port, lower-cased only when needed.
+fn host_name(host: &str) -> std::borrow::Cow<'_, str> {
+    let name = if host.starts_with('[') {
+        host.find(']').map_or(host, |end| &host[..=end])
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+/// Host and base path mapping, then the default endpoint: `/{stage}/...`, or an HTTP API's `$default`
+/// stage. An API whose id is the host's first label is preferred, as on `{api-id}.execute-api...`.
+fn resolve(gateway: &Gateway, host: Option<&HeaderValue>, path: &str) -> Option<Target> {
+    let host = host.and_then(|h| h.to_str().ok()).map(host_name);
+    if let Some(domain) = host.as_deref().and_then(|h| gateway.domains.get(h)) {
+        for mapping in &domain.mappings {
+            if mapping.base_path.is_empty() {
+                return Some(Target {
+                    stage: Arc::clone(&mapping.stage),
+                    offset: 0,
+                    base_path: None,
+                });
+            }
+            let rest = &path[1.min(path.len())..];
+            if let Some(after) = rest.strip_prefix(mapping.base_path.as_str()) {
+                if after.is_empty() || after.starts_with('/') {
+                    return Some(Target {
+                        stage: Arc::clone(&mapping.stage),
+                        offset: 1 + mapping.base_path.len(),
+                        base_path: Some(mapping.base_path.clone()),
+                    });
+                }
+            }
+        }
+        return None;
+    }
+    let first_label = host.as_deref().and_then(|h| h.split('.').next()).unwrap_or("");
+    let first_segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let preferred = gateway.apis.iter().filter(|a| &*a.id == first_label);
+    let others = gateway.apis.iter().filter(|a| &*a.id != first_label);
+    for api in preferred.chain(others) {
+        if let Some(stage) = api.stages.get(first_segment).filter(|s| &*s.name != "$default") {
+            return Some(Target {
+                stage: Arc::clone(stage),
+                offset: 1 + first_segment.len(),
+                base_path: None,
+            });
+        }
+        if let Some(stage) = &api.default_stage {
+            return Some(Target {
+                stage: Arc::clone(stage),
+                offset: 0,
+                base_path: None,
+            });
+        }
+    }
+    None
+}
+
+/// `$context.identity.sourceIp`: the peer, unless it is a trusted proxy; then the right-most address in
+/// `X-Forwarded-For` that is not a trusted proxy.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, gateway: &Gateway) -> IpAddr {
+    let trusted = |ip: IpAddr| gateway.trusted_proxies.iter().any(|c| c.contains(ip));
+    if gateway.trusted_proxies.is_empty() || !trusted(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(text) = value.to_str() else { return client };
+        for item in text.rsplit(',') {
+            match item.trim().parse::<IpAddr>() {
+                Ok(ip) if trusted(ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => return client,
+            }
+        }
+    }
+    client
+}
+
+/// Request line plus headers, counted as on the wire.
+fn head_bytes<B>(req: &Request<B>) -> usize {
+    let line = req.method().as_str().len() + req.uri().path_and_query().map_or(1, |p| p.as_str().len()) + 12;
+    req.headers().iter().fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+fn stage_error(stage: &Stage, kind: ResponseType, log: Box<PendingLog>) -> Response<GatewayBody> {
+    gateway_response(kind, &stage.gateway_responses, log, stage.api_type)
+}
+
+/// Ends the request with a gateway response of `kind`.
+fn gateway_response(kind: ResponseType, responses: &GatewayResponses, mut log: Box<PendingLog>, api_type: ApiType) -> Response<GatewayBody> {
+    let message = kind.default_message();
+    let rendered = responses.render(kind, message, log.request_id.as_str());
+    log.status = rendered.status.as_u16();
+    log.error = Some(kind);
+    if let Some(exec) = log.exec.as_mut() {
+        exec.gateway_response(kind, rendered.status.as_u16(), &rendered.body);
+    }
+    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
+    *response.status_mut() = rendered.status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type_header(kind)));
+    for (name, value) in rendered.headers {
+        headers.insert(name, value);
+    }
+    add_id_headers(headers, &log, api_type);
+    *response.body_mut() = GatewayBody::full(rendered.body, Some(log));
+    response
+}
+
+/// `x-amzn-ErrorType` as API Gateway sends it with gateway responses.
+fn error_type_header(kind: ResponseType) -> &'static str {
+    match kind {
+        ResponseType::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+        ResponseType::ResourceNotFound => "NotFoundException",
+        ResponseType::AccessDenied | ResponseType::WafFiltered => "ForbiddenException",
+        ResponseType::Throttled => "TooManyRequestsException",
+        ResponseType::RequestTooLarge => "RequestEntityTooLargeException",
+        ResponseType::Unauthorized => "UnauthorizedException",
+        ResponseType::IntegrationTimeout | ResponseType::IntegrationFailure => "InternalServerErrorException",
+        _ => {
+            if kind.default_status().is_server_error() {
+                "InternalServerErrorException"
+            } else {
+                "BadRequestException"
+            }
+        }
+    }
+}
+
+fn add_id_headers(headers: &mut HeaderMap, log: &PendingLog, api_type: ApiType) {
+    let id = HeaderValue::from_str(log.request_id.as_str()).unwrap_or_else(|_| HeaderValue::from_static(""));
+    if api_type == ApiType::Http {
+        headers.insert(APIGW_REQUESTID, id.clone());
+    }
+    headers.insert(X_AMZN_REQUEST_ID, id);
+    if let Ok(value) = HeaderValue::from_str(log.extended_request_id.as_str()) {
+        headers.insert(X_AMZ_APIGW_ID, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(log.trace.root()) {
+        headers.insert(X_AMZN_TRACE_ID, value);
+    }
+}
+
+fn mock_response(stage: &Stage, mock: &Mock, mut log: Box<PendingLog>, mut exec: Option<ExecTrace>) -> Response<GatewayBody> {
+    log.status = mock.status.as_u16();
+    if let Some(exec) = exec.as_mut() {
+        exec.mock_response(mock.status.as_u16(), &mock.headers, &mock.body);
+    }
+    log.exec = exec;
+    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
+    *response.status_mut() = mock.status;
+    *response.headers_mut() = mock.headers.clone();
+    add_id_headers(response.headers_mut(), &log, stage.api_type);
+    *response.body_mut() = GatewayBody::full(mock.body.clone(), Some(log));
+    response
+}
+
+/// Hop-by-hop headers (RFC 9110 section 7.6.1) that a proxy must not forward.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if let Some(listed) = headers.get(header::CONNECTION).and_then(|v| v.to_str().ok()).map(str::to_owned) {
+        for name in listed.split(',') {
+            if let Ok(name) = HeaderName::from_bytes(name.trim().as_bytes()) {
+                headers.remove(name);
+            }
+        }
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove(header::TRANSFER_ENCODING);
+    headers.remove("proxy-connection");
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proxy_request(
+    worker: &Worker,
+    conn: &ConnInfo,
+    stage: &Stage,
+    proxy: &HttpProxy,
+    req: Request<Incoming>,
+    target_path: String,
+    mut log: Box<PendingLog>,
+    mut exec: Option<ExecTrace>,
+) -> Response<GatewayBody> {
+    let limits = &worker.gateway.limits;
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = PathAndQuery::from_maybe_shared(Bytes::from(target_path)).unwrap_or_else(|_| PathAndQuery::from_static("/"));
+    let mut uri_parts = http::uri::Parts::default();
+    uri_parts.scheme = Some(http::uri::Scheme::HTTP);
+    uri_parts.authority = Some(proxy.authority.clone());
+    uri_parts.path_and_query = Some(path_and_query);
+    let Ok(uri) = Uri::from_parts(uri_parts) else {
+        return stage_error(stage, ResponseType::ApiConfigurationError, with_exec(log, exec));
+    };
+    let headers = &mut parts.headers;
+    strip_hop_by_hop(headers);
+    if let Ok(host) = HeaderValue::from_str(proxy.authority.as_str()) {
+        headers.insert(header::HOST, host);
+    }
+    append_forwarded_for(headers, conn.peer.ip());
+    headers.insert("x-forwarded-proto", HeaderValue::from_static(if conn.tls { "https" } else { "http" }));
+    headers.insert("x-forwarded-port", HeaderValue::from(conn.local_port));
+    if let Ok(value) = HeaderValue::from_str(log.trace.as_str()) {
+        headers.insert(X_AMZN_TRACE_ID, value);
+    }
+    parts.uri = uri;
+    parts.version = Version::HTTP_11;
+    if let Some(exec) = exec.as_mut() {
+        exec.endpoint_request(&parts.uri, &parts.headers);
+    }
+    let upstream_req = Request::from_parts(parts, LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout));
+    let sent_at = Instant::now();
+    let outcome = tokio::time::timeout(proxy.timeout, worker.client.request(upstream_req)).await;
+    let latency_ms = duration_ms(sent_at.elapsed());
+    log.integration_latency_ms = Some(latency_ms);
+    match outcome {
+        Ok(Ok(response)) => {
+            let (mut parts, body) = response.into_parts();
+            log.status = parts.status.as_u16();
+            log.integration_status = Some(parts.status.as_u16());
+            if let Some(exec) = exec.as_mut() {
+                exec.endpoint_response(parts.status.as_u16(), latency_ms, &parts.headers);
+            }
+            strip_hop_by_hop(&mut parts.headers);
+            add_id_headers(&mut parts.headers, &log, stage.api_type);
+            log.exec = exec;
+            Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
+        }
+        Ok(Err(error)) => {
+            let kind = match BodyLimitError::find(&error) {
+                Some(BodyLimitError::TooLarge(_)) => ResponseType::RequestTooLarge,
+                Some(BodyLimitError::TooSlow(_)) => ResponseType::RequestTimeout,
+                Some(BodyLimitError::Client) => ResponseType::BadRequestBody,
+                None => ResponseType::IntegrationFailure,
+            };
+            log.integration_error = Some(error_chain(&error));
+            if let Some(exec) = exec.as_mut() {
+                exec.integration_failed(kind, &error_chain(&error));
+            }
+            stage_error(stage, kind, with_exec(log, exec))
+        }
+        Err(_elapsed) => {
+            log.integration_error = Some("Endpoint request timed out".to_owned());
+            if let Some(exec) = exec.as_mut() {
+                exec.integration_timeout(proxy.timeout);
+            }
+            stage_error(stage, ResponseType::IntegrationTimeout, with_exec(log, exec))
+        }
+    }
+}
+
+fn with_exec(mut log: Box<PendingLog>, exec: Option<ExecTrace>) -> Box<PendingLog> {
+    log.exec = exec;
+    log
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
+    let peer_text = peer.to_string();
+    let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(existing) if !existing.trim().is_empty() => format!("{existing}, {peer_text}"),
+        _ => peer_text,
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert("x-forwarded-for", value);
+    }
+}
+
+/// Whole milliseconds of a duration.
+#[must_use]
+pub fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

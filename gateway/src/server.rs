@@ -1,0 +1,317 @@
+//! Sockets, TLS and HTTP: thread-per-core workers, each a current-thread tokio runtime with its own
+//! `SO_REUSEPORT` listeners and its own pooled integration client (the model nginx and HAProxy use), plus
+//! connection limits, idle timeouts and graceful drain on SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio_rustls::TlsAcceptor;
+
+use crate::pipeline::{self, now_ms, ConnInfo, Worker};
+use crate::runtime::Gateway;
+
+/// Kernel accept backlog of each listening socket.
+const BACKLOG: i32 = 4096;
+
+fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Binds every listener once per worker (the first bind picks the port when the config says `:0`).
+fn bind_all(gateway: &Gateway) -> anyhow::Result<Vec<Vec<std::net::TcpListener>>> {
+    let mut per_worker: Vec<Vec<std::net::TcpListener>> = (0..gateway.threads).map(|_| Vec::new()).collect();
+    for spec in &gateway.listeners {
+        let first = bind(spec.address).with_context(|| format!("cannot listen on {}", spec.address))?;
+        let actual = first.local_addr()?;
+        eprintln!("moat: listening on {}://{actual}", if spec.tls { "https" } else { "http" });
+        let mut sockets = vec![first];
+        for _ in 1..gateway.threads {
+            sockets.push(bind(actual).with_context(|| format!("cannot listen on {actual}"))?);
+        }
+        for (worker, socket) in per_worker.iter_mut().zip(sockets) {
+            worker.push(socket);
+        }
+    }
+    Ok(per_worker)
+}
+
+/// Live connections of the whole process, so drain can wait for them.
+struct Drain {
+    live: AtomicUsize,
+    idle: Notify,
+}
+
+/// Serves until SIGTERM or SIGINT, then drains in-flight requests (bounded by the grace period).
+///
+/// # Errors
+/// When a listener cannot be bound or a runtime cannot start.
+pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
+    let sockets = bind_all(&gateway)?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let permits = Arc::new(Semaphore::new(gateway.limits.max_connections));
+    let drain = Arc::new(Drain {
+        live: AtomicUsize::new(0),
+        idle: Notify::new(),
+    });
+    let mut threads = Vec::new();
+    for (index, listeners) in sockets.into_iter().enumerate() {
+        let gateway = Arc::clone(&gateway);
+        let shutdown = shutdown_rx.clone();
+        let permits = Arc::clone(&permits);
+        let drain = Arc::clone(&drain);
+        let handle = std::thread::Builder::new()
+            .name(format!("moat-worker-{index}"))
+            .spawn(move || worker_main(gateway, listeners, shutdown, permits, drain))
+            .context("cannot start a worker thread")?;
+        threads.push(handle);
+    }
+    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    signals.block_on(async {
+        wait_for_signal().await;
+        eprintln!("moat: shutting down, draining in-flight requests (grace period {:?})", gateway.grace_period);
+        let _ = shutdown_tx.send(true);
+        let deadline = tokio::time::sleep(gateway.grace_period);
+        tokio::pin!(deadline);
+        loop {
+            if drain.live.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            tokio::select! {
+                () = drain.idle.notified() => {}
+                () = &mut deadline => {
+                    eprintln!("moat: grace period over, closing {} connection(s)", drain.live.load(Ordering::Acquire));
+                    break;
+                }
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+    });
+    for thread in threads {
+        let _ = thread.join();
+    }
+    flush_logs(&gateway);
+    Ok(())
+}
+
+/// Drains every log sink of every stage (a sink shared by stages is flushed more than once, harmlessly).
+fn flush_logs(gateway: &Gateway) {
+    for stage in gateway.apis.iter().flat_map(|api| api.stages.values()) {
+        stage.logging.flush();
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn worker_main(
+    gateway: Arc<Gateway>,
+    listeners: Vec<std::net::TcpListener>,
+    shutdown: watch::Receiver<bool>,
+    permits: Arc<Semaphore>,
+    drain: Arc<Drain>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("moat: cannot start a worker runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_keepalive(Some(Duration::from_secs(60)));
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(1024)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        let worker = Arc::new(Worker {
+            gateway: Arc::clone(&gateway),
+            client,
+        });
+        let builder = Arc::new(http_builder(&gateway));
+        let tls = gateway.tls.clone().map(TlsAcceptor::from);
+        let mut accept_loops = Vec::new();
+        for (spec, listener) in gateway.listeners.iter().zip(listeners) {
+            let listener = match TcpListener::from_std(listener) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    eprintln!("moat: listener {}: {e}", spec.address);
+                    continue;
+                }
+            };
+            let acceptor = if spec.tls { tls.clone() } else { None };
+            accept_loops.push(tokio::spawn(accept_loop(
+                listener,
+                acceptor,
+                Arc::clone(&worker),
+                Arc::clone(&builder),
+                shutdown.clone(),
+                Arc::clone(&permits),
+                Arc::clone(&drain),
+            )));
+        }
+        for accept in accept_loops {
+            let _ = accept.await;
+        }
+        // Listeners are closed; keep serving the open connections until they finish or the process exits.
+        while drain.live.load(Ordering::Acquire) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+fn http_builder(gateway: &Gateway) -> auto::Builder<TokioExecutor> {
+    let limits = &gateway.limits;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.http2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    builder
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    worker: Arc<Worker>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    mut shutdown: watch::Receiver<bool>,
+    permits: Arc<Semaphore>,
+    drain: Arc<Drain>,
+) {
+    let local_port = listener.local_addr().map_or(0, |a| a.port());
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = shutdown.changed() => return,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    eprintln!("moat: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        drain.live.fetch_add(1, Ordering::AcqRel);
+        let conn = Arc::new(ConnInfo::new(peer, local_port, tls.is_some()));
+        let worker = Arc::clone(&worker);
+        let builder = Arc::clone(&builder);
+        let tls = tls.clone();
+        let shutdown = shutdown.clone();
+        let drain = Arc::clone(&drain);
+        tokio::spawn(async move {
+            serve_connection(stream, tls, conn, worker, &builder, shutdown).await;
+            drop(permit);
+            if drain.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+                drain.idle.notify_waiters();
+            }
+        });
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    conn: Arc<ConnInfo>,
+    worker: Arc<Worker>,
+    builder: &auto::Builder<TokioExecutor>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let handshake_timeout = worker.gateway.limits.header_read_timeout;
+    match tls {
+        None => drive(TokioIo::new(stream), conn, worker, builder, shutdown).await,
+        Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => drive(TokioIo::new(stream), conn, worker, builder, shutdown).await,
+            Ok(Err(_)) | Err(_) => {}
+        },
+    }
+}
+
+async fn drive<I>(io: I, conn: Arc<ConnInfo>, worker: Arc<Worker>, builder: &auto::Builder<TokioExecutor>, mut shutdown: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let idle_timeout = worker.gateway.limits.idle_timeout;
+    let service_conn = Arc::clone(&conn);
+    let service = service_fn(move |req| pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req));
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    let mut closing = *shutdown.borrow();
+    if closing {
+        connection.as_mut().graceful_shutdown();
+    }
+    loop {
+        let idle_for = Duration::from_millis(now_ms().saturating_sub(conn.last_active_ms.load(Ordering::Relaxed)));
+        let wait = idle_timeout.saturating_sub(idle_for);
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            changed = shutdown.changed(), if !closing => {
+                if changed.is_err() || *shutdown.borrow() {
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+            () = tokio::time::sleep(wait), if !closing => {
+                let idle = conn.in_flight.load(Ordering::Relaxed) == 0
+                    && now_ms().saturating_sub(conn.last_active_ms.load(Ordering::Relaxed)) >= duration_ms(idle_timeout);
+                if idle {
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    pipeline::duration_ms(d)
+}
