@@ -68,9 +68,8 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, mode: Escape) {
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Appends `n` in decimal without allocating.
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
+/// The decimal digits of `n`, written into `buf`.
+pub(crate) fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -81,7 +80,12 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
+}
+
+/// Appends `n` in decimal without allocating.
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(u64_digits(n, &mut [0u8; 20]));
 }
 
 /// Appends `n` as exactly two decimal digits (`n` < 100).
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn control_characters_never_break_the_line() {
-        assert_eq!(esc("a\nb\rc\td\u{1}e\u{7f}", Escape::Control), "a\\nb\\rc\\td\\u0001e\\u007f");
+        assert_eq!(
+            esc("a\nb\rc\td\u{1}e\u{7f}", Escape::Control),
+            "a\\nb\\rc\\td\\u0001e\\u007f"
+        );
         assert_eq!(esc("say \"hi\" \\o/", Escape::Control), "say \"hi\" \\o/");
     }
 
@@ -154,7 +161,10 @@ mod tests {
 
     #[test]
     fn xml_mode_uses_entities() {
-        assert_eq!(esc("<a href=\"x\">&</a>", Escape::Xml), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">&</a>", Escape::Xml),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::Sleep;
 
+use crate::integration::upstream::PooledConnection;
+
 /// Why a request body was cut off.
 #[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
 pub enum BodyLimitError {
@@ -121,6 +123,7 @@ enum Source {
 /// The response body sent to clients: fixed bytes or a streamed integration response.
 pub struct GatewayBody {
     source: Source,
+    lease: Option<PooledConnection>,
     sent: u64,
     on_complete: Option<Box<dyn OnComplete>>,
 }
@@ -131,22 +134,29 @@ impl GatewayBody {
     pub fn full(bytes: Bytes, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
         GatewayBody {
             source: Source::Full(Some(bytes)),
+            lease: None,
             sent: 0,
             on_complete,
         }
     }
 
-    /// A streamed integration response.
+    /// A streamed integration response; `lease` goes back to its pool when the body has been read to the end.
     #[must_use]
-    pub fn upstream(body: Incoming, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
+    pub fn upstream(body: Incoming, lease: PooledConnection, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
         GatewayBody {
             source: Source::Upstream(body),
+            lease: Some(lease),
             sent: 0,
             on_complete,
         }
     }
 
     fn finish(&mut self, finished: bool) {
+        if let Some(lease) = self.lease.take() {
+            if finished {
+                lease.release();
+            }
+        }
         if let Some(callback) = self.on_complete.take() {
             callback.complete(self.sent, finished);
         }
@@ -155,7 +165,8 @@ impl GatewayBody {
 
 impl Drop for GatewayBody {
     fn drop(&mut self) {
-        self.finish(false);
+        let ended = self.is_end_stream();
+        self.finish(ended);
     }
 }
 

@@ -11,11 +11,12 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
 use moat_formats::access_log::{AccessLogFormat, Preset};
+use moat_formats::execution_log::{ExecutionLog, ExecutionLogLevel, ExecutionLogSettings, LineClass};
 use moat_formats::record::{ApiType, ErrorRecord, IntegrationRecord, RequestRecord};
 
 use crate::body::OnComplete;
@@ -24,7 +25,7 @@ use crate::config::raw::RawStage;
 use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use crate::log_sink::LogSink;
-use crate::pipeline::{duration_ms, now_ms, ConnInfo};
+use crate::pipeline::{duration_ms, ConnInfo};
 use crate::routing::Params;
 use crate::runtime::{Route, Stage};
 
@@ -90,21 +91,12 @@ pub struct AccessLogging {
     sink: Option<Arc<LogSink>>,
 }
 
-/// Execution-log level (AWS `loggingLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Only requests that failed.
-    Error,
-    /// Every request.
-    Info,
-}
-
 /// Execution logging of a REST stage.
 #[derive(Debug)]
 pub struct ExecutionLogging {
-    level: Level,
-    data_trace: bool,
+    settings: ExecutionLogSettings,
     sink: Option<Arc<LogSink>>,
+    canary_sink: Option<Arc<LogSink>>,
 }
 
 /// A stage's logging settings.
@@ -122,9 +114,11 @@ impl StageLogging {
     /// Writes out everything queued for this stage's sinks.
     pub fn flush(&self) {
         let access = self.access.as_ref().and_then(|a| a.sink.as_ref());
-        let execution = self.execution.as_ref().and_then(|e| e.sink.as_ref());
+        let execution = self.execution.iter().flat_map(|e| e.sink.iter().chain(e.canary_sink.iter()));
         for sink in access.into_iter().chain(execution) {
-            sink.flush_and_close();
+            if let Err(e) = sink.flush_and_close() {
+                eprintln!("moat: flushing {}: {e}", sink.destination());
+            }
         }
     }
 
@@ -135,7 +129,7 @@ impl StageLogging {
         Some(ExecTrace {
             lines: Vec::with_capacity(1024),
             request_id: request_id.to_owned(),
-            data_trace: settings.data_trace,
+            settings: settings.settings,
             failed: false,
         })
     }
@@ -149,7 +143,7 @@ pub fn stage_logging(raw: &RawStage, id: &StageIdentity<'_>, stage_path: &str, s
     };
     if let Some(access) = &raw.access_log {
         let path = format!("{stage_path}.access_log");
-        let template = access.format.as_deref().unwrap_or("json");
+        let template = access.format.as_deref().unwrap_or("default");
         let template = Preset::from_name(template).map_or(template, |preset| preset.template(id.api_type));
         match AccessLogFormat::compile(template, id.api_type) {
             Ok(format) => {
@@ -173,34 +167,52 @@ pub fn stage_logging(raw: &RawStage, id: &StageIdentity<'_>, stage_path: &str, s
         if id.api_type == ApiType::Http {
             problems.push(path.clone(), "HTTP APIs support only access logging (as on AWS); remove execution_log");
         }
-        let level = match execution.level.as_str() {
-            "OFF" => None,
-            "ERROR" => Some(Level::Error),
-            "INFO" => Some(Level::Info),
-            other => {
-                problems.push(format!("{path}.level"), format!("`{other}` is not a logging level: use OFF, ERROR or INFO"));
-                None
-            }
-        };
-        if let Some(level) = level {
-            let sink = sinks
-                .sink(
-                    &execution.destination,
-                    execution.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
-                    execution.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
-                    DEFAULT_QUEUE_BATCHES,
-                )
-                .map_err(|message| problems.push(format!("{path}.destination"), message))
-                .ok()
-                .flatten();
+        let level = ExecutionLogLevel::from_name(&execution.level);
+        if level.is_none() {
+            problems.push(
+                format!("{path}.level"),
+                format!("`{}` is not a logging level: use OFF, ERROR or INFO", execution.level),
+            );
+        }
+        if let Some(level) = level.filter(|l| *l != ExecutionLogLevel::Off) {
+            let rotate = execution.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES);
+            let keep = execution.keep_files.unwrap_or(DEFAULT_KEEP_FILES);
+            let mut open = |destination: &str, field: &str| {
+                sinks
+                    .sink(destination, rotate, keep, DEFAULT_QUEUE_BATCHES)
+                    .map_err(|message| problems.push(format!("{path}.{field}"), message))
+                    .ok()
+                    .flatten()
+            };
+            let sink = open(&execution.destination, "destination");
+            let canary_destination = execution.canary_destination.clone().or_else(|| canary_file(&execution.destination));
+            let canary_sink = canary_destination.and_then(|d| open(&d, "canary_destination"));
             logging.execution = Some(ExecutionLogging {
-                level,
-                data_trace: execution.data_trace,
+                settings: ExecutionLogSettings {
+                    level,
+                    data_trace: execution.data_trace,
+                },
                 sink,
+                canary_sink,
             });
         }
     }
     logging
+}
+
+/// Where a canary request's execution-log lines also go when no `canary_destination` is set, mirroring
+/// AWS's `.../Canary` log group: `logs/execution.log` -> `logs/execution-Canary.log`; none for stdout.
+fn canary_file(destination: &str) -> Option<String> {
+    if matches!(destination, "stdout" | "stderr" | "-") {
+        return None;
+    }
+    let path = Path::new(destination);
+    let stem = path.file_stem()?.to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-Canary.{}", ext.to_string_lossy()),
+        None => format!("{stem}-Canary"),
+    };
+    Some(path.with_file_name(name).display().to_string())
 }
 
 /// The parts of a matched route the log phase reads.
@@ -222,107 +234,116 @@ impl RouteFacts {
     }
 }
 
-/// Execution-log lines of one request, collected as the phases run.
+/// Execution-log lines of one request, collected as the phases run (rendered by
+/// [`moat_formats::execution_log::ExecutionLog`]).
 pub struct ExecTrace {
     lines: Vec<u8>,
     request_id: String,
-    data_trace: bool,
+    settings: ExecutionLogSettings,
     failed: bool,
 }
 
 impl ExecTrace {
-    fn line(&mut self, args: std::fmt::Arguments<'_>) {
-        let _ = write!(self.lines, "({}) ", self.request_id);
-        let _ = self.lines.write_fmt(args);
-        self.lines.push(b'\n');
+    fn log(&mut self, step: impl FnOnce(&mut ExecutionLog<'_>)) {
+        let mut log = ExecutionLog::resume(self.settings, &self.request_id, &mut self.lines, self.failed);
+        step(&mut log);
+        self.failed = log.has_failed();
+    }
+
+    /// Whether data-trace lines (headers, bodies) are written, so callers collect them only then.
+    #[must_use]
+    pub fn traces_data(&self) -> bool {
+        self.settings.writes(LineClass::DataTrace)
     }
 
     /// The method-request lines.
-    pub fn start(&mut self, log: &PendingLog, route: &Route, path: &str, params: Params, query: Option<&str>) {
-        let rid = self.request_id.clone();
-        self.line(format_args!("Extended Request Id: {}", log.extended_request_id.as_str()));
-        self.line(format_args!("Starting execution for request: {rid}"));
-        self.line(format_args!("HTTP Method: {}, Resource Path: {}", log.method, route.resource_path));
-        let mut text = String::from("{");
-        for (i, name) in route.param_names.iter().enumerate() {
-            if i > 0 {
-                text.push_str(", ");
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        &mut self,
+        log: &PendingLog,
+        api_id: &str,
+        stage: &str,
+        route: &Route,
+        path: &str,
+        params: Params,
+        query: Option<&str>,
+    ) {
+        let method = log.method.as_str();
+        let extended = log.extended_request_id;
+        self.log(|exec| {
+            exec.extended_request_id(extended.as_str());
+            exec.usage_plan_without_api_key(method, &route.resource_path, api_id, stage);
+            exec.starting_execution();
+            exec.http_method(method, &route.resource_path);
+            if exec.enabled(LineClass::DataTrace) {
+                let names = route.param_names.iter().enumerate();
+                exec.method_request_path(names.map(|(i, name)| (name.as_str(), params.get(path, i))));
+                let pairs = query.unwrap_or("").split('&').filter(|p| !p.is_empty());
+                exec.method_request_query_string(pairs.map(|p| p.split_once('=').unwrap_or((p, ""))));
             }
-            text.push_str(name);
-            text.push('=');
-            text.push_str(params.get(path, i));
-        }
-        text.push('}');
-        self.line(format_args!("Method request path: {text}"));
-        let query_text = query.unwrap_or("").replace('&', ", ");
-        self.line(format_args!("Method request query string: {{{query_text}}}"));
+        });
     }
 
-    /// The endpoint-request lines.
-    pub fn endpoint_request(&mut self, uri: &Uri, headers: &HeaderMap) {
-        self.line(format_args!("Endpoint request URI: {uri}"));
-        if self.data_trace {
-            self.line(format_args!("Endpoint request headers: {}", header_text(headers)));
-        }
-        self.line(format_args!("Sending request to {uri}"));
+    /// The method-request headers and the endpoint-request lines.
+    pub fn endpoint_request(&mut self, method_headers: &HeaderMap, uri: &Uri, headers: &HeaderMap) {
+        let uri = uri.to_string();
+        self.log(|exec| {
+            if exec.enabled(LineClass::DataTrace) {
+                exec.method_request_headers(method_headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+            }
+            exec.endpoint_request_uri(&uri);
+            if exec.enabled(LineClass::DataTrace) {
+                exec.endpoint_request_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+            }
+            exec.sending_request(&uri);
+        });
     }
 
     /// The endpoint-response lines.
     pub fn endpoint_response(&mut self, status: u16, latency_ms: u64, headers: &HeaderMap) {
-        self.line(format_args!("Received response. Status: {status}, Integration latency: {latency_ms} ms"));
-        if self.data_trace {
-            self.line(format_args!("Endpoint response headers: {}", header_text(headers)));
-        }
-        self.line(format_args!("Method response headers: {}", header_text(headers)));
-        self.line(format_args!("Successfully completed execution"));
+        self.log(|exec| {
+            exec.received_response(status, latency_ms);
+            if exec.enabled(LineClass::DataTrace) {
+                exec.endpoint_response_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+                exec.method_response_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+            }
+            exec.successfully_completed();
+        });
     }
 
     /// The lines of a mock integration.
     pub fn mock_response(&mut self, status: u16, headers: &HeaderMap, body: &Bytes) {
-        self.line(format_args!("Received response. Status: {status}, Integration latency: 0 ms"));
-        if self.data_trace {
-            self.line(format_args!("Method response body after transformations: {}", String::from_utf8_lossy(body)));
-        }
-        self.line(format_args!("Method response headers: {}", header_text(headers)));
-        self.line(format_args!("Successfully completed execution"));
+        self.log(|exec| {
+            exec.received_response(status, 0);
+            if exec.enabled(LineClass::DataTrace) {
+                exec.method_response_body(body);
+                exec.method_response_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+            }
+            exec.successfully_completed();
+        });
     }
 
     /// A failed integration call.
-    pub fn integration_failed(&mut self, _kind: ResponseType, message: &str) {
-        self.failed = true;
-        self.line(format_args!("Execution failed due to configuration error: {message}"));
+    pub fn integration_failed(&mut self, message: &str) {
+        self.log(|exec| exec.configuration_error(message));
     }
 
     /// An integration timeout.
-    pub fn integration_timeout(&mut self, timeout: Duration) {
-        self.failed = true;
-        self.line(format_args!("Execution failed due to a timeout error ({} ms)", timeout.as_millis()));
+    pub fn integration_timeout(&mut self) {
+        self.log(|exec| exec.timeout());
     }
 
     /// A gateway response.
     pub fn gateway_response(&mut self, kind: ResponseType, status: u16, body: &Bytes) {
-        self.failed = true;
-        self.line(format_args!("Gateway response type: {} with status code: {status}", kind.name()));
-        self.line(format_args!("Gateway response body: {}", String::from_utf8_lossy(body)));
+        self.log(|exec| {
+            exec.gateway_response(kind.name(), status);
+            exec.gateway_response_body(body);
+        });
     }
 
     fn finish(&mut self, status: u16) {
-        self.line(format_args!("Method completed with status: {status}"));
+        self.log(|exec| exec.method_completed(status));
     }
-}
-
-fn header_text(headers: &HeaderMap) -> String {
-    let mut text = String::from("{");
-    for (i, (name, value)) in headers.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(name.as_str());
-        text.push('=');
-        text.push_str(&String::from_utf8_lossy(value.as_bytes()));
-    }
-    text.push('}');
-    text
 }
 
 /// Everything the log phase needs about one request, filled in as the phases run.
@@ -368,11 +389,18 @@ pub struct PendingLog {
 impl PendingLog {
     /// Starts the record of a request.
     #[must_use]
-    pub fn new<B>(conn: &Arc<ConnInfo>, req: &Request<B>, source_ip: IpAddr, host: Option<HeaderValue>, trace: TraceHeader) -> PendingLog {
+    pub fn new<B>(
+        conn: &Arc<ConnInfo>,
+        req: &Request<B>,
+        source_ip: IpAddr,
+        host: Option<HeaderValue>,
+        trace: TraceHeader,
+        (arrived, epoch_ms): (Instant, u64),
+    ) -> PendingLog {
         PendingLog {
             conn: Arc::clone(conn),
-            started: Instant::now(),
-            request_time_ms: now_ms(),
+            started: arrived,
+            request_time_ms: epoch_ms,
             request_id: RequestId::generate(),
             extended_request_id: ExtendedRequestId::generate(),
             trace,
@@ -414,7 +442,8 @@ thread_local! {
 
 impl OnComplete for PendingLog {
     fn complete(mut self: Box<Self>, bytes_sent: u64, _finished: bool) {
-        self.conn.request_done();
+        let latency_ms = duration_ms(self.started.elapsed());
+        self.conn.request_done(self.request_time_ms + latency_ms);
         let Some(stage) = self.stage.clone() else { return };
         let logging = &stage.logging;
         let mut ip_buf = [0u8; 64];
@@ -450,7 +479,7 @@ impl OnComplete for PendingLog {
             request_length: self.request_length,
             waf: None,
             request_time_epoch_ms: self.request_time_ms,
-            response_latency_ms: duration_ms(self.started.elapsed()),
+            response_latency_ms: latency_ms,
             integration: self.integration_latency_ms.map(|latency_ms| IntegrationRecord {
                 status: self.integration_status,
                 latency_ms,
@@ -477,9 +506,13 @@ impl OnComplete for PendingLog {
         }
         if let (Some(settings), Some(exec)) = (&logging.execution, self.exec.as_mut()) {
             exec.finish(self.status);
-            let wanted = settings.level == Level::Info || exec.failed || self.status >= 400;
-            if let (true, Some(sink)) = (wanted, &settings.sink) {
-                sink.append(&exec.lines);
+            if !exec.lines.is_empty() {
+                if let Some(sink) = &settings.sink {
+                    sink.append(&exec.lines);
+                }
+                if let (true, Some(sink)) = (self.is_canary, &settings.canary_sink) {
+                    sink.append(&exec.lines);
+                }
             }
         }
     }

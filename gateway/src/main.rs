@@ -7,6 +7,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use moat_gateway::config::{self, LoadOptions};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Moat: a self-hosted API gateway modelled on Amazon API Gateway.
 #[derive(Parser)]
 #[command(version, about)]

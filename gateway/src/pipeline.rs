@@ -20,26 +20,22 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{HeaderMap, Request, Response, Uri, Version};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
 use moat_formats::record::ApiType;
 
 use crate::body::{BodyLimitError, GatewayBody, LimitedBody};
 use crate::gateway_response::{GatewayResponses, ResponseType};
 use crate::ids::TraceHeader;
+use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
 use crate::logging::{ExecTrace, PendingLog, RouteFacts};
 use crate::runtime::{Gateway, Stage};
-
-/// The integration client of one worker thread.
-pub type UpstreamClient = Client<HttpConnector, LimitedBody>;
 
 /// What one worker thread shares between its connections.
 pub struct Worker {
     /// The running configuration.
     pub gateway: Arc<Gateway>,
     /// Pooled keep-alive connections to integrations.
-    pub client: UpstreamClient,
+    pub upstream: Arc<UpstreamPool>,
 }
 
 /// Per-connection facts and activity tracking for the idle timeout.
@@ -69,10 +65,10 @@ impl ConnInfo {
         }
     }
 
-    /// Marks a request as finished.
-    pub fn request_done(&self) {
+    /// Marks a request as finished at `now_ms` (milliseconds since the epoch).
+    pub fn request_done(&self, now_ms: u64) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.last_active_ms.store(now_ms(), Ordering::Relaxed);
+        self.last_active_ms.store(now_ms, Ordering::Relaxed);
     }
 }
 
@@ -86,10 +82,15 @@ pub fn now_ms() -> u64 {
 
 static DEFAULT_RESPONSES: std::sync::LazyLock<GatewayResponses> = std::sync::LazyLock::new(GatewayResponses::default);
 
-const X_AMZN_TRACE_ID: &str = "x-amzn-trace-id";
-const X_AMZN_REQUEST_ID: &str = "x-amzn-requestid";
-const X_AMZ_APIGW_ID: &str = "x-amz-apigw-id";
-const APIGW_REQUESTID: &str = "apigw-requestid";
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
+const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
 /// Where a request goes: the stage, and how much of the path selected it.
 struct Target {
@@ -105,16 +106,15 @@ struct Target {
 /// # Errors
 /// Never: every failure becomes a gateway response.
 pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<GatewayBody>, Infallible> {
+    let arrived = Instant::now();
+    let epoch_ms = now_ms();
     conn.in_flight.fetch_add(1, Ordering::Relaxed);
     let gateway = &*worker.gateway;
-    let trace = TraceHeader::continue_or_start(
-        req.headers().get(X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
-        now_ms() / 1000,
-    );
+    let trace = TraceHeader::continue_or_start(req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes), epoch_ms / 1000);
     let source_ip = client_ip(conn.peer.ip(), req.headers(), gateway);
     let host = request_host(&req);
     let target = resolve(gateway, host.as_ref(), req.uri().path());
-    let mut log = Box::new(PendingLog::new(&conn, &req, source_ip, host, trace));
+    let mut log = Box::new(PendingLog::new(&conn, &req, source_ip, host, trace, (arrived, epoch_ms)));
 
     let Some(target) = target else {
         let kind = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {
@@ -156,7 +156,7 @@ pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incom
     log.route = Some(RouteFacts::new(route));
     let mut exec = stage.logging.execution_trace(log.request_id.as_str());
     if let Some(exec) = exec.as_mut() {
-        exec.start(&log, route, relative, found.params, req.uri().query());
+        exec.start(&log, &stage.api_id, &stage.name, route, relative, found.params, req.uri().query());
     }
 
     match &route.integration {
@@ -248,7 +248,7 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, gateway: &Gateway) -> IpAddr {
         return peer;
     }
     let mut client = peer;
-    for value in headers.get_all("x-forwarded-for").iter().rev() {
+    for value in headers.get_all(&X_FORWARDED_FOR).iter().rev() {
         let Ok(text) = value.to_str() else { return client };
         for item in text.rsplit(',') {
             match item.trim().parse::<IpAddr>() {
@@ -288,7 +288,7 @@ fn gateway_response(kind: ResponseType, responses: &GatewayResponses, mut log: B
     *response.status_mut() = rendered.status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type_header(kind)));
+    headers.insert(X_AMZN_ERRORTYPE, HeaderValue::from_static(error_type_header(kind)));
     for (name, value) in rendered.headers {
         headers.insert(name, value);
     }
@@ -368,7 +368,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
     headers.remove(header::TRANSFER_ENCODING);
-    headers.remove("proxy-connection");
+    headers.remove(PROXY_CONNECTION);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -392,29 +392,30 @@ async fn proxy_request(
     let Ok(uri) = Uri::from_parts(uri_parts) else {
         return stage_error(stage, ResponseType::ApiConfigurationError, with_exec(log, exec));
     };
+    let client_headers = if exec.as_ref().is_some_and(ExecTrace::traces_data) { parts.headers.clone() } else { HeaderMap::new() };
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
     if let Ok(host) = HeaderValue::from_str(proxy.authority.as_str()) {
         headers.insert(header::HOST, host);
     }
     append_forwarded_for(headers, conn.peer.ip());
-    headers.insert("x-forwarded-proto", HeaderValue::from_static(if conn.tls { "https" } else { "http" }));
-    headers.insert("x-forwarded-port", HeaderValue::from(conn.local_port));
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if conn.tls { "https" } else { "http" }));
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(conn.local_port));
     if let Ok(value) = HeaderValue::from_str(log.trace.as_str()) {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
     parts.uri = uri;
     parts.version = Version::HTTP_11;
     if let Some(exec) = exec.as_mut() {
-        exec.endpoint_request(&parts.uri, &parts.headers);
+        exec.endpoint_request(&client_headers, &parts.uri, &parts.headers);
     }
     let upstream_req = Request::from_parts(parts, LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout));
     let sent_at = Instant::now();
-    let outcome = tokio::time::timeout(proxy.timeout, worker.client.request(upstream_req)).await;
+    let outcome = tokio::time::timeout(proxy.timeout, worker.upstream.send(&proxy.authority, upstream_req)).await;
     let latency_ms = duration_ms(sent_at.elapsed());
     log.integration_latency_ms = Some(latency_ms);
     match outcome {
-        Ok(Ok(response)) => {
+        Ok(Ok((response, lease))) => {
             let (mut parts, body) = response.into_parts();
             log.status = parts.status.as_u16();
             log.integration_status = Some(parts.status.as_u16());
@@ -424,7 +425,7 @@ async fn proxy_request(
             strip_hop_by_hop(&mut parts.headers);
             add_id_headers(&mut parts.headers, &log, stage.api_type);
             log.exec = exec;
-            Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
+            Response::from_parts(parts, GatewayBody::upstream(body, lease, Some(log)))
         }
         Ok(Err(error)) => {
             let kind = match BodyLimitError::find(&error) {
@@ -435,14 +436,14 @@ async fn proxy_request(
             };
             log.integration_error = Some(error_chain(&error));
             if let Some(exec) = exec.as_mut() {
-                exec.integration_failed(kind, &error_chain(&error));
+                exec.integration_failed(&error_chain(&error));
             }
             stage_error(stage, kind, with_exec(log, exec))
         }
         Err(_elapsed) => {
             log.integration_error = Some("Endpoint request timed out".to_owned());
             if let Some(exec) = exec.as_mut() {
-                exec.integration_timeout(proxy.timeout);
+                exec.integration_timeout();
             }
             stage_error(stage, ResponseType::IntegrationTimeout, with_exec(log, exec))
         }
@@ -466,13 +467,24 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
-    let peer_text = peer.to_string();
-    let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(existing) if !existing.trim().is_empty() => format!("{existing}, {peer_text}"),
-        _ => peer_text,
+    use std::io::Write as _;
+    let mut buf = [0u8; 48];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cursor, "{peer}");
+    let len = usize::try_from(cursor.position()).unwrap_or(0);
+    let peer_text = &buf[..len];
+    let value = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
+        Some(existing) if !existing.trim_ascii().is_empty() => {
+            let mut joined = Vec::with_capacity(existing.len() + 2 + peer_text.len());
+            joined.extend_from_slice(existing);
+            joined.extend_from_slice(b", ");
+            joined.extend_from_slice(peer_text);
+            HeaderValue::from_maybe_shared(Bytes::from(joined))
+        }
+        _ => HeaderValue::from_bytes(peer_text),
     };
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert("x-forwarded-for", value);
+    if let Ok(value) = value {
+        headers.insert(X_FORWARDED_FOR, value);
     }
 }
 

@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hyper::service::service_fn;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -18,8 +16,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::integration::upstream::UpstreamPool;
 use crate::pipeline::{self, now_ms, ConnInfo, Worker};
 use crate::runtime::Gateway;
+
+/// Idle keep-alive connections kept per integration endpoint and worker.
+const UPSTREAM_MAX_IDLE: usize = 1024;
+/// Idle integration connections older than this are not reused (below common server keep-alive timeouts).
+const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time allowed to open a TCP connection to an integration endpoint.
+const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Kernel accept backlog of each listening socket.
 const BACKLOG: i32 = 4096;
@@ -40,7 +46,11 @@ fn bind_all(gateway: &Gateway) -> anyhow::Result<Vec<Vec<std::net::TcpListener>>
     for spec in &gateway.listeners {
         let first = bind(spec.address).with_context(|| format!("cannot listen on {}", spec.address))?;
         let actual = first.local_addr()?;
-        eprintln!("moat: listening on {}://{actual}", if spec.tls { "https" } else { "http" });
+        let scheme = if spec.tls { "https" } else { "http" };
+        eprintln!("moat: listening on {scheme}://{actual}");
+        if let Some(path) = example_path(gateway) {
+            eprintln!("moat: try: curl -i {scheme}://{actual}{path}");
+        }
         let mut sockets = vec![first];
         for _ in 1..gateway.threads {
             sockets.push(bind(actual).with_context(|| format!("cannot listen on {actual}"))?);
@@ -50,6 +60,19 @@ fn bind_all(gateway: &Gateway) -> anyhow::Result<Vec<Vec<std::net::TcpListener>>
         }
     }
     Ok(per_worker)
+}
+
+/// A path a newcomer can request: the first stage's first parameterless GET route.
+fn example_path(gateway: &Gateway) -> Option<String> {
+    let api = gateway.apis.first()?;
+    let mut stages: Vec<_> = api.stages.values().collect();
+    stages.sort_by(|a, b| a.name.cmp(&b.name));
+    let stage = stages.first()?;
+    let (key, _) = stage.main.routes.iter().find(|(key, _)| {
+        key.method.as_ref().is_some_and(|m| m == http::Method::GET) && key.param_names().next().is_none()
+    })?;
+    let prefix = if &*stage.name == "$default" { String::new() } else { format!("/{}", stage.name) };
+    Some(format!("{prefix}{}", key.resource_path))
 }
 
 /// Live connections of the whole process, so drain can wait for them.
@@ -147,19 +170,9 @@ fn worker_main(
         }
     };
     runtime.block_on(async move {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(1024)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
         let worker = Arc::new(Worker {
             gateway: Arc::clone(&gateway),
-            client,
+            upstream: UpstreamPool::new(UPSTREAM_MAX_IDLE, UPSTREAM_IDLE_TIMEOUT, UPSTREAM_CONNECT_TIMEOUT),
         });
         let builder = Arc::new(http_builder(&gateway));
         let tls = gateway.tls.clone().map(TlsAcceptor::from);

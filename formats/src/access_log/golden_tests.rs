@@ -32,7 +32,12 @@ pub(super) fn rest_record() -> RequestRecord<'static> {
         // 27/Oct/2023:13:40:57 UTC, the time of an AWS access-log sample quoted in text.rs.
         request_time_epoch_ms: 1_698_414_057_744,
         response_latency_ms: 15,
-        integration: Some(IntegrationRecord { status: Some(200), latency_ms: 12, error: None, request_id: None }),
+        integration: Some(IntegrationRecord {
+            status: Some(200),
+            latency_ms: 12,
+            error: None,
+            request_id: None,
+        }),
         error: None,
         waf: None,
         xray_trace_id: "1-6537bde9-0123456789abcdef01234567",
@@ -67,7 +72,11 @@ fn render(template: &str, api: ApiType, rec: &RequestRecord<'_>) -> String {
 }
 
 fn golden(preset: Preset, api: ApiType, want: &str) {
-    let rec = if api == ApiType::Rest { rest_record() } else { http_record() };
+    let rec = if api == ApiType::Rest {
+        rest_record()
+    } else {
+        http_record()
+    };
     let got = render(preset.template(api), api, &rec);
     assert_eq!(got, format!("{want}\n"), "{} {}", api.as_str(), preset.name());
 }
@@ -161,7 +170,10 @@ fn http_csv_http_api_logging() {
 
 #[test]
 fn http_default_is_aws_json_plus_latency_and_canary() {
-    let rec = RequestRecord { is_canary: true, ..http_record() };
+    let rec = RequestRecord {
+        is_canary: true,
+        ..http_record()
+    };
     let got = render(HTTP_DEFAULT, ApiType::Http, &rec);
     assert_eq!(
         got,
@@ -223,7 +235,11 @@ fn parse_json(line: &str) -> serde_json::Map<String, serde_json::Value> {
 #[test]
 fn json_presets_render_valid_json_objects_of_strings() {
     for api in [ApiType::Rest, ApiType::Http] {
-        let rec = if api == ApiType::Rest { rest_record() } else { http_record() };
+        let rec = if api == ApiType::Rest {
+            rest_record()
+        } else {
+            http_record()
+        };
         for preset in [Preset::Json, Preset::Default] {
             let line = render(preset.template(api), api, &rec);
             let map = parse_json(&line);
@@ -238,8 +254,12 @@ fn json_presets_render_valid_json_objects_of_strings() {
 #[test]
 fn hostile_user_agent_cannot_break_json_lines() {
     let hostile = "evil\", \"status\":\"500\"}\n{\"forged\":\"x\\\" \u{1b}[31m\r\t\u{0}";
-    let rec = RequestRecord { user_agent: Some(hostile), ..rest_record() };
-    let template = r#"{"requestId":"$context.requestId","ua":"$context.identity.userAgent","status":"$context.status"}"#;
+    let rec = RequestRecord {
+        user_agent: Some(hostile),
+        ..rest_record()
+    };
+    let template =
+        r#"{"requestId":"$context.requestId","ua":"$context.identity.userAgent","status":"$context.status"}"#;
     let line = render(template, ApiType::Rest, &rec);
     assert_eq!(line.matches('\n').count(), 1, "{line}");
     assert!(line.ends_with('\n'));
@@ -252,10 +272,24 @@ fn hostile_user_agent_cannot_break_json_lines() {
 #[test]
 fn hostile_user_agent_cannot_break_clf_or_xml_lines() {
     let hostile = "a\nb</ua><status>500</status>&\"";
-    let rec = RequestRecord { user_agent: Some(hostile), ..rest_record() };
-    let clf = render("$context.requestId \"$context.identity.userAgent\"", ApiType::Rest, &rec);
-    assert_eq!(clf, "c6af9ac6-7b61-11e6-9a41-93e8deadbeef \"a\\nb</ua><status>500</status>&\"\"\n");
-    let xml = render("<r id=\"$context.requestId\"><ua>$context.identity.userAgent</ua></r>", ApiType::Rest, &rec);
+    let rec = RequestRecord {
+        user_agent: Some(hostile),
+        ..rest_record()
+    };
+    let clf = render(
+        "$context.requestId \"$context.identity.userAgent\"",
+        ApiType::Rest,
+        &rec,
+    );
+    assert_eq!(
+        clf,
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef \"a\\nb</ua><status>500</status>&\"\"\n"
+    );
+    let xml = render(
+        "<r id=\"$context.requestId\"><ua>$context.identity.userAgent</ua></r>",
+        ApiType::Rest,
+        &rec,
+    );
     assert_eq!(
         xml,
         "<r id=\"c6af9ac6-7b61-11e6-9a41-93e8deadbeef\"><ua>a\\nb&lt;/ua&gt;&lt;status&gt;500&lt;/status&gt;&amp;&quot;</ua></r>\n"
@@ -271,7 +305,12 @@ fn error_message_string_is_a_quoted_json_string() {
         response_type: "MISSING_AUTHENTICATION_TOKEN",
         validation_error: None,
     };
-    let rec = RequestRecord { status: 403, error: Some(error), integration: None, ..rest_record() };
+    let rec = RequestRecord {
+        status: 403,
+        error: Some(error),
+        integration: None,
+        ..rest_record()
+    };
     let template = r#"{"requestId":"$context.requestId","error":$context.error.messageString,"type":"$context.error.responseType","message":"$context.error.message","lat":"$context.integrationLatency"}"#;
     let line = render(template, ApiType::Rest, &rec);
     let map = parse_json(&line);
@@ -287,10 +326,17 @@ fn error_message_string_is_a_quoted_json_string() {
 #[test]
 fn every_variable_renders_valid_json() {
     for api in [ApiType::Rest, ApiType::Http] {
-        let rec = if api == ApiType::Rest { rest_record() } else { http_record() };
+        let rec = if api == ApiType::Rest {
+            rest_record()
+        } else {
+            http_record()
+        };
         let mut template = String::from("{");
         for (n, var) in CONTEXT_VARIABLES.iter().filter(|v| v.supports(api)).enumerate() {
-            let name = var.name.replace("{property}", "email").replace("{name}", "X-Custom-Header");
+            let name = var
+                .name
+                .replace("{property}", "email")
+                .replace("{name}", "X-Custom-Header");
             let value = if name == "error.messageString" {
                 format!("$context.{name}")
             } else {

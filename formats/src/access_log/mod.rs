@@ -41,8 +41,8 @@ mod tests;
 
 pub use error::FormatError;
 pub use presets::{
-    Preset, HTTP_CLF, HTTP_CSV, HTTP_DEFAULT, HTTP_JSON, HTTP_XML, REST_CLF, REST_CSV, REST_DEFAULT,
-    REST_JSON, REST_XML,
+    Preset, HTTP_CLF, HTTP_CSV, HTTP_DEFAULT, HTTP_JSON, HTTP_XML, REST_CLF, REST_CSV, REST_DEFAULT, REST_JSON,
+    REST_XML,
 };
 pub use variables::{variable, ContextVariable, CONTEXT_VARIABLES};
 
@@ -97,7 +97,9 @@ impl AccessLogFormat {
             .or_else(|| template.strip_suffix('\n'))
             .unwrap_or(template);
         if let Some(at) = template.find(['\n', '\r']) {
-            return Err(FormatError::MultipleLines { column: column(template, at) });
+            return Err(FormatError::MultipleLines {
+                column: column(template, at),
+            });
         }
         let bytes = template.as_bytes();
         let mut segments = Vec::new();
@@ -120,24 +122,36 @@ impl AccessLogFormat {
                     .find(|&j| !(is_name_byte(bytes[j]) || matches!(bytes[j], b'{' | b'}' | b'!')))
                     .unwrap_or(bytes.len());
                 let reference = template[i..end].to_owned();
-                return Err(FormatError::NotContextVariable { reference, column: column(template, i) });
+                return Err(FormatError::NotContextVariable {
+                    reference,
+                    column: column(template, i),
+                });
             }
             let ident_end = (i + 1..bytes.len())
                 .find(|&j| !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_'))
                 .unwrap_or(bytes.len());
             if &template[i + 1..ident_end] != "context" {
                 // `$input.body`, `$util.escapeJavaScript`, `$stageVariables.x`, `$contextual`, ...
-                let end = (i + 1..bytes.len()).find(|&j| !is_name_byte(bytes[j])).unwrap_or(bytes.len());
+                let end = (i + 1..bytes.len())
+                    .find(|&j| !is_name_byte(bytes[j]))
+                    .unwrap_or(bytes.len());
                 let reference = template[i..end].to_owned();
-                return Err(FormatError::NotContextVariable { reference, column: column(template, i) });
+                return Err(FormatError::NotContextVariable {
+                    reference,
+                    column: column(template, i),
+                });
             }
             if bytes.get(ident_end) != Some(&b'.') {
                 // `$context` with no `.name`.
-                return Err(FormatError::UnknownVariable { name: String::new(), column: column(template, i) });
+                return Err(FormatError::UnknownVariable {
+                    name: String::new(),
+                    column: column(template, i),
+                });
             }
             let name_start = ident_end + 1;
-            let mut name_end =
-                (name_start..bytes.len()).find(|&j| !is_name_byte(bytes[j])).unwrap_or(bytes.len());
+            let mut name_end = (name_start..bytes.len())
+                .find(|&j| !is_name_byte(bytes[j]))
+                .unwrap_or(bytes.len());
             while name_end > name_start && bytes[name_end - 1] == b'.' {
                 name_end -= 1;
             }
@@ -153,7 +167,10 @@ impl AccessLogFormat {
                     })
                 }
                 Lookup::Unknown => {
-                    return Err(FormatError::UnknownVariable { name: name.to_owned(), column: column(template, i) })
+                    return Err(FormatError::UnknownVariable {
+                        name: name.to_owned(),
+                        column: column(template, i),
+                    })
                 }
             };
             if takes_header_name(var) {
@@ -193,7 +210,12 @@ impl AccessLogFormat {
         } else {
             Escape::Control
         };
-        Ok(AccessLogFormat { template: template.to_owned(), api_type, segments, escape })
+        Ok(AccessLogFormat {
+            template: template.to_owned(),
+            api_type,
+            segments,
+            escape,
+        })
     }
 
     /// The ready-made format `preset` for `api_type`.
@@ -269,7 +291,7 @@ impl AccessLogFormat {
             Source::ResourceId => rec.resource_id,
             Source::ResourcePath => rec.resource_path,
             Source::RouteKey => rec.route_key,
-            Source::SourceIp => Some(rec.source_ip),
+            Source::ClientIp => Some(rec.source_ip),
             Source::Stage => Some(rec.stage),
             Source::UserAgent => rec.user_agent,
             Source::WafResponseCode => waf.map(|w| w.response_code),

@@ -29,25 +29,46 @@ fn err(template: &str, api: ApiType) -> FormatError {
 
 #[test]
 fn names_end_at_quotes_brackets_commas_and_trailing_dots() {
-    assert_eq!(render_rest(r#"$context.requestId "$context.status""#).trim_end(), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef \"200\"");
+    assert_eq!(
+        render_rest(r#"$context.requestId "$context.status""#).trim_end(),
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef \"200\""
+    );
     assert_eq!(
         render_rest("[$context.requestTime] $context.requestId,$context.status."),
         "[27/Oct/2023:13:40:57 +0000] c6af9ac6-7b61-11e6-9a41-93e8deadbeef,200.\n"
     );
-    assert_eq!(render_rest("$context.requestId-$context.stage:$context.httpMethod/"), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef-prod:GET/\n");
-    assert_eq!(render_rest("<id>$context.requestId</id>"), "<id>c6af9ac6-7b61-11e6-9a41-93e8deadbeef</id>\n");
+    assert_eq!(
+        render_rest("$context.requestId-$context.stage:$context.httpMethod/"),
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef-prod:GET/\n"
+    );
+    assert_eq!(
+        render_rest("<id>$context.requestId</id>"),
+        "<id>c6af9ac6-7b61-11e6-9a41-93e8deadbeef</id>\n"
+    );
 }
 
 #[test]
 fn a_dollar_not_followed_by_a_letter_is_text() {
-    assert_eq!(render_rest("$ $$ $5 $- $context.requestId $"), "$ $$ $5 $- c6af9ac6-7b61-11e6-9a41-93e8deadbeef $\n");
+    assert_eq!(
+        render_rest("$ $$ $5 $- $context.requestId $"),
+        "$ $$ $5 $- c6af9ac6-7b61-11e6-9a41-93e8deadbeef $\n"
+    );
 }
 
 #[test]
 fn one_trailing_newline_is_allowed() {
-    assert_eq!(render_rest("$context.requestId\n"), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef\n");
-    assert_eq!(render_rest("$context.requestId\r\n"), "c6af9ac6-7b61-11e6-9a41-93e8deadbeef\n");
-    assert_eq!(compile("$context.requestId\n", ApiType::Rest).template(), "$context.requestId");
+    assert_eq!(
+        render_rest("$context.requestId\n"),
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef\n"
+    );
+    assert_eq!(
+        render_rest("$context.requestId\r\n"),
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef\n"
+    );
+    assert_eq!(
+        compile("$context.requestId\n", ApiType::Rest).template(),
+        "$context.requestId"
+    );
 }
 
 #[test]
@@ -60,17 +81,34 @@ fn parametric_families_are_accepted_by_prefix() {
     assert_eq!(line, "c6af9ac6-7b61-11e6-9a41-93e8deadbeef - - - -, -. -\n");
     // HTTP has no overrides, but `authorizer.{property}` covers any authorizer context key, including
     // names that are REST-only exact variables.
-    compile("$context.requestId $context.authorizer.latency $context.authorizer.claims.sub", ApiType::Http);
+    compile(
+        "$context.requestId $context.authorizer.latency $context.authorizer.claims.sub",
+        ApiType::Http,
+    );
     assert!(matches!(
-        err("$context.requestId $context.requestOverride.header.X-Foo", ApiType::Http),
-        FormatError::UnsupportedForApiType { api: "http", supported: "rest", .. }
+        err(
+            "$context.requestId $context.requestOverride.header.X-Foo",
+            ApiType::Http
+        ),
+        FormatError::UnsupportedForApiType {
+            api: "http",
+            supported: "rest",
+            ..
+        }
     ));
 }
 
 #[test]
 fn http_extended_request_id_is_the_request_id() {
-    let format = compile("$context.extendedRequestId $context.routeKey $context.dataProcessed", ApiType::Http);
-    let rec = RequestRecord { extended_request_id: "ignored", request_length: 100, ..http_record() };
+    let format = compile(
+        "$context.extendedRequestId $context.routeKey $context.dataProcessed",
+        ApiType::Http,
+    );
+    let rec = RequestRecord {
+        extended_request_id: "ignored",
+        request_length: 100,
+        ..http_record()
+    };
     let mut out = Vec::new();
     format.render(&rec, &mut out);
     assert_eq!(out, b"JqBWCgC-IAMEVjw= GET /pets/{id} 127\n");
@@ -102,34 +140,102 @@ fn missing_values_render_as_dash() {
 #[test]
 fn unknown_variable_names_the_variable_and_column() {
     let e = err("$context.requestId é $context.statuss", ApiType::Rest);
-    assert_eq!(e, FormatError::UnknownVariable { name: "statuss".into(), column: 22 });
+    assert_eq!(
+        e,
+        FormatError::UnknownVariable {
+            name: "statuss".into(),
+            column: 22
+        }
+    );
     let msg = e.to_string();
-    assert!(msg.contains("`$context.statuss`") && msg.contains("column 22") && msg.contains("docs/logging.md"), "{msg}");
+    assert!(
+        msg.contains("`$context.statuss`") && msg.contains("column 22") && msg.contains("docs/logging.md"),
+        "{msg}"
+    );
     // A typo is not a known name followed by text, and a known name cannot take extra segments.
-    assert!(matches!(err("$context.requestIdd", ApiType::Rest), FormatError::UnknownVariable { .. }));
+    assert!(matches!(
+        err("$context.requestIdd", ApiType::Rest),
+        FormatError::UnknownVariable { .. }
+    ));
     assert_eq!(
         err("$context.requestId $context.identity.sourceIp.v4", ApiType::Rest),
-        FormatError::UnknownVariable { name: "identity.sourceIp.v4".into(), column: 20 }
+        FormatError::UnknownVariable {
+            name: "identity.sourceIp.v4".into(),
+            column: 20
+        }
     );
-    assert_eq!(err("$context.requestId $context.", ApiType::Rest), FormatError::UnknownVariable { name: String::new(), column: 20 });
-    assert_eq!(err("$context $context.requestId", ApiType::Rest), FormatError::UnknownVariable { name: String::new(), column: 1 });
+    assert_eq!(
+        err("$context.requestId $context.", ApiType::Rest),
+        FormatError::UnknownVariable {
+            name: String::new(),
+            column: 20
+        }
+    );
+    assert_eq!(
+        err("$context $context.requestId", ApiType::Rest),
+        FormatError::UnknownVariable {
+            name: String::new(),
+            column: 1
+        }
+    );
 }
 
 #[test]
 fn variables_of_the_other_api_type_are_rejected() {
     let cases = [
-        ("$context.requestId $context.resourcePath", ApiType::Http, "resourcePath", "http", "rest"),
-        ("$context.requestId $context.xrayTraceId", ApiType::Http, "xrayTraceId", "http", "rest"),
-        ("$context.requestId $context.wafResponseCode", ApiType::Http, "wafResponseCode", "http", "rest"),
-        ("$context.requestId $context.routeKey", ApiType::Rest, "routeKey", "rest", "http"),
-        ("$context.requestId $context.dataProcessed", ApiType::Rest, "dataProcessed", "rest", "http"),
-        ("$context.requestId $context.awsEndpointRequestId2", ApiType::Rest, "awsEndpointRequestId2", "rest", "http"),
+        (
+            "$context.requestId $context.resourcePath",
+            ApiType::Http,
+            "resourcePath",
+            "http",
+            "rest",
+        ),
+        (
+            "$context.requestId $context.xrayTraceId",
+            ApiType::Http,
+            "xrayTraceId",
+            "http",
+            "rest",
+        ),
+        (
+            "$context.requestId $context.wafResponseCode",
+            ApiType::Http,
+            "wafResponseCode",
+            "http",
+            "rest",
+        ),
+        (
+            "$context.requestId $context.routeKey",
+            ApiType::Rest,
+            "routeKey",
+            "rest",
+            "http",
+        ),
+        (
+            "$context.requestId $context.dataProcessed",
+            ApiType::Rest,
+            "dataProcessed",
+            "rest",
+            "http",
+        ),
+        (
+            "$context.requestId $context.awsEndpointRequestId2",
+            ApiType::Rest,
+            "awsEndpointRequestId2",
+            "rest",
+            "http",
+        ),
     ];
     for (template, api, name, api_s, supported) in cases {
         let e = err(template, api);
         assert_eq!(
             e,
-            FormatError::UnsupportedForApiType { name: name.into(), column: 20, api: api_s, supported },
+            FormatError::UnsupportedForApiType {
+                name: name.into(),
+                column: 20,
+                api: api_s,
+                supported
+            },
             "{template}"
         );
         assert!(e.to_string().contains(&format!("only for {supported} APIs")), "{e}");
@@ -140,7 +246,9 @@ fn variables_of_the_other_api_type_are_rejected() {
 fn a_request_id_is_required() {
     let e = err(r#"{"status":"$context.status"}"#, ApiType::Rest);
     assert_eq!(e, FormatError::MissingRequestId);
-    assert!(e.to_string().contains("`$context.requestId` or `$context.extendedRequestId`"));
+    assert!(e
+        .to_string()
+        .contains("`$context.requestId` or `$context.extendedRequestId`"));
     compile("$context.extendedRequestId", ApiType::Rest);
     compile("$context.extendedRequestId", ApiType::Http);
     assert_eq!(err("", ApiType::Http), FormatError::MissingRequestId);
@@ -151,24 +259,45 @@ fn formats_are_one_line() {
     let e = err("$context.requestId\n$context.status", ApiType::Rest);
     assert_eq!(e, FormatError::MultipleLines { column: 19 });
     assert!(e.to_string().contains("single line"));
-    assert_eq!(err("$context.requestId\r$context.status\n", ApiType::Rest), FormatError::MultipleLines { column: 19 });
-    assert_eq!(err("$context.requestId\n\n", ApiType::Rest), FormatError::MultipleLines { column: 19 });
+    assert_eq!(
+        err("$context.requestId\r$context.status\n", ApiType::Rest),
+        FormatError::MultipleLines { column: 19 }
+    );
+    assert_eq!(
+        err("$context.requestId\n\n", ApiType::Rest),
+        FormatError::MultipleLines { column: 19 }
+    );
 }
 
 #[test]
 fn only_context_variables_are_allowed() {
     let cases = [
         ("$context.requestId $input.body", "$input.body", 20),
-        ("$util.escapeJavaScript($context.requestId)", "$util.escapeJavaScript", 1),
+        (
+            "$util.escapeJavaScript($context.requestId)",
+            "$util.escapeJavaScript",
+            1,
+        ),
         ("$context.requestId $stageVariables.env", "$stageVariables.env", 20),
-        ("$context.requestId $method.request.header.x", "$method.request.header.x", 20),
+        (
+            "$context.requestId $method.request.header.x",
+            "$method.request.header.x",
+            20,
+        ),
         ("${context.requestId}", "${context.requestId}", 1),
         ("$!context.requestId", "$!context.requestId", 1),
         ("$contextual $context.requestId", "$contextual", 1),
     ];
     for (template, reference, column) in cases {
         let e = err(template, ApiType::Rest);
-        assert_eq!(e, FormatError::NotContextVariable { reference: reference.into(), column }, "{template}");
+        assert_eq!(
+            e,
+            FormatError::NotContextVariable {
+                reference: reference.into(),
+                column
+            },
+            "{template}"
+        );
         assert!(e.to_string().contains("only `$context.<name>` variables"), "{e}");
     }
 }
@@ -199,8 +328,16 @@ fn the_variable_table_is_consistent() {
     assert_eq!(names.len(), total, "duplicate names");
     for var in CONTEXT_VARIABLES {
         let lexable = var.prefix().unwrap_or(var.name);
-        assert!(lexable.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'), "{}", var.name);
-        assert!(var.supports(ApiType::Rest) || var.supports(ApiType::Http), "{}", var.name);
+        assert!(
+            lexable.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'),
+            "{}",
+            var.name
+        );
+        assert!(
+            var.supports(ApiType::Rest) || var.supports(ApiType::Http),
+            "{}",
+            var.name
+        );
     }
     let rest = CONTEXT_VARIABLES.iter().filter(|v| v.supports(ApiType::Rest)).count();
     let http = CONTEXT_VARIABLES.iter().filter(|v| v.supports(ApiType::Http)).count();
@@ -219,6 +356,10 @@ fn every_variable_is_documented() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/logging.md");
     let doc = std::fs::read_to_string(path).expect("docs/logging.md");
     for var in CONTEXT_VARIABLES {
-        assert!(doc.contains(&format!("`$context.{}`", var.name)), "docs/logging.md lacks `$context.{}`", var.name);
+        assert!(
+            doc.contains(&format!("`$context.{}`", var.name)),
+            "docs/logging.md lacks `$context.{}`",
+            var.name
+        );
     }
 }

@@ -443,8 +443,8 @@ fn substitute(text: &str, cx: &VariableContext<'_>) -> Result<String, String> {
         let value = cx.variables.get(name).ok_or_else(|| {
             let known: Vec<&str> = cx.variables.keys().map(String::as_str).collect();
             format!(
-                "uses `${{stageVariables.{name}}}`, which the {} of stage `{}` does not define (its variables: {})",
-                cx.whose,
+                "uses `${{stageVariables.{name}}}`, which {}stage `{}` does not define (its variables: {})",
+                if cx.whose == "canary" { "the canary of " } else { "" },
                 cx.stage_name,
                 if known.is_empty() { "none".to_owned() } else { known.join(", ") }
             )

@@ -227,6 +227,9 @@ pub struct RawExecutionLog {
     pub data_trace: bool,
     /// `stdout` or a file path.
     pub destination: String,
+    /// Where canary requests' lines also go (AWS's `.../Canary` group); by default the destination's
+    /// name with `-Canary` before the extension (none for stdout).
+    pub canary_destination: Option<String>,
     /// Rotate the file when it reaches this many bytes (default 100 MiB; 0 disables rotation).
     pub rotate_bytes: Option<u64>,
     /// Rotated files kept (default 5).

@@ -50,7 +50,7 @@ fn semantic_errors_are_all_reported_with_lines() {
         .replace("type: rest", "type: rest\n    gateway_responses: {NOPE: {status: 200}}");
     let errors = check(&text).expect_err("invalid");
     let rendered = errors.to_string();
-    assert!(rendered.contains("test.yaml:16: apis[0].stages.prod.canary.percent: 150 is not a percentage"), "{rendered}");
+    assert!(rendered.contains("test.yaml:15: apis[0].stages.prod.canary.percent: 150 is not a percentage"), "{rendered}");
     assert!(rendered.contains("apis[0].routes[\"GET /products/{id}\"].integration.uri: uses `${stageVariables.nope}`"), "{rendered}");
     assert!(rendered.contains("gateway_responses.NOPE"), "{rendered}");
     assert!(errors.errors.len() >= 4, "stage and canary variants both report the variable: {rendered}");

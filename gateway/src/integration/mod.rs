@@ -1,6 +1,8 @@
 //! Integrations: what serves a route. [`HttpProxy`] forwards to an HTTP endpoint (streaming, pooled);
 //! [`Mock`] answers with a fixed response.
 
+pub mod upstream;
+
 use std::time::Duration;
 
 use bytes::Bytes;
