@@ -288,7 +288,12 @@ impl<'a> ExecutionLog<'a> {
 
     /// Continues the log of a request whose earlier lines are already in `out`; `failed` is what
     /// [`ExecutionLog::has_failed`] said at the end of the previous step.
-    pub fn resume(settings: ExecutionLogSettings, request_id: &'a str, out: &'a mut Vec<u8>, failed: bool) -> ExecutionLog<'a> {
+    pub fn resume(
+        settings: ExecutionLogSettings,
+        request_id: &'a str,
+        out: &'a mut Vec<u8>,
+        failed: bool,
+    ) -> ExecutionLog<'a> {
         ExecutionLog {
             settings,
             request_id,

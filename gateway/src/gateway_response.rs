@@ -154,7 +154,9 @@ impl ResponseType {
             }
             ResponseType::ExpiredToken => "The security token included in the request is expired",
             ResponseType::InvalidApiKey => "Forbidden",
-            ResponseType::InvalidSignature => "The request signature we calculated does not match the signature you provided",
+            ResponseType::InvalidSignature => {
+                "The request signature we calculated does not match the signature you provided"
+            }
             ResponseType::ApiConfigurationError
             | ResponseType::AuthorizerConfigurationError
             | ResponseType::AuthorizerFailure
@@ -279,11 +281,18 @@ mod tests {
     #[test]
     fn defaults_match_aws() {
         let responses = GatewayResponses::default();
-        let r = responses.render(ResponseType::MissingAuthenticationToken, "Missing Authentication Token", "id");
+        let r = responses.render(
+            ResponseType::MissingAuthenticationToken,
+            "Missing Authentication Token",
+            "id",
+        );
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(&r.body[..], br#"{"message":"Missing Authentication Token"}"#);
         let r = responses.render(ResponseType::ResourceNotFound, "Not Found", "id");
-        assert_eq!((r.status.as_u16(), &r.body[..]), (404, &br#"{"message":"Not Found"}"#[..]));
+        assert_eq!(
+            (r.status.as_u16(), &r.body[..]),
+            (404, &br#"{"message":"Not Found"}"#[..])
+        );
         assert_eq!(ResponseType::IntegrationTimeout.default_status().as_u16(), 504);
     }
 

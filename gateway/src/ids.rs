@@ -139,7 +139,10 @@ fn parse(value: &[u8]) -> Option<(&[u8], u8)> {
             let ok = id.len() == 35
                 && id.starts_with(b"1-")
                 && id[10] == b'-'
-                && id[2..10].iter().chain(&id[11..]).all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+                && id[2..10]
+                    .iter()
+                    .chain(&id[11..])
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
             if !ok {
                 return None;
             }
@@ -189,12 +192,20 @@ mod tests {
         let header = TraceHeader::continue_or_start(Some(incoming), 0);
         assert_eq!(header.root(), "Root=1-5759e988-bd862e3fe1be46a994272793");
         assert!(header.as_str().ends_with(";Sampled=1"));
-        assert!(!header.as_str().contains("53995c3f42cd8ad8"), "the gateway becomes the parent");
+        assert!(
+            !header.as_str().contains("53995c3f42cd8ad8"),
+            "the gateway becomes the parent"
+        );
     }
 
     #[test]
     fn malformed_trace_header_is_replaced() {
-        for bad in [&b"Root=1-xyz"[..], b"garbage", b"Root=1-5759e988-bd862e3fe1be46a99427279;Sampled=1", b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=7"] {
+        for bad in [
+            &b"Root=1-xyz"[..],
+            b"garbage",
+            b"Root=1-5759e988-bd862e3fe1be46a99427279;Sampled=1",
+            b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=7",
+        ] {
             let header = TraceHeader::continue_or_start(Some(bad), 0x5759_e988);
             let root = header.root();
             assert!(root.starts_with("Root=1-5759e988-"), "{root}");

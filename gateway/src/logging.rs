@@ -54,7 +54,13 @@ impl SinkRegistry {
         }
     }
 
-    fn sink(&mut self, destination: &str, rotate_bytes: u64, keep_files: u32, queue: usize) -> Result<Option<Arc<LogSink>>, String> {
+    fn sink(
+        &mut self,
+        destination: &str,
+        rotate_bytes: u64,
+        keep_files: u32,
+        queue: usize,
+    ) -> Result<Option<Arc<LogSink>>, String> {
         let resolved = if destination == "stdout" {
             destination.to_owned()
         } else {
@@ -66,7 +72,8 @@ impl SinkRegistry {
         if !self.open {
             return Ok(None);
         }
-        let sink = LogSink::open(&resolved, rotate_bytes, keep_files, queue).map_err(|e| format!("cannot open `{resolved}`: {e}"))?;
+        let sink = LogSink::open(&resolved, rotate_bytes, keep_files, queue)
+            .map_err(|e| format!("cannot open `{resolved}`: {e}"))?;
         self.sinks.insert(resolved, Arc::clone(&sink));
         Ok(Some(sink))
     }
@@ -114,7 +121,10 @@ impl StageLogging {
     /// Writes out everything queued for this stage's sinks.
     pub fn flush(&self) {
         let access = self.access.as_ref().and_then(|a| a.sink.as_ref());
-        let execution = self.execution.iter().flat_map(|e| e.sink.iter().chain(e.canary_sink.iter()));
+        let execution = self
+            .execution
+            .iter()
+            .flat_map(|e| e.sink.iter().chain(e.canary_sink.iter()));
         for sink in access.into_iter().chain(execution) {
             if let Err(e) = sink.flush_and_close() {
                 eprintln!("moat: flushing {}: {e}", sink.destination());
@@ -136,7 +146,13 @@ impl StageLogging {
 }
 
 /// Builds a stage's logging from its config; problems name the field.
-pub fn stage_logging(raw: &RawStage, id: &StageIdentity<'_>, stage_path: &str, sinks: &mut SinkRegistry, problems: &mut Problems) -> StageLogging {
+pub fn stage_logging(
+    raw: &RawStage,
+    id: &StageIdentity<'_>,
+    stage_path: &str,
+    sinks: &mut SinkRegistry,
+    problems: &mut Problems,
+) -> StageLogging {
     let mut logging = StageLogging {
         account_id: id.account_id.into(),
         ..StageLogging::default()
@@ -165,7 +181,10 @@ pub fn stage_logging(raw: &RawStage, id: &StageIdentity<'_>, stage_path: &str, s
     if let Some(execution) = &raw.execution_log {
         let path = format!("{stage_path}.execution_log");
         if id.api_type == ApiType::Http {
-            problems.push(path.clone(), "HTTP APIs support only access logging (as on AWS); remove execution_log");
+            problems.push(
+                path.clone(),
+                "HTTP APIs support only access logging (as on AWS); remove execution_log",
+            );
         }
         let level = ExecutionLogLevel::from_name(&execution.level);
         if level.is_none() {
@@ -185,7 +204,10 @@ pub fn stage_logging(raw: &RawStage, id: &StageIdentity<'_>, stage_path: &str, s
                     .flatten()
             };
             let sink = open(&execution.destination, "destination");
-            let canary_destination = execution.canary_destination.clone().or_else(|| canary_file(&execution.destination));
+            let canary_destination = execution
+                .canary_destination
+                .clone()
+                .or_else(|| canary_file(&execution.destination));
             let canary_sink = canary_destination.and_then(|d| open(&d, "canary_destination"));
             logging.execution = Some(ExecutionLogging {
                 settings: ExecutionLogSettings {
@@ -449,7 +471,10 @@ impl OnComplete for PendingLog {
         let mut ip_buf = [0u8; 64];
         let source_ip = format_ip(self.source_ip, &mut ip_buf);
         let host_text = self.host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("");
-        let domain = host_text.rsplit_once(':').filter(|_| !host_text.starts_with('[')).map_or(host_text, |(name, _)| name);
+        let domain = host_text
+            .rsplit_once(':')
+            .filter(|_| !host_text.starts_with('['))
+            .map_or(host_text, |(name, _)| name);
         let protocol = match self.version {
             Version::HTTP_2 => "HTTP/2.0",
             Version::HTTP_10 => "HTTP/1.0",

@@ -39,7 +39,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { config } => match config::load(&config, LoadOptions { open_sinks: false, threads: None }) {
+        Command::Check { config } => match config::load(
+            &config,
+            LoadOptions {
+                open_sinks: false,
+                threads: None,
+            },
+        ) {
             Ok(gateway) => {
                 let routes: usize = gateway
                     .apis
@@ -63,11 +69,21 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve { config, threads } => {
-            let gateway = match config::load(&config, LoadOptions { open_sinks: true, threads }) {
+            let gateway = match config::load(
+                &config,
+                LoadOptions {
+                    open_sinks: true,
+                    threads,
+                },
+            ) {
                 Ok(gateway) => Arc::new(gateway),
                 Err(errors) => {
                     eprintln!("{errors}");
-                    eprintln!("moat: {} error(s) in {}; not serving", errors.errors.len(), config.display());
+                    eprintln!(
+                        "moat: {} error(s) in {}; not serving",
+                        errors.errors.len(),
+                        config.display()
+                    );
                     return ExitCode::from(1);
                 }
             };

@@ -105,16 +105,30 @@ struct Target {
 ///
 /// # Errors
 /// Never: every failure becomes a gateway response.
-pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<GatewayBody>, Infallible> {
+pub async fn handle(
+    worker: Arc<Worker>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Result<Response<GatewayBody>, Infallible> {
     let arrived = Instant::now();
     let epoch_ms = now_ms();
     conn.in_flight.fetch_add(1, Ordering::Relaxed);
     let gateway = &*worker.gateway;
-    let trace = TraceHeader::continue_or_start(req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes), epoch_ms / 1000);
+    let trace = TraceHeader::continue_or_start(
+        req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
+        epoch_ms / 1000,
+    );
     let source_ip = client_ip(conn.peer.ip(), req.headers(), gateway);
     let host = request_host(&req);
     let target = resolve(gateway, host.as_ref(), req.uri().path());
-    let mut log = Box::new(PendingLog::new(&conn, &req, source_ip, host, trace, (arrived, epoch_ms)));
+    let mut log = Box::new(PendingLog::new(
+        &conn,
+        &req,
+        source_ip,
+        host,
+        trace,
+        (arrived, epoch_ms),
+    ));
 
     let Some(target) = target else {
         let kind = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {
@@ -144,7 +158,11 @@ pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incom
 
     // Route.
     let path = req.uri().path();
-    let relative = if target.offset >= path.len() { "/" } else { &path[target.offset..] };
+    let relative = if target.offset >= path.len() {
+        "/"
+    } else {
+        &path[target.offset..]
+    };
     let Some(found) = variant.routes.find(req.method(), relative) else {
         let kind = match stage.api_type {
             ApiType::Rest => ResponseType::MissingAuthenticationToken,
@@ -156,7 +174,15 @@ pub async fn handle(worker: Arc<Worker>, conn: Arc<ConnInfo>, req: Request<Incom
     log.route = Some(RouteFacts::new(route));
     let mut exec = stage.logging.execution_trace(log.request_id.as_str());
     if let Some(exec) = exec.as_mut() {
-        exec.start(&log, &stage.api_id, &stage.name, route, relative, found.params, req.uri().query());
+        exec.start(
+            &log,
+            &stage.api_id,
+            &stage.name,
+            route,
+            relative,
+            found.params,
+            req.uri().query(),
+        );
     }
 
     match &route.integration {
@@ -174,7 +200,9 @@ fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
     if let Some(host) = req.headers().get(header::HOST) {
         return Some(host.clone());
     }
-    req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    req.uri()
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
 }
 
 /// Host without port, lower-cased only when needed.
@@ -264,7 +292,9 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, gateway: &Gateway) -> IpAddr {
 /// Request line plus headers, counted as on the wire.
 fn head_bytes<B>(req: &Request<B>) -> usize {
     let line = req.method().as_str().len() + req.uri().path_and_query().map_or(1, |p| p.as_str().len()) + 12;
-    req.headers().iter().fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
+    req.headers()
+        .iter()
+        .fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -276,7 +306,12 @@ fn stage_error(stage: &Stage, kind: ResponseType, log: Box<PendingLog>) -> Respo
 }
 
 /// Ends the request with a gateway response of `kind`.
-fn gateway_response(kind: ResponseType, responses: &GatewayResponses, mut log: Box<PendingLog>, api_type: ApiType) -> Response<GatewayBody> {
+fn gateway_response(
+    kind: ResponseType,
+    responses: &GatewayResponses,
+    mut log: Box<PendingLog>,
+    api_type: ApiType,
+) -> Response<GatewayBody> {
     let message = kind.default_message();
     let rendered = responses.render(kind, message, log.request_id.as_str());
     log.status = rendered.status.as_u16();
@@ -331,7 +366,12 @@ fn add_id_headers(headers: &mut HeaderMap, log: &PendingLog, api_type: ApiType) 
     }
 }
 
-fn mock_response(stage: &Stage, mock: &Mock, mut log: Box<PendingLog>, mut exec: Option<ExecTrace>) -> Response<GatewayBody> {
+fn mock_response(
+    stage: &Stage,
+    mock: &Mock,
+    mut log: Box<PendingLog>,
+    mut exec: Option<ExecTrace>,
+) -> Response<GatewayBody> {
     log.status = mock.status.as_u16();
     if let Some(exec) = exec.as_mut() {
         exec.mock_response(mock.status.as_u16(), &mock.headers, &mock.body);
@@ -357,7 +397,11 @@ const HOP_BY_HOP: [HeaderName; 7] = [
 ];
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if let Some(listed) = headers.get(header::CONNECTION).and_then(|v| v.to_str().ok()).map(str::to_owned) {
+    if let Some(listed) = headers
+        .get(header::CONNECTION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
         for name in listed.split(',') {
             if let Ok(name) = HeaderName::from_bytes(name.trim().as_bytes()) {
                 headers.remove(name);
@@ -384,7 +428,8 @@ async fn proxy_request(
 ) -> Response<GatewayBody> {
     let limits = &worker.gateway.limits;
     let (mut parts, body) = req.into_parts();
-    let path_and_query = PathAndQuery::from_maybe_shared(Bytes::from(target_path)).unwrap_or_else(|_| PathAndQuery::from_static("/"));
+    let path_and_query =
+        PathAndQuery::from_maybe_shared(Bytes::from(target_path)).unwrap_or_else(|_| PathAndQuery::from_static("/"));
     let mut uri_parts = http::uri::Parts::default();
     uri_parts.scheme = Some(http::uri::Scheme::HTTP);
     uri_parts.authority = Some(proxy.authority.clone());
@@ -392,14 +437,21 @@ async fn proxy_request(
     let Ok(uri) = Uri::from_parts(uri_parts) else {
         return stage_error(stage, ResponseType::ApiConfigurationError, with_exec(log, exec));
     };
-    let client_headers = if exec.as_ref().is_some_and(ExecTrace::traces_data) { parts.headers.clone() } else { HeaderMap::new() };
+    let client_headers = if exec.as_ref().is_some_and(ExecTrace::traces_data) {
+        parts.headers.clone()
+    } else {
+        HeaderMap::new()
+    };
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
     if let Ok(host) = HeaderValue::from_str(proxy.authority.as_str()) {
         headers.insert(header::HOST, host);
     }
     append_forwarded_for(headers, conn.peer.ip());
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(if conn.tls { "https" } else { "http" }));
+    headers.insert(
+        X_FORWARDED_PROTO,
+        HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
+    );
     headers.insert(X_FORWARDED_PORT, HeaderValue::from(conn.local_port));
     if let Ok(value) = HeaderValue::from_str(log.trace.as_str()) {
         headers.insert(X_AMZN_TRACE_ID, value);
@@ -409,7 +461,10 @@ async fn proxy_request(
     if let Some(exec) = exec.as_mut() {
         exec.endpoint_request(&client_headers, &parts.uri, &parts.headers);
     }
-    let upstream_req = Request::from_parts(parts, LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout));
+    let upstream_req = Request::from_parts(
+        parts,
+        LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout),
+    );
     let sent_at = Instant::now();
     let outcome = tokio::time::timeout(proxy.timeout, worker.upstream.send(&proxy.authority, upstream_req)).await;
     let latency_ms = duration_ms(sent_at.elapsed());

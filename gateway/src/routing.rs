@@ -322,7 +322,14 @@ fn match_path(segments: &[Segment], path: &str) -> Option<(Rank, Params)> {
             }
             params.push(offset, path.len());
             shape |= 1u128 << slot;
-            return Some((Rank { shape, depth, method: 0 }, params));
+            return Some((
+                Rank {
+                    shape,
+                    depth,
+                    method: 0,
+                },
+                params,
+            ));
         }
         let (piece, remaining, consumed) = match rest.find('/') {
             Some(slash) => (&rest[..slash], &rest[slash + 1..], slash + 1),
@@ -342,7 +349,14 @@ fn match_path(segments: &[Segment], path: &str) -> Option<(Rank, Params)> {
         offset += consumed;
         rest = remaining;
     }
-    rest.is_empty().then_some((Rank { shape, depth, method: 0 }, params))
+    rest.is_empty().then_some((
+        Rank {
+            shape,
+            depth,
+            method: 0,
+        },
+        params,
+    ))
 }
 
 #[cfg(test)]

@@ -220,7 +220,11 @@ impl Canary {
         } else if percent <= 0.0 {
             0
         } else {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
             {
                 (percent / 100.0 * (u64::MAX as f64)) as u64
             }
@@ -248,6 +252,8 @@ mod tests {
         assert!(one.contains("::1".parse().expect("ip")));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nope").is_err());
-        assert!(Cidr::parse("0.0.0.0/0").expect("cidr").contains("1.2.3.4".parse().expect("ip")));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .expect("cidr")
+            .contains("1.2.3.4".parse().expect("ip")));
     }
 }

@@ -71,7 +71,11 @@ fn example_path(gateway: &Gateway) -> Option<String> {
     let (key, _) = stage.main.routes.iter().find(|(key, _)| {
         key.method.as_ref().is_some_and(|m| m == http::Method::GET) && key.param_names().next().is_none()
     })?;
-    let prefix = if &*stage.name == "$default" { String::new() } else { format!("/{}", stage.name) };
+    let prefix = if &*stage.name == "$default" {
+        String::new()
+    } else {
+        format!("/{}", stage.name)
+    };
     Some(format!("{prefix}{}", key.resource_path))
 }
 
@@ -108,7 +112,10 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
     let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     signals.block_on(async {
         wait_for_signal().await;
-        eprintln!("moat: shutting down, draining in-flight requests (grace period {:?})", gateway.grace_period);
+        eprintln!(
+            "moat: shutting down, draining in-flight requests (grace period {:?})",
+            gateway.grace_period
+        );
         let _ = shutdown_tx.send(true);
         let deadline = tokio::time::sleep(gateway.grace_period);
         tokio::pin!(deadline);
@@ -282,15 +289,21 @@ async fn serve_connection(
     let handshake_timeout = worker.gateway.limits.header_read_timeout;
     match tls {
         None => drive(TokioIo::new(stream), conn, worker, builder, shutdown).await,
-        Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-            Ok(Ok(stream)) => drive(TokioIo::new(stream), conn, worker, builder, shutdown).await,
-            Ok(Err(_)) | Err(_) => {}
-        },
+        Some(acceptor) => {
+            if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                drive(TokioIo::new(stream), conn, worker, builder, shutdown).await;
+            }
+        }
     }
 }
 
-async fn drive<I>(io: I, conn: Arc<ConnInfo>, worker: Arc<Worker>, builder: &auto::Builder<TokioExecutor>, mut shutdown: watch::Receiver<bool>)
-where
+async fn drive<I>(
+    io: I,
+    conn: Arc<ConnInfo>,
+    worker: Arc<Worker>,
+    builder: &auto::Builder<TokioExecutor>,
+    mut shutdown: watch::Receiver<bool>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let idle_timeout = worker.gateway.limits.idle_timeout;

@@ -28,7 +28,10 @@ pub fn server_config(raw: &RawConfig, base_dir: &Path, problems: &mut Problems) 
                 continue;
             }
             (None, Some(_)) => {
-                problems.push(format!("{path}.certificate"), "a key needs its certificate chain (`certificate:`)");
+                problems.push(
+                    format!("{path}.certificate"),
+                    "a key needs its certificate chain (`certificate:`)",
+                );
                 continue;
             }
         };
@@ -49,7 +52,10 @@ pub fn server_config(raw: &RawConfig, base_dir: &Path, problems: &mut Problems) 
         let signing = match provider.key_provider.load_private_key(key) {
             Ok(signing) => signing,
             Err(e) => {
-                problems.push(format!("{path}.key"), format!("{}: unsupported private key: {e}", key_file.display()));
+                problems.push(
+                    format!("{path}.key"),
+                    format!("{}: unsupported private key: {e}", key_file.display()),
+                );
                 continue;
             }
         };
@@ -61,7 +67,10 @@ pub fn server_config(raw: &RawConfig, base_dir: &Path, problems: &mut Problems) 
         any = true;
     }
     if !any {
-        problems.push("listeners", "a TLS listener needs at least one domain with `certificate` and `key`");
+        problems.push(
+            "listeners",
+            "a TLS listener needs at least one domain with `certificate` and `key`",
+        );
         return None;
     }
     let builder = ServerConfig::builder_with_provider(provider)

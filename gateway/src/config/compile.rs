@@ -55,7 +55,12 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     if threads == 0 || threads > 1024 {
         problems.push("server.threads", "must be 1 to 1024");
     }
-    let grace_period = duration_or(&raw.server.grace_period, "server.grace_period", Duration::from_secs(30), &mut problems);
+    let grace_period = duration_or(
+        &raw.server.grace_period,
+        "server.grace_period",
+        Duration::from_secs(30),
+        &mut problems,
+    );
     let mut trusted_proxies = Vec::new();
     for (i, text) in raw.server.trusted_proxies.iter().enumerate() {
         match Cidr::parse(text) {
@@ -63,7 +68,11 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
             Err(message) => problems.push(format!("server.trusted_proxies[{i}]"), message),
         }
     }
-    let account_id = raw.server.account_id.clone().unwrap_or_else(|| "000000000000".to_owned());
+    let account_id = raw
+        .server
+        .account_id
+        .clone()
+        .unwrap_or_else(|| "000000000000".to_owned());
     if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
         problems.push("server.account_id", "must be 12 digits, as an AWS account id");
     }
@@ -75,11 +84,17 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     for (i, raw_api) in raw.apis.iter().enumerate() {
         let path = format!("apis[{i}]");
         if apis.iter().any(|a| &*a.name == raw_api.name.as_str()) {
-            problems.push(field(&path, "name"), format!("another API is already named `{}`", raw_api.name));
+            problems.push(
+                field(&path, "name"),
+                format!("another API is already named `{}`", raw_api.name),
+            );
         }
         if let Some(api) = api(raw_api, &path, &account_id, &mut sinks, &mut problems) {
             if let Some(other) = ids.insert(api.id.to_string(), i) {
-                problems.push(field(&path, "id"), format!("apis[{other}] has the same id `{}`", api.id));
+                problems.push(
+                    field(&path, "id"),
+                    format!("apis[{other}] has the same id `{}`", api.id),
+                );
             }
             apis.push(Arc::new(api));
         }
@@ -134,7 +149,10 @@ fn listeners(raw: &RawConfig, problems: &mut Problems) -> Vec<ListenerSpec> {
         match text.parse() {
             Ok(addr) => Some(addr),
             Err(_) => {
-                problems.push(path, format!("`{text}` is not IP:port, e.g. 127.0.0.1:8080 or [::1]:8443"));
+                problems.push(
+                    path,
+                    format!("`{text}` is not IP:port, e.g. 127.0.0.1:8080 or [::1]:8443"),
+                );
                 None
             }
         }
@@ -179,9 +197,24 @@ fn limits(raw: &RawConfig, problems: &mut Problems) -> Limits {
     Limits {
         max_header_bytes,
         max_body_bytes,
-        header_read_timeout: duration_or(&l.header_read_timeout, "limits.header_read_timeout", Duration::from_secs(10), problems),
-        body_read_timeout: duration_or(&l.body_read_timeout, "limits.body_read_timeout", Duration::from_secs(30), problems),
-        idle_timeout: duration_or(&l.idle_timeout, "limits.idle_timeout", Duration::from_secs(60), problems),
+        header_read_timeout: duration_or(
+            &l.header_read_timeout,
+            "limits.header_read_timeout",
+            Duration::from_secs(10),
+            problems,
+        ),
+        body_read_timeout: duration_or(
+            &l.body_read_timeout,
+            "limits.body_read_timeout",
+            Duration::from_secs(30),
+            problems,
+        ),
+        idle_timeout: duration_or(
+            &l.idle_timeout,
+            "limits.idle_timeout",
+            Duration::from_secs(60),
+            problems,
+        ),
         max_connections,
         http2_max_concurrent_streams,
     }
@@ -197,7 +230,9 @@ fn derived_id(seed: &str, len: usize) -> String {
     }
     (0..len)
         .map(|_| {
-            hash = hash.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            hash = hash
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             #[allow(clippy::cast_possible_truncation)]
             let index = (hash >> 33) as usize % ALPHABET.len();
             char::from(ALPHABET[index])
@@ -210,21 +245,34 @@ fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, pro
         "rest" => ApiType::Rest,
         "http" => ApiType::Http,
         other => {
-            problems.push(field(path, "type"), format!("`{other}` is not an API type: use `rest` or `http`"));
+            problems.push(
+                field(path, "type"),
+                format!("`{other}` is not an API type: use `rest` or `http`"),
+            );
             return None;
         }
     };
     let id = raw.id.clone().unwrap_or_else(|| derived_id(&raw.name, 10));
     if id.len() != 10 || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        problems.push(field(path, "id"), "must be 10 lower-case letters or digits, like an API Gateway API id");
+        problems.push(
+            field(path, "id"),
+            "must be 10 lower-case letters or digits, like an API Gateway API id",
+        );
     }
-    let responses = Arc::new(gateway_responses(&raw.gateway_responses, &field(path, "gateway_responses"), problems));
+    let responses = Arc::new(gateway_responses(
+        &raw.gateway_responses,
+        &field(path, "gateway_responses"),
+        problems,
+    ));
     // Route keys of every deployment, checked once.
     let mut deployments: BTreeMap<Option<&str>, (&BTreeMap<String, RawRoute>, String)> = BTreeMap::new();
     deployments.insert(None, (&raw.routes, field(path, "routes")));
     for (name, deployment) in &raw.deployments {
         let deployments_path = field(path, "deployments");
-        deployments.insert(Some(name.as_str()), (&deployment.routes, field(&field(&deployments_path, name), "routes")));
+        deployments.insert(
+            Some(name.as_str()),
+            (&deployment.routes, field(&field(&deployments_path, name), "routes")),
+        );
     }
     let mut keys: HashMap<Option<&str>, Vec<Option<RouteKey>>> = HashMap::new();
     for (deployment, (routes, routes_path)) in &deployments {
@@ -254,7 +302,11 @@ fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, pro
         let valid_name = if name == "$default" {
             api_type == ApiType::Http
         } else {
-            !name.is_empty() && name.len() <= 128 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            !name.is_empty()
+                && name.len() <= 128
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         };
         if !valid_name {
             problems.push(
@@ -281,7 +333,10 @@ fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, pro
         }
     }
     if raw.stages.is_empty() {
-        problems.push(field(path, "stages"), "no stage: an API is served through its stages (e.g. `stages: {prod: {}}`)");
+        problems.push(
+            field(path, "stages"),
+            "no stage: an API is served through its stages (e.g. `stages: {prod: {}}`)",
+        );
     }
     Some(Api {
         name: raw.name.as_str().into(),
@@ -312,10 +367,18 @@ fn stage(
     sinks: &mut SinkRegistry,
     problems: &mut Problems,
 ) -> Option<Stage> {
-    let deployment = resolve_deployment(cx, raw.deployment.as_deref(), &field(cx.stage_path, "deployment"), problems)?;
-    for (name, _) in &raw.variables {
+    let deployment = resolve_deployment(
+        cx,
+        raw.deployment.as_deref(),
+        &field(cx.stage_path, "deployment"),
+        problems,
+    )?;
+    for name in raw.variables.keys() {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            problems.push(field(&field(cx.stage_path, "variables"), name), "a stage variable name is letters, digits or `_`");
+            problems.push(
+                field(&field(cx.stage_path, "variables"), name),
+                "a stage variable name is letters, digits or `_`",
+            );
         }
     }
     let main = variant(cx, deployment, &raw.variables, "stage", problems);
@@ -324,7 +387,10 @@ fn stage(
         Some(canary) => {
             let canary_path = field(cx.stage_path, "canary");
             if !(0.0..=100.0).contains(&canary.percent) || canary.percent.is_nan() {
-                problems.push(field(&canary_path, "percent"), format!("{} is not a percentage: use 0.0 to 100.0", canary.percent));
+                problems.push(
+                    field(&canary_path, "percent"),
+                    format!("{} is not a percentage: use 0.0 to 100.0", canary.percent),
+                );
             }
             let canary_deployment = match canary.deployment.as_deref() {
                 Some(name) => resolve_deployment(cx, Some(name), &field(&canary_path, "deployment"), problems),
@@ -378,7 +444,11 @@ fn resolve_deployment<'a>(
                 path,
                 format!(
                     "no deployment named `{name}` in this API (deployments: {})",
-                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             );
             None
@@ -408,7 +478,8 @@ fn variant(
             whose,
             stage_name: cx.stage_name,
         };
-        let Some(integration) = integration(&raw_route.integration, &params, &integration_path, &context, problems) else {
+        let Some(integration) = integration(&raw_route.integration, &params, &integration_path, &context, problems)
+        else {
             continue;
         };
         let resource_id = derived_id(&format!("{}{}", cx.api_id, key.resource_path), 6);
@@ -446,7 +517,11 @@ fn substitute(text: &str, cx: &VariableContext<'_>) -> Result<String, String> {
                 "uses `${{stageVariables.{name}}}`, which {}stage `{}` does not define (its variables: {})",
                 if cx.whose == "canary" { "the canary of " } else { "" },
                 cx.stage_name,
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )
         })?;
         out.push_str(value);
@@ -465,20 +540,30 @@ fn integration(
 ) -> Option<Integration> {
     match raw.kind.as_str() {
         "http_proxy" => {
-            for (set, name) in [(raw.status.is_some(), "status"), (!raw.headers.is_empty(), "headers"), (raw.body.is_some(), "body")] {
+            for (set, name) in [
+                (raw.status.is_some(), "status"),
+                (!raw.headers.is_empty(), "headers"),
+                (raw.body.is_some(), "body"),
+            ] {
                 if set {
                     problems.push(field(path, name), "only `mock` integrations have this field");
                 }
             }
             let Some(uri) = &raw.uri else {
-                problems.push(field(path, "uri"), "an `http_proxy` integration needs a `uri`, e.g. http://127.0.0.1:8080/{proxy}");
+                problems.push(
+                    field(path, "uri"),
+                    "an `http_proxy` integration needs a `uri`, e.g. http://127.0.0.1:8080/{proxy}",
+                );
                 return None;
             };
             let timeout = match raw.timeout.as_deref().map(parse_duration) {
                 None => DEFAULT_INTEGRATION_TIMEOUT,
                 Some(Ok(t)) if t >= Duration::from_millis(50) && t <= Duration::from_secs(300) => t,
                 Some(Ok(_)) => {
-                    problems.push(field(path, "timeout"), "must be 50ms to 300s (API Gateway's default is 29s)");
+                    problems.push(
+                        field(path, "timeout"),
+                        "must be 50ms to 300s (API Gateway's default is 29s)",
+                    );
                     return None;
                 }
                 Some(Err(message)) => {
@@ -524,7 +609,10 @@ fn integration(
             }))
         }
         other => {
-            problems.push(field(path, "type"), format!("`{other}` is not an integration type: use `http_proxy` or `mock`"));
+            problems.push(
+                field(path, "type"),
+                format!("`{other}` is not an integration type: use `http_proxy` or `mock`"),
+            );
             None
         }
     }
@@ -566,7 +654,13 @@ fn gateway_responses(
         let entry_path = field(path, name);
         let Some(kind) = ResponseType::from_name(name) else {
             let names: Vec<&str> = ResponseType::ALL.iter().map(|t| t.name()).collect();
-            problems.push(entry_path, format!("`{name}` is not a gateway response type; use one of {}", names.join(", ")));
+            problems.push(
+                entry_path,
+                format!(
+                    "`{name}` is not a gateway response type; use one of {}",
+                    names.join(", ")
+                ),
+            );
             continue;
         };
         let status = response
@@ -590,7 +684,10 @@ fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> HashM
         let path = format!("domains[{i}]");
         let name = domain.name.trim().to_ascii_lowercase();
         if name.is_empty() || name.contains('/') || name.contains(':') {
-            problems.push(field(&path, "name"), "a domain name is a host name such as api.example.com (no scheme, port or path)");
+            problems.push(
+                field(&path, "name"),
+                "a domain name is a host name such as api.example.com (no scheme, port or path)",
+            );
             continue;
         }
         if out.contains_key(&name) {
@@ -603,12 +700,18 @@ fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> HashM
             let base_path = mapping.base_path.trim_matches('/');
             let base_path = if base_path == "(none)" { "" } else { base_path };
             if mappings.iter().any(|m: &Mapping| m.base_path == base_path) {
-                problems.push(field(&mapping_path, "base_path"), format!("base path `{base_path}` is mapped twice"));
+                problems.push(
+                    field(&mapping_path, "base_path"),
+                    format!("base path `{base_path}` is mapped twice"),
+                );
                 continue;
             }
             let Some(api) = apis.iter().find(|a| *a.name == *mapping.api) else {
                 let names: Vec<&str> = apis.iter().map(|a| &*a.name).collect();
-                problems.push(field(&mapping_path, "api"), format!("no API named `{}` (APIs: {})", mapping.api, names.join(", ")));
+                problems.push(
+                    field(&mapping_path, "api"),
+                    format!("no API named `{}` (APIs: {})", mapping.api, names.join(", ")),
+                );
                 continue;
             };
             let Some(stage) = api.stages.get(&mapping.stage) else {
@@ -616,7 +719,12 @@ fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> HashM
                 names.sort_unstable();
                 problems.push(
                     field(&mapping_path, "stage"),
-                    format!("API `{}` has no stage `{}` (stages: {})", api.name, mapping.stage, names.join(", ")),
+                    format!(
+                        "API `{}` has no stage `{}` (stages: {})",
+                        api.name,
+                        mapping.stage,
+                        names.join(", ")
+                    ),
                 );
                 continue;
             };
@@ -626,7 +734,7 @@ fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> HashM
                 stage: Arc::clone(stage),
             });
         }
-        mappings.sort_by(|a, b| b.base_path.len().cmp(&a.base_path.len()));
+        mappings.sort_by_key(|m| std::cmp::Reverse(m.base_path.len()));
         out.insert(name.clone(), Domain { name, mappings });
     }
     out

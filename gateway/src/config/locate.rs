@@ -167,7 +167,10 @@ mod tests {
         let index = LineIndex::build(text);
         assert_eq!(index.line_of("listen"), Some(1));
         assert_eq!(index.line_of("apis[0].name"), Some(3));
-        assert_eq!(index.line_of("apis[0].routes[\"GET /p/{id}\"].integration.type"), Some(7));
+        assert_eq!(
+            index.line_of("apis[0].routes[\"GET /p/{id}\"].integration.type"),
+            Some(7)
+        );
         assert_eq!(index.line_of("apis[0].stages.prod.canary.percent"), Some(10));
         assert_eq!(index.line_of("apis[0].stages.prod.canary.nothing"), Some(10));
     }

@@ -1,7 +1,15 @@
 use super::*;
 
 fn check(text: &str) -> Result<Gateway, ConfigErrors> {
-    load_str(text, "test.yaml", Path::new("."), LoadOptions { open_sinks: false, threads: Some(1) })
+    load_str(
+        text,
+        "test.yaml",
+        Path::new("."),
+        LoadOptions {
+            open_sinks: false,
+            threads: Some(1),
+        },
+    )
 }
 
 const GOOD: &str = r#"
@@ -50,10 +58,19 @@ fn semantic_errors_are_all_reported_with_lines() {
         .replace("type: rest", "type: rest\n    gateway_responses: {NOPE: {status: 200}}");
     let errors = check(&text).expect_err("invalid");
     let rendered = errors.to_string();
-    assert!(rendered.contains("test.yaml:15: apis[0].stages.prod.canary.percent: 150 is not a percentage"), "{rendered}");
-    assert!(rendered.contains("apis[0].routes[\"GET /products/{id}\"].integration.uri: uses `${stageVariables.nope}`"), "{rendered}");
+    assert!(
+        rendered.contains("test.yaml:15: apis[0].stages.prod.canary.percent: 150 is not a percentage"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("apis[0].routes[\"GET /products/{id}\"].integration.uri: uses `${stageVariables.nope}`"),
+        "{rendered}"
+    );
     assert!(rendered.contains("gateway_responses.NOPE"), "{rendered}");
-    assert!(errors.errors.len() >= 4, "stage and canary variants both report the variable: {rendered}");
+    assert!(
+        errors.errors.len() >= 4,
+        "stage and canary variants both report the variable: {rendered}"
+    );
 }
 
 #[test]
@@ -64,14 +81,25 @@ fn json_configs_load_too() {
             "stages": {"$default": {}}}],
   "bogus": 1
 }"#;
-    let errors = load_str(text, "c.json", Path::new("."), LoadOptions { open_sinks: false, threads: None }).expect_err("invalid");
+    let errors = load_str(
+        text,
+        "c.json",
+        Path::new("."),
+        LoadOptions {
+            open_sinks: false,
+            threads: None,
+        },
+    )
+    .expect_err("invalid");
     assert_eq!(errors.errors[0].path, "bogus");
     assert_eq!(errors.errors[0].line, Some(5));
 }
 
 #[test]
 fn rest_apis_have_no_default_route_or_stage() {
-    let text = GOOD.replace("\"GET /health\"", "\"$default\"").replace("      prod:", "      $default:");
+    let text = GOOD
+        .replace("\"GET /health\"", "\"$default\"")
+        .replace("      prod:", "      $default:");
     let rendered = check(&text).expect_err("invalid").to_string();
     assert!(rendered.contains("REST APIs have no `$default` route"), "{rendered}");
     assert!(rendered.contains("a stage name is"), "{rendered}");

@@ -71,7 +71,9 @@ impl HttpProxy {
     /// # Errors
     /// A [`UriError`] naming the problem.
     pub fn compile(uri: &str, params: &[String], timeout: Duration) -> Result<HttpProxy, UriError> {
-        let rest = uri.strip_prefix("http://").ok_or_else(|| UriError::Shape(uri.to_owned()))?;
+        let rest = uri
+            .strip_prefix("http://")
+            .ok_or_else(|| UriError::Shape(uri.to_owned()))?;
         let (authority, path) = match rest.find('/') {
             Some(slash) => (&rest[..slash], &rest[slash..]),
             None => match rest.find('?') {
@@ -83,18 +85,29 @@ impl HttpProxy {
             return Err(UriError::Shape(uri.to_owned()));
         }
         let authority: Authority = authority.parse().map_err(|_| UriError::Shape(uri.to_owned()))?;
-        let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+        let path = if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = path.as_str();
         while let Some(open) = rest.find('{') {
             literal.push_str(&rest[..open]);
-            let close = rest[open..].find('}').ok_or_else(|| UriError::Unclosed(uri.to_owned()))? + open;
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| UriError::Unclosed(uri.to_owned()))?
+                + open;
             let name = rest[open + 1..close].trim_end_matches('+');
             let index = params.iter().position(|p| p == name).ok_or_else(|| {
                 UriError::UnknownParam(
                     name.to_owned(),
-                    if params.is_empty() { "none".to_owned() } else { params.join(", ") },
+                    if params.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        params.join(", ")
+                    },
                 )
             })?;
             if !literal.is_empty() {
@@ -146,8 +159,8 @@ mod tests {
         let mut out = String::new();
         proxy.write_path_and_query(|_| "42", Some("a=1"), &mut out);
         assert_eq!(out, "/p/42/x?a=1");
-        let proxy = HttpProxy::compile("http://h/{proxy}?k=v", &names(&["proxy"]), Duration::from_secs(1))
-            .expect("compile");
+        let proxy =
+            HttpProxy::compile("http://h/{proxy}?k=v", &names(&["proxy"]), Duration::from_secs(1)).expect("compile");
         let mut out = String::new();
         proxy.write_path_and_query(|_| "a/b", Some("c=d"), &mut out);
         assert_eq!(out, "/a/b?k=v&c=d");
@@ -159,12 +172,21 @@ mod tests {
 
     #[test]
     fn rejects_bad_uris() {
-        assert!(matches!(HttpProxy::compile("ftp://x/", &[], Duration::ZERO), Err(UriError::Shape(_))));
-        assert!(matches!(HttpProxy::compile("http:///x", &[], Duration::ZERO), Err(UriError::Shape(_))));
+        assert!(matches!(
+            HttpProxy::compile("ftp://x/", &[], Duration::ZERO),
+            Err(UriError::Shape(_))
+        ));
+        assert!(matches!(
+            HttpProxy::compile("http:///x", &[], Duration::ZERO),
+            Err(UriError::Shape(_))
+        ));
         assert!(matches!(
             HttpProxy::compile("http://h/{nope}", &names(&["id"]), Duration::ZERO),
             Err(UriError::UnknownParam(..))
         ));
-        assert!(matches!(HttpProxy::compile("http://h/{x", &[], Duration::ZERO), Err(UriError::Unclosed(_))));
+        assert!(matches!(
+            HttpProxy::compile("http://h/{x", &[], Duration::ZERO),
+            Err(UriError::Unclosed(_))
+        ));
     }
 }

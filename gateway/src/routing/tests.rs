@@ -69,6 +69,9 @@ fn bad_route_keys_are_rejected() {
     assert_eq!(RouteKey::parse("FETCH /a"), Err(RouteKeyError::Method("FETCH".into())));
     assert_eq!(RouteKey::parse("GET /{a+}/b"), Err(RouteKeyError::GreedyNotLast));
     assert_eq!(RouteKey::parse("GET /a{b}"), Err(RouteKeyError::Param("a{b}".into())));
-    assert_eq!(RouteKey::parse("GET /{a}/{a}"), Err(RouteKeyError::DuplicateParam("a".into())));
+    assert_eq!(
+        RouteKey::parse("GET /{a}/{a}"),
+        Err(RouteKeyError::DuplicateParam("a".into()))
+    );
     assert_eq!(RouteKey::parse("GET //a"), Err(RouteKeyError::EmptySegment));
 }

@@ -35,7 +35,11 @@ apis:
 fn start(base: &Upstream, canary: &Upstream) -> Moat {
     Moat::start(&fill(
         CANARY,
-        &[("BASE", base.hostport()), ("CANARY", canary.hostport()), ("FORMAT", TEST_LOG_FORMAT.to_string())],
+        &[
+            ("BASE", base.hostport()),
+            ("CANARY", canary.hostport()),
+            ("FORMAT", TEST_LOG_FORMAT.to_string()),
+        ],
     ))
 }
 
@@ -78,10 +82,17 @@ async fn canary_ten_percent_share_within_four_sigma_and_logged_per_request() {
         };
         let logged = field(&rec, "isCanaryRequest");
         if logged != was_canary.to_string() {
-            mismatched.push(format!("{id}: served by canary={was_canary}, logged isCanaryRequest={logged:?}"));
+            mismatched.push(format!(
+                "{id}: served by canary={was_canary}, logged isCanaryRequest={logged:?}"
+            ));
         }
     }
-    assert!(mismatched.is_empty(), "{} mismatches, e.g.:\n{}", mismatched.len(), mismatched[..mismatched.len().min(5)].join("\n"));
+    assert!(
+        mismatched.is_empty(),
+        "{} mismatches, e.g.:\n{}",
+        mismatched.len(),
+        mismatched[..mismatched.len().min(5)].join("\n")
+    );
 }
 
 #[tokio::test]
@@ -109,5 +120,8 @@ async fn canary_zero_percent_never_and_hundred_percent_always() {
     for k in ["c0 who base", "c100 who canary", "c0 version 1", "c100 version 2"] {
         want.insert(k.to_string(), 300);
     }
-    assert_eq!(counts, want, "percent 0 must never and percent 100 must always serve the canary (backend and deployment)");
+    assert_eq!(
+        counts, want,
+        "percent 0 must never and percent 100 must always serve the canary (backend and deployment)"
+    );
 }

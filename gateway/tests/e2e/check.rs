@@ -50,7 +50,10 @@ fn check(yaml: &str) -> (i32, String, PathBuf, tempfile::TempDir) {
 
 /// 1-based line of the first line containing `needle`.
 fn line_of(yaml: &str, needle: &str) -> usize {
-    yaml.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in config")) + 1
+    yaml.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in config"))
+        + 1
 }
 
 /// Whether `out` names line `line` as `:LINE` or `line LINE`.
@@ -77,7 +80,10 @@ fn assert_error(out: &str, file: &Path, line: usize, path: &str, words: &[&str])
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("moat.yaml");
     assert!(out.contains(name), "stderr does not name the file {name}:\n{out}");
     assert!(out.contains(path), "stderr does not name the field path {path}:\n{out}");
-    assert!(mentions_line(out, line), "stderr does not name line {line} (for {path}):\n{out}");
+    assert!(
+        mentions_line(out, line),
+        "stderr does not name line {line} (for {path}):\n{out}"
+    );
     for w in words {
         assert!(out.contains(w), "stderr does not mention {w:?} (for {path}):\n{out}");
     }
@@ -91,10 +97,19 @@ fn check_accepts_a_valid_file() {
 
 #[test]
 fn check_rejects_unknown_field_naming_file_line_and_path() {
-    let yaml = VALID.replace("        variables: {backend: \"127.0.0.1:9\"}", "        variabls: {backend: \"127.0.0.1:9\"}");
+    let yaml = VALID.replace(
+        "        variables: {backend: \"127.0.0.1:9\"}",
+        "        variabls: {backend: \"127.0.0.1:9\"}",
+    );
     let (code, out, file, _dir) = check(&yaml);
     assert_eq!(code, 1, "exit code for an unknown field:\n{out}");
-    assert_error(&out, &file, line_of(&yaml, "variabls:"), "apis[0].stages.prod", &["variabls"]);
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "variabls:"),
+        "apis[0].stages.prod",
+        &["variabls"],
+    );
 }
 
 #[test]
@@ -102,7 +117,13 @@ fn check_rejects_canary_percent_over_100() {
     let yaml = VALID.replace("canary: {percent: 10,", "canary: {percent: 150,");
     let (code, out, file, _dir) = check(&yaml);
     assert_eq!(code, 1, "exit code for percent 150:\n{out}");
-    assert_error(&out, &file, line_of(&yaml, "percent: 150"), "apis[0].stages.prod.canary.percent", &["150"]);
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "percent: 150"),
+        "apis[0].stages.prod.canary.percent",
+        &["150"],
+    );
 }
 
 #[test]
@@ -124,10 +145,19 @@ fn check_rejects_unknown_context_variable_in_access_log_format() {
 
 #[test]
 fn check_rejects_route_uri_using_undefined_stage_variable() {
-    let yaml = VALID.replace("http://${stageVariables.backend}/o/{proxy}", "http://${stageVariables.missingVar}/o/{proxy}");
+    let yaml = VALID.replace(
+        "http://${stageVariables.backend}/o/{proxy}",
+        "http://${stageVariables.missingVar}/o/{proxy}",
+    );
     let (code, out, file, _dir) = check(&yaml);
     assert_eq!(code, 1, "exit code for an undefined stage variable:\n{out}");
-    assert_error(&out, &file, line_of(&yaml, "missingVar"), "apis[0].routes", &["missingVar", "integration.uri"]);
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "missingVar"),
+        "apis[0].routes",
+        &["missingVar", "integration.uri"],
+    );
 }
 
 #[test]
@@ -135,22 +165,58 @@ fn check_rejects_mapping_to_unknown_api() {
     let yaml = VALID.replace("{base_path: v2, api: orders,", "{base_path: v2, api: nope,");
     let (code, out, file, _dir) = check(&yaml);
     assert_eq!(code, 1, "exit code for a mapping to an unknown API:\n{out}");
-    assert_error(&out, &file, line_of(&yaml, "api: nope"), "domains[0].mappings[1].api", &["nope"]);
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "api: nope"),
+        "domains[0].mappings[1].api",
+        &["nope"],
+    );
 }
 
 #[test]
 fn check_reports_every_error_in_one_file() {
     let yaml = VALID
         .replace("canary: {percent: 10,", "canary: {percent: 150,")
-        .replace(r#""status":"$context.status"}'"#, r#""nope":"$context.bogusVariable"}'"#)
-        .replace("http://${stageVariables.backend}/o/{proxy}", "http://${stageVariables.missingVar}/o/{proxy}")
+        .replace(
+            r#""status":"$context.status"}'"#,
+            r#""nope":"$context.bogusVariable"}'"#,
+        )
+        .replace(
+            "http://${stageVariables.backend}/o/{proxy}",
+            "http://${stageVariables.missingVar}/o/{proxy}",
+        )
         .replace("{base_path: v2, api: orders,", "{base_path: v2, api: nope,");
     let (code, out, file, _dir) = check(&yaml);
     assert_eq!(code, 1, "exit code for four errors:\n{out}");
-    assert_error(&out, &file, line_of(&yaml, "percent: 150"), "apis[0].stages.prod.canary.percent", &[]);
-    assert_error(&out, &file, line_of(&yaml, "bogusVariable"), "apis[1].stages.$default.access_log.format", &["bogusVariable"]);
-    assert_error(&out, &file, line_of(&yaml, "missingVar"), "apis[0].routes", &["missingVar"]);
-    assert_error(&out, &file, line_of(&yaml, "api: nope"), "domains[0].mappings[1].api", &["nope"]);
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "percent: 150"),
+        "apis[0].stages.prod.canary.percent",
+        &[],
+    );
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "bogusVariable"),
+        "apis[1].stages.$default.access_log.format",
+        &["bogusVariable"],
+    );
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "missingVar"),
+        "apis[0].routes",
+        &["missingVar"],
+    );
+    assert_error(
+        &out,
+        &file,
+        line_of(&yaml, "api: nope"),
+        "domains[0].mappings[1].api",
+        &["nope"],
+    );
 }
 
 #[test]
@@ -171,5 +237,9 @@ fn every_example_config_passes_check() {
             (code != 0).then(|| format!("{} (exit {code}):\n{out}", f.display()))
         })
         .collect();
-    assert!(failed.is_empty(), "examples failing `moat check`:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "examples failing `moat check`:\n{}",
+        failed.join("\n")
+    );
 }

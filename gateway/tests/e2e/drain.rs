@@ -34,7 +34,11 @@ async fn sigterm_drains_in_flight_request_refuses_new_connections_and_exits_zero
     match TcpStream::connect(addr).await {
         Err(_) => {}
         Ok(mut s) => {
-            write_quiet(&mut s, format!("GET /prod/slow?ms=1 HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await;
+            write_quiet(
+                &mut s,
+                format!("GET /prod/slow?ms=1 HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+            )
+            .await;
             let out = read_some(&mut s, Duration::from_secs(1)).await;
             assert!(
                 matches!(out, ReadOutcome::Eof | ReadOutcome::Error(_)),
@@ -51,7 +55,16 @@ async fn sigterm_drains_in_flight_request_refuses_new_connections_and_exits_zero
     assert_eq!(r.code(), 200, "in-flight request during drain: body {}", r.text());
 
     let status = moat.wait_exit(Duration::from_secs(6));
-    let status = status.unwrap_or_else(|| panic!("moat still running {:?} after SIGTERM (grace_period 5s)", signalled.elapsed()));
+    let status = status.unwrap_or_else(|| {
+        panic!(
+            "moat still running {:?} after SIGTERM (grace_period 5s)",
+            signalled.elapsed()
+        )
+    });
     assert!(status.success(), "moat exited with {status} after draining");
-    assert!(signalled.elapsed() < Duration::from_secs(5), "exit took {:?}, longer than grace_period", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "exit took {:?}, longer than grace_period",
+        signalled.elapsed()
+    );
 }

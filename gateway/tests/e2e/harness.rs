@@ -136,7 +136,13 @@ impl Moat {
                 }
             });
         }
-        let mut moat = Moat { child: Some(child), listeners: Vec::new(), output, dir, _slot: slot };
+        let mut moat = Moat {
+            child: Some(child),
+            listeners: Vec::new(),
+            output,
+            dir,
+            _slot: slot,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while moat.listeners.len() < expected {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -150,9 +156,8 @@ impl Moat {
                     let status = moat.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
                     panic!(
                         "moat did not announce {expected} listener(s) within 10 s (got {}, exit status {status:?}); \
-                         config:\n{yaml}\n--- moat output ---\n{}",
+                         config:\n{yaml}\n(moat's output follows)",
                         moat.listeners.len(),
-                        moat.output()
                     );
                 }
             }
@@ -182,7 +187,10 @@ impl Moat {
 
     /// Everything moat wrote so far.
     pub fn output(&self) -> String {
-        self.output.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.output
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The process id.
@@ -192,7 +200,11 @@ impl Moat {
 
     /// Sends a signal (`TERM`, `INT`, `HUP`) with `kill(1)`.
     pub fn signal(&self, sig: &str) {
-        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status().expect("kill");
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill");
         assert!(status.success(), "kill -{sig} failed");
     }
 
@@ -241,7 +253,10 @@ fn parse_listening(line: &str) -> Option<Listener> {
         (false, rest.strip_prefix("http://")?)
     };
     let hostport = hostport.split(|c: char| c == '/' || c.is_whitespace()).next()?;
-    Some(Listener { tls, addr: hostport.parse().ok()? })
+    Some(Listener {
+        tls,
+        addr: hostport.parse().ok()?,
+    })
 }
 
 /// Listeners a config declares: `listen:` plus each `address:` under `listeners:`.
@@ -271,9 +286,13 @@ pub fn tempdir() -> TempDir {
     tempfile::Builder::new().prefix("moat-e2e-").tempdir().expect("tempdir")
 }
 
-/// Runs `moat check --config <file>`; returns (exit code, stderr + stdout).
+/// Runs `moat check <file>`; returns (exit code, stderr + stdout).
 pub fn moat_check(file: &Path) -> (i32, String) {
-    let out = Command::new(moat_bin()).arg("check").arg("--config").arg(file).output().expect("run moat check");
+    let out = Command::new(moat_bin())
+        .arg("check")
+        .arg(file)
+        .output()
+        .expect("run moat check");
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stdout));
     (out.status.code().unwrap_or(-1), text)
@@ -301,7 +320,9 @@ impl Certs {
         let ca_key = KeyPair::generate().expect("ca key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "Moat e2e test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Moat e2e test CA");
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca = ca_params.self_signed(&ca_key).expect("ca cert");
         std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca");
@@ -316,7 +337,11 @@ impl Certs {
         };
         let a_der = leaf("a.example.test", "a");
         let b_der = leaf("b.example.test", "b");
-        Certs { ca_der: ca.der().to_vec(), a_der, b_der }
+        Certs {
+            ca_der: ca.der().to_vec(),
+            a_der,
+            b_der,
+        }
     }
 }
 
@@ -393,7 +418,13 @@ impl Upstream {
             rt.shutdown_background();
         });
         let addr = addr_rx.recv_timeout(Duration::from_secs(10)).expect("upstream address");
-        Upstream { addr, name: name.to_string(), requests, shutdown: Some(shutdown_tx), thread: Some(thread) }
+        Upstream {
+            addr,
+            name: name.to_string(),
+            requests,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
     }
 
     /// `127.0.0.1:PORT`.
@@ -403,7 +434,10 @@ impl Upstream {
 
     /// Everything received so far.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The last request received, waiting briefly for it.
@@ -431,7 +465,10 @@ async fn upstream_handle(
     reqs: Arc<Mutex<Vec<Recorded>>>,
 ) -> Result<Response<BoxBody>, hyper::Error> {
     let method = req.method().to_string();
-    let path = req.uri().path_and_query().map_or_else(|| req.uri().path().to_string(), ToString::to_string);
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), ToString::to_string);
     let mut headers = BTreeMap::<String, String>::new();
     for (k, v) in req.headers() {
         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
@@ -446,8 +483,16 @@ async fn upstream_handle(
     let uri_path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let body = req.into_body().collect().await?.to_bytes();
-    let rec = Recorded { method, path, headers, body_len: body.len(), body_hash: fnv_hex(&body) };
-    reqs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(rec.clone());
+    let rec = Recorded {
+        method,
+        path,
+        headers,
+        body_len: body.len(),
+        body_hash: fnv_hex(&body),
+    };
+    reqs.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(rec.clone());
 
     let echo = json!({
         "upstream": name,
@@ -564,8 +609,13 @@ impl Resp {
 
     /// Body as JSON; panics with the body when it is not JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): status {} body {:?}", self.status, self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}): status {} body {:?}",
+                self.status,
+                self.text()
+            )
+        })
     }
 
     /// A header as text.
@@ -596,12 +646,21 @@ impl Resp {
 pub fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Builds a request for an HTTP/1.1 connection: origin-form URI and a `Host` header.
 pub fn req(method: &str, host: &str, path: &str) -> ReqBuilder {
-    ReqBuilder { method: method.to_string(), host: host.to_string(), path: path.to_string(), headers: Vec::new(), body: Bytes::new() }
+    ReqBuilder {
+        method: method.to_string(),
+        host: host.to_string(),
+        path: path.to_string(),
+        headers: Vec::new(),
+        body: Bytes::new(),
+    }
 }
 
 /// A request under construction.
@@ -632,12 +691,17 @@ impl ReqBuilder {
             Some(scheme) => format!("{scheme}://{}{}", self.host, self.path),
             None => self.path.clone(),
         };
-        let mut b = Request::builder().method(Method::from_bytes(self.method.as_bytes()).expect("method")).uri(uri);
+        let mut b = Request::builder()
+            .method(Method::from_bytes(self.method.as_bytes()).expect("method"))
+            .uri(uri);
         if absolute.is_none() {
             b = b.header("host", &self.host);
         }
         for (k, v) in &self.headers {
-            b = b.header(HeaderName::from_bytes(k.as_bytes()).expect("name"), HeaderValue::from_str(v).expect("value"));
+            b = b.header(
+                HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                HeaderValue::from_str(v).expect("value"),
+            );
         }
         b.body(Full::new(self.body)).expect("request")
     }
@@ -660,7 +724,9 @@ impl H1 {
 
     /// HTTP/1.1 over any stream (TLS).
     pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: S) -> H1 {
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await.expect("h1 handshake");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+            .await
+            .expect("h1 handshake");
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -675,18 +741,32 @@ impl H1 {
     /// Like [`H1::send`], returning errors.
     pub async fn try_send(&mut self, r: ReqBuilder) -> Result<Resp, String> {
         let fut = async {
-            self.sender.ready().await.map_err(|e| format!("connection not ready: {e}"))?;
-            let resp = self.sender.send_request(r.build(None)).await.map_err(|e| format!("send: {e}"))?;
+            self.sender
+                .ready()
+                .await
+                .map_err(|e| format!("connection not ready: {e}"))?;
+            let resp = self
+                .sender
+                .send_request(r.build(None))
+                .await
+                .map_err(|e| format!("send: {e}"))?;
             read_resp(resp).await
         };
-        tokio::time::timeout(IO_TIMEOUT, fut).await.map_err(|_| "timed out".to_string())?
+        tokio::time::timeout(IO_TIMEOUT, fut)
+            .await
+            .map_err(|_| "timed out".to_string())?
     }
 }
 
 async fn read_resp(resp: Response<Incoming>) -> Result<Resp, String> {
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.map_err(|e| format!("body: {e}"))?.to_bytes();
-    Ok(Resp { status: parts.status, headers: parts.headers, body, version: parts.version })
+    Ok(Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+        version: parts.version,
+    })
 }
 
 /// One request on a new HTTP/1.1 connection.
@@ -736,12 +816,17 @@ impl H2 {
             let resp = sender.send_request(req).await.map_err(|e| format!("send: {e:?}"))?;
             read_resp(resp).await
         };
-        tokio::time::timeout(IO_TIMEOUT, fut).await.map_err(|_| "timed out".to_string())?
+        tokio::time::timeout(IO_TIMEOUT, fut)
+            .await
+            .map_err(|_| "timed out".to_string())?
     }
 
     /// A clone usable from another task.
     pub fn clone_handle(&self) -> H2 {
-        H2 { sender: self.sender.clone(), scheme: self.scheme }
+        H2 {
+            sender: self.sender.clone(),
+            scheme: self.scheme,
+        }
     }
 }
 
@@ -787,7 +872,9 @@ pub async fn tls_connect(
     let mut config = match opts.ca {
         Some(ca) => {
             let mut roots = rustls::RootCertStore::empty();
-            roots.add(rustls::pki_types::CertificateDer::from(ca.to_vec())).map_err(|e| e.to_string())?;
+            roots
+                .add(rustls::pki_types::CertificateDer::from(ca.to_vec()))
+                .map_err(|e| e.to_string())?;
             builder.with_root_certificates(roots).with_no_client_auth()
         }
         None => builder
@@ -798,14 +885,20 @@ pub async fn tls_connect(
     config.alpn_protocols = opts.alpn.iter().map(|p| p.to_vec()).collect();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let name = rustls::pki_types::ServerName::try_from(opts.sni.to_string()).map_err(|e| e.to_string())?;
-    let tcp = TcpStream::connect(addr).await.map_err(|e| format!("tcp connect: {e}"))?;
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("tcp connect: {e}"))?;
     let tls = tokio::time::timeout(IO_TIMEOUT, connector.connect(name, tcp))
         .await
         .map_err(|_| "TLS handshake timed out".to_string())?
         .map_err(|e| format!("TLS handshake: {e}"))?;
     let (_, conn) = tls.get_ref();
     let info = TlsInfo {
-        peer_cert: conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()).unwrap_or_default(),
+        peer_cert: conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.to_vec())
+            .unwrap_or_default(),
         alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
         version: conn.protocol_version(),
     };
@@ -847,7 +940,9 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyCert {
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -857,7 +952,9 @@ pub fn client_hello(version: u16, sni: &str) -> Vec<u8> {
     body.extend(version.to_be_bytes());
     body.extend([0x42u8; 32]); // random
     body.push(0); // session id
-    let suites: [u16; 10] = [0xc02b, 0xc02c, 0xc02f, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013, 0x002f, 0x0035];
+    let suites: [u16; 10] = [
+        0xc02b, 0xc02c, 0xc02f, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013, 0x002f, 0x0035,
+    ];
     body.extend(u16::try_from(suites.len() * 2).expect("len").to_be_bytes());
     for s in suites {
         body.extend(s.to_be_bytes());
@@ -878,7 +975,9 @@ pub fn client_hello(version: u16, sni: &str) -> Vec<u8> {
     // ec_point_formats: uncompressed
     exts.extend([0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]);
     // signature_algorithms: ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp384r1_sha384
-    exts.extend([0x00, 0x0d, 0x00, 0x0a, 0x00, 0x08, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03]);
+    exts.extend([
+        0x00, 0x0d, 0x00, 0x0a, 0x00, 0x08, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03,
+    ]);
     // renegotiation_info (empty)
     exts.extend([0xff, 0x01, 0x00, 0x01, 0x00]);
     body.extend(u16::try_from(exts.len()).expect("exts").to_be_bytes());
@@ -963,9 +1062,10 @@ fn response_complete(data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let Some(end) = text.find("\r\n\r\n") else { return false };
     let head = text[..end].to_ascii_lowercase();
-    let len = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+    let len = head.lines().find_map(|l| {
+        l.strip_prefix("content-length:")
+            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+    });
     match len {
         Some(n) => data.len() >= end + 4 + n,
         None => false,
@@ -988,7 +1088,10 @@ pub async fn wait_closed<S: AsyncRead + Unpin>(s: &mut S, timeout: Duration) -> 
 
 /// A raw TCP connection.
 pub async fn tcp(addr: SocketAddr) -> TcpStream {
-    tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(addr)).await.expect("connect timed out").expect("connect")
+    tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .expect("connect timed out")
+        .expect("connect")
 }
 
 /// Writes all of `data`, ignoring errors (the peer may have closed on purpose).
@@ -1040,7 +1143,7 @@ pub fn p(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The access-log format the tests use: AWS's JSON example plus the fields the tests assert on.
-pub const TEST_LOG_FORMAT: &str = r#"'{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","httpMethod":"$context.httpMethod","path":"$context.path","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","isCanaryRequest":"$context.isCanaryRequest","stage":"$context.stage"}'"#;
+pub const TEST_LOG_FORMAT: &str = r#"'{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","httpMethod":"$context.httpMethod","path":"$context.path","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","isCanaryRequest":"$context.isCanaryRequest","stage":"$context.stage"}'"#;
 
 /// Checks `Root=1-{8 hex}-{24 hex}` and returns the root.
 pub fn trace_root(header: &str) -> Option<String> {
@@ -1050,6 +1153,8 @@ pub fn trace_root(header: &str) -> Option<String> {
         && parts[0] == "1"
         && parts[1].len() == 8
         && parts[2].len() == 24
-        && parts[1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        && parts[1..]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     ok.then(|| root.to_string())
 }

@@ -22,7 +22,11 @@ apis:
 fn start(up: &Upstream, trusted: &str) -> Moat {
     Moat::start(&fill(
         PROXY,
-        &[("UP", up.hostport()), ("TRUSTED", trusted.to_string()), ("FORMAT", TEST_LOG_FORMAT.to_string())],
+        &[
+            ("UP", up.hostport()),
+            ("TRUSTED", trusted.to_string()),
+            ("FORMAT", TEST_LOG_FORMAT.to_string()),
+        ],
     ))
 }
 
@@ -31,7 +35,11 @@ async fn well_formed_trace_header_passed_upstream_with_same_root() {
     let up = Upstream::start("up");
     let moat = start(&up, "");
     let sent = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-    let r = send(moat.addr(), req("GET", &moat.addr().to_string(), "/prod/t").header("X-Amzn-Trace-Id", sent)).await;
+    let r = send(
+        moat.addr(),
+        req("GET", &moat.addr().to_string(), "/prod/t").header("X-Amzn-Trace-Id", sent),
+    )
+    .await;
     assert_eq!(r.code(), 200);
     let seen = up.last().headers.get("x-amzn-trace-id").cloned().unwrap_or_default();
     assert_eq!(
@@ -45,11 +53,23 @@ async fn well_formed_trace_header_passed_upstream_with_same_root() {
 async fn malformed_trace_header_replaced_by_generated_one() {
     let up = Upstream::start("up");
     let moat = start(&up, "");
-    for bad in ["Root=garbage", "Root=1-5759e988-XYZ;Sampled=1", "hello", "Root=1-5759e98-bd862e3fe1be46a994272793"] {
-        let r = send(moat.addr(), req("GET", &moat.addr().to_string(), "/prod/t").header("X-Amzn-Trace-Id", bad)).await;
+    for bad in [
+        "Root=garbage",
+        "Root=1-5759e988-XYZ;Sampled=1",
+        "hello",
+        "Root=1-5759e98-bd862e3fe1be46a994272793",
+    ] {
+        let r = send(
+            moat.addr(),
+            req("GET", &moat.addr().to_string(), "/prod/t").header("X-Amzn-Trace-Id", bad),
+        )
+        .await;
         assert_eq!(r.code(), 200);
         let seen = up.last().headers.get("x-amzn-trace-id").cloned().unwrap_or_default();
-        assert!(trace_root(&seen).is_some(), "sent {bad:?}; upstream saw {seen:?}, want Root=1-<8 hex>-<24 hex>");
+        assert!(
+            trace_root(&seen).is_some(),
+            "sent {bad:?}; upstream saw {seen:?}, want Root=1-<8 hex>-<24 hex>"
+        );
         assert!(!seen.contains(bad), "sent {bad:?}; upstream saw it unchanged: {seen:?}");
     }
 }
@@ -73,7 +93,11 @@ async fn forwarded_for_appends_client_ip_and_log_ip_is_socket_peer() {
     let up = Upstream::start("up");
     let moat = start(&up, "");
     let host = moat.addr().to_string();
-    let r = send(moat.addr(), req("GET", &host, "/prod/xff").header("X-Forwarded-For", "203.0.113.7")).await;
+    let r = send(
+        moat.addr(),
+        req("GET", &host, "/prod/xff").header("X-Forwarded-For", "203.0.113.7"),
+    )
+    .await;
     assert_eq!(r.code(), 200);
     let xff = up.last().headers.get("x-forwarded-for").cloned().unwrap_or_default();
     let hops: Vec<&str> = xff.split(',').map(str::trim).collect();
@@ -81,12 +105,20 @@ async fn forwarded_for_appends_client_ip_and_log_ip_is_socket_peer() {
     let r2 = send(moat.addr(), req("GET", &host, "/prod/noxff")).await;
     assert_eq!(r2.code(), 200);
     let xff = up.last().headers.get("x-forwarded-for").cloned().unwrap_or_default();
-    assert_eq!(xff.trim(), "127.0.0.1", "upstream X-Forwarded-For without a client value");
+    assert_eq!(
+        xff.trim(),
+        "127.0.0.1",
+        "upstream X-Forwarded-For without a client value"
+    );
 
     let lines = json_lines(&wait_lines(&moat.dir().join("access.log"), 2, Duration::from_secs(2)));
     assert_eq!(lines.len(), 2, "access-log lines");
     for rec in &lines {
-        assert_eq!(field(rec, "ip"), "127.0.0.1", "untrusted peer: ip is the socket peer even with XFF: {rec}");
+        assert_eq!(
+            field(rec, "ip"),
+            "127.0.0.1",
+            "untrusted peer: ip is the socket peer even with XFF: {rec}"
+        );
     }
     assert_eq!(field(&lines[0], "requestId"), r.request_id());
 }
@@ -104,8 +136,17 @@ async fn forwarded_for_from_trusted_proxy_uses_rightmost_untrusted_address() {
     assert_eq!(r.code(), 200);
     let lines = json_lines(&wait_lines(&moat.dir().join("access.log"), 1, Duration::from_secs(2)));
     assert_eq!(lines.len(), 1, "access-log lines");
-    assert_eq!(field(&lines[0], "ip"), "203.0.113.7", "peer 127.0.0.1 and 10.1.2.3 are trusted: {}", lines[0]);
+    assert_eq!(
+        field(&lines[0], "ip"),
+        "203.0.113.7",
+        "peer 127.0.0.1 and 10.1.2.3 are trusted: {}",
+        lines[0]
+    );
     let xff = up.last().headers.get("x-forwarded-for").cloned().unwrap_or_default();
     let hops: Vec<&str> = xff.split(',').map(str::trim).collect();
-    assert_eq!(hops, ["198.51.100.1", "203.0.113.7", "10.1.2.3", "127.0.0.1"], "upstream X-Forwarded-For {xff:?}");
+    assert_eq!(
+        hops,
+        ["198.51.100.1", "203.0.113.7", "10.1.2.3", "127.0.0.1"],
+        "upstream X-Forwarded-For {xff:?}"
+    );
 }

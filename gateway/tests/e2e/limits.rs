@@ -35,7 +35,11 @@ async fn oversized_headers_rejected_with_4xx_and_gateway_keeps_serving() {
     let moat = start(&up, "max_header_bytes: 10240");
     let mut s = tcp(moat.addr()).await;
     let big = "x".repeat(12_000);
-    write_quiet(&mut s, head(&moat, "GET", "/prod/x", &format!("X-Big: {big}\r\n")).as_bytes()).await;
+    write_quiet(
+        &mut s,
+        head(&moat, "GET", "/prod/x", &format!("X-Big: {big}\r\n")).as_bytes(),
+    )
+    .await;
     let out = read_some(&mut s, Duration::from_secs(5)).await;
     let status = out.status();
     assert!(
@@ -58,14 +62,21 @@ async fn oversized_headers_rejected_under_a_small_configured_limit() {
     let up = Upstream::start("up");
     let moat = start(&up, "max_header_bytes: 2048");
     let mut s = tcp(moat.addr()).await;
-    write_quiet(&mut s, head(&moat, "GET", "/prod/x", &format!("X-Big: {}\r\n", "x".repeat(4000))).as_bytes()).await;
+    write_quiet(
+        &mut s,
+        head(&moat, "GET", "/prod/x", &format!("X-Big: {}\r\n", "x".repeat(4000))).as_bytes(),
+    )
+    .await;
     let out = read_some(&mut s, Duration::from_secs(5)).await;
     assert!(
         matches!(out.status(), Some(400..=499)),
         "4 KB of headers with max_header_bytes 2048: want a 4xx (431), got {}",
         out.text()
     );
-    assert!(up.requests().is_empty(), "a request over the configured 2048-byte header limit was forwarded");
+    assert!(
+        up.requests().is_empty(),
+        "a request over the configured 2048-byte header limit was forwarded"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +87,13 @@ async fn body_over_limit_with_content_length_is_413_without_reading_it() {
     // Announce 5000 bytes and send none: the answer must come from the Content-Length alone.
     write_quiet(
         &mut s,
-        head(&moat, "POST", "/prod/upload", "Content-Type: application/json\r\nContent-Length: 5000\r\n").as_bytes(),
+        head(
+            &moat,
+            "POST",
+            "/prod/upload",
+            "Content-Type: application/json\r\nContent-Length: 5000\r\n",
+        )
+        .as_bytes(),
     )
     .await;
     let out = read_some(&mut s, Duration::from_secs(3)).await;
@@ -103,7 +120,11 @@ async fn chunked_body_growing_past_limit_is_not_accepted() {
     let up = Upstream::start("up");
     let moat = start(&up, "max_body_bytes: 1024");
     let mut s = tcp(moat.addr()).await;
-    write_quiet(&mut s, head(&moat, "POST", "/prod/upload", "Transfer-Encoding: chunked\r\n").as_bytes()).await;
+    write_quiet(
+        &mut s,
+        head(&moat, "POST", "/prod/upload", "Transfer-Encoding: chunked\r\n").as_bytes(),
+    )
+    .await;
     let chunk = format!("200\r\n{}\r\n", "b".repeat(512));
     for _ in 0..4 {
         if !write_quiet(&mut s, chunk.as_bytes()).await {
@@ -115,10 +136,17 @@ async fn chunked_body_growing_past_limit_is_not_accepted() {
     let out = read_some(&mut s, Duration::from_secs(5)).await;
     match (&out, out.status()) {
         (_, Some(413)) | (ReadOutcome::Eof | ReadOutcome::Error(_), _) => {}
-        _ => panic!("2048 chunked bytes with max_body_bytes 1024: want 413 or a closed connection, got {}", out.text()),
+        _ => panic!(
+            "2048 chunked bytes with max_body_bytes 1024: want 413 or a closed connection, got {}",
+            out.text()
+        ),
     }
     if let Some(rec) = up.requests().last() {
-        assert!(rec.body_len <= 1024, "the upstream received {} body bytes", rec.body_len);
+        assert!(
+            rec.body_len <= 1024,
+            "the upstream received {} body bytes",
+            rec.body_len
+        );
     }
 }
 
@@ -145,10 +173,19 @@ async fn slow_headers_closed_after_header_read_timeout() {
     dribble.abort();
     match (&out, out.status()) {
         (_, Some(408)) | (ReadOutcome::Eof | ReadOutcome::Error(_), _) => {}
-        _ => panic!("headers dribbled for {took:?} with header_read_timeout 1s: want 408 or close, got {}", out.text()),
+        _ => panic!(
+            "headers dribbled for {took:?} with header_read_timeout 1s: want 408 or close, got {}",
+            out.text()
+        ),
     }
-    assert!(took < Duration::from_secs(3), "closed after {took:?}; header_read_timeout is 1s");
-    assert!(took >= Duration::from_millis(800), "closed after only {took:?}; header_read_timeout is 1s");
+    assert!(
+        took < Duration::from_secs(3),
+        "closed after {took:?}; header_read_timeout is 1s"
+    );
+    assert!(
+        took >= Duration::from_millis(800),
+        "closed after only {took:?}; header_read_timeout is 1s"
+    );
     assert!(up.requests().is_empty());
 }
 
@@ -176,9 +213,15 @@ async fn slow_body_answered_408_or_closed_after_body_read_timeout() {
     dribble.abort();
     match (&out, out.status()) {
         (_, Some(408)) | (ReadOutcome::Eof | ReadOutcome::Error(_), _) => {}
-        _ => panic!("body dribbled for {took:?} with body_read_timeout 1s: want 408 or close, got {}", out.text()),
+        _ => panic!(
+            "body dribbled for {took:?} with body_read_timeout 1s: want 408 or close, got {}",
+            out.text()
+        ),
     }
-    assert!(took < Duration::from_secs(3), "answered/closed after {took:?}; body_read_timeout is 1s");
+    assert!(
+        took < Duration::from_secs(3),
+        "answered/closed after {took:?}; body_read_timeout is 1s"
+    );
     assert!(
         up.requests().iter().all(|r| r.body_len < 100),
         "the upstream received a complete 100-byte body that took 25 s to send"
@@ -204,7 +247,9 @@ async fn idle_keepalive_connection_closed_after_idle_timeout() {
     // A connection in use is not cut at the idle timeout.
     let mut c = H1::connect(moat.addr()).await;
     for _ in 0..4 {
-        let r = c.try_send(crate::harness::req("GET", &moat.addr().to_string(), "/prod/health")).await;
+        let r = c
+            .try_send(crate::harness::req("GET", &moat.addr().to_string(), "/prod/health"))
+            .await;
         assert_eq!(r.map(|r| r.code()), Ok(200), "keep-alive connection used every 400 ms");
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
@@ -233,7 +278,12 @@ async fn max_connections_holds_extra_connection_until_one_closes() {
     );
     drop(held.remove(0));
     let out = read_some(&mut third, Duration::from_secs(5)).await;
-    assert_eq!(out.status(), Some(200), "third connection after one closed: {}", out.text());
+    assert_eq!(
+        out.status(),
+        Some(200),
+        "third connection after one closed: {}",
+        out.text()
+    );
 }
 
 #[tokio::test]
@@ -243,7 +293,10 @@ async fn http2_max_concurrent_streams_limits_parallel_streams() {
     let h2 = H2::connect_h2c(moat.addr()).await;
     let host = moat.addr().to_string();
     // One request first, so the server's SETTINGS have certainly arrived.
-    let warm = h2.clone_handle().send(crate::harness::req("GET", &host, "/prod/health")).await;
+    let warm = h2
+        .clone_handle()
+        .send(crate::harness::req("GET", &host, "/prod/health"))
+        .await;
     assert_eq!(warm.map(|r| r.code()), Ok(200), "h2c warm-up request");
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -259,8 +312,14 @@ async fn http2_max_concurrent_streams_limits_parallel_streams() {
     for t in tasks {
         results.push(t.await.expect("task"));
     }
-    let fast_ok = results.iter().filter(|(r, d)| *r == Ok(200) && *d < Duration::from_millis(1700)).count();
-    assert!(fast_ok <= 2, "3 slow streams ran in parallel with http2_max_concurrent_streams 2: {results:?}");
+    let fast_ok = results
+        .iter()
+        .filter(|(r, d)| *r == Ok(200) && *d < Duration::from_millis(1700))
+        .count();
+    assert!(
+        fast_ok <= 2,
+        "3 slow streams ran in parallel with http2_max_concurrent_streams 2: {results:?}"
+    );
     assert!(
         results.iter().filter(|(r, _)| *r == Ok(200)).count() >= 2,
         "two streams within the limit must succeed: {results:?}"

@@ -23,7 +23,10 @@ apis:
 #[tokio::test]
 async fn access_log_has_one_json_line_per_request_matching_the_response() {
     let up = Upstream::start("up");
-    let moat = Moat::start(&fill(LOGGED, &[("UP", up.hostport()), ("FORMAT", TEST_LOG_FORMAT.to_string())]));
+    let moat = Moat::start(&fill(
+        LOGGED,
+        &[("UP", up.hostport()), ("FORMAT", TEST_LOG_FORMAT.to_string())],
+    ));
     let host = moat.addr().to_string();
     let mut c = H1::connect(moat.addr()).await;
     let mut sent = Vec::new();
@@ -37,7 +40,12 @@ async fn access_log_has_one_json_line_per_request_matching_the_response() {
         sent.push((r.request_id(), r.code(), method, path));
     }
     let lines = wait_lines(&moat.dir().join("access.log"), sent.len(), Duration::from_secs(2));
-    assert_eq!(lines.len(), sent.len(), "access-log lines after {} requests (2 s poll)", sent.len());
+    assert_eq!(
+        lines.len(),
+        sent.len(),
+        "access-log lines after {} requests (2 s poll)",
+        sent.len()
+    );
     let records = json_lines(&lines);
     let mut problems = Vec::new();
     for (id, status, method, path) in &sent {
@@ -65,7 +73,15 @@ async fn default_json_access_log_has_aws_example_fields() {
     let lines = json_lines(&wait_lines(&moat.dir().join("access.log"), 1, Duration::from_secs(2)));
     assert_eq!(lines.len(), 1);
     let rec = &lines[0];
-    for key in ["requestId", "ip", "requestTime", "httpMethod", "status", "protocol", "responseLength"] {
+    for key in [
+        "requestId",
+        "ip",
+        "requestTime",
+        "httpMethod",
+        "status",
+        "protocol",
+        "responseLength",
+    ] {
         assert!(rec.get(key).is_some(), "default JSON access log lacks {key:?}: {rec}");
     }
     assert_eq!(field(rec, "requestId"), r.request_id());
@@ -76,7 +92,10 @@ async fn default_json_access_log_has_aws_example_fields() {
 #[tokio::test]
 async fn execution_log_info_lines_start_and_complete_in_order() {
     let up = Upstream::start("up");
-    let moat = Moat::start(&fill(LOGGED, &[("UP", up.hostport()), ("FORMAT", TEST_LOG_FORMAT.to_string())]));
+    let moat = Moat::start(&fill(
+        LOGGED,
+        &[("UP", up.hostport()), ("FORMAT", TEST_LOG_FORMAT.to_string())],
+    ));
     let r = crate::harness::get(moat.addr(), "/prod/products/42").await;
     assert_eq!(r.code(), 200);
     let id = r.request_id();
@@ -91,10 +110,17 @@ async fn execution_log_info_lines_start_and_complete_in_order() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let s = text.find(&start).unwrap_or_else(|| panic!("no line containing {start:?} in exec.log:\n{text}"));
-    let d = text.find(&done).unwrap_or_else(|| panic!("no line containing {done:?} in exec.log:\n{text}"));
+    let s = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("no line containing {start:?} in exec.log:\n{text}"));
+    let d = text
+        .find(&done)
+        .unwrap_or_else(|| panic!("no line containing {done:?} in exec.log:\n{text}"));
     assert!(s < d, "execution-log lines out of order:\n{text}");
     for line in text.lines().filter(|l| l.contains(&id)) {
-        assert!(line.contains(&format!("({id})")), "execution-log line without the (requestId) prefix: {line}");
+        assert!(
+            line.contains(&format!("({id})")),
+            "execution-log line without the (requestId) prefix: {line}"
+        );
     }
 }

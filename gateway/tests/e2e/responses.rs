@@ -43,14 +43,23 @@ apis:
 #[tokio::test]
 async fn integration_timeout_answers_504_endpoint_request_timed_out() {
     let up = Upstream::start("up");
-    let moat = Moat::start(&fill(TIMEOUTS, &[("UP", up.hostport()), ("DEAD", dead_addr().to_string())]));
+    let moat = Moat::start(&fill(
+        TIMEOUTS,
+        &[("UP", up.hostport()), ("DEAD", dead_addr().to_string())],
+    ));
     let start = Instant::now();
     let r = get(moat.addr(), "/prod/slow?ms=3000").await;
     let took = start.elapsed();
     assert_eq!(r.code(), 504, "body {}", r.text());
     assert_eq!(r.json(), serde_json::json!({"message": "Endpoint request timed out"}));
-    assert!(took < Duration::from_millis(1500), "504 after {took:?}; the route's timeout is 500ms");
-    assert!(took >= Duration::from_millis(450), "504 after only {took:?}; the route's timeout is 500ms");
+    assert!(
+        took < Duration::from_millis(1500),
+        "504 after {took:?}; the route's timeout is 500ms"
+    );
+    assert!(
+        took >= Duration::from_millis(450),
+        "504 after only {took:?}; the route's timeout is 500ms"
+    );
     assert_eq!(up.last().path, "/slow?ms=3000", "query forwarded to the integration");
     r.assert_aws_ids();
 }
@@ -58,12 +67,22 @@ async fn integration_timeout_answers_504_endpoint_request_timed_out() {
 #[tokio::test]
 async fn upstream_down_answers_502_with_json_message() {
     let up = Upstream::start("up");
-    let moat = Moat::start(&fill(TIMEOUTS, &[("UP", up.hostport()), ("DEAD", dead_addr().to_string())]));
+    let moat = Moat::start(&fill(
+        TIMEOUTS,
+        &[("UP", up.hostport()), ("DEAD", dead_addr().to_string())],
+    ));
     let r = get(moat.addr(), "/prod/down").await;
     assert_eq!(r.code(), 502, "body {}", r.text());
     let body = r.json();
-    assert!(body.get("message").and_then(serde_json::Value::as_str).is_some(), "no \"message\" string in {body}");
-    assert_eq!(body.as_object().map(serde_json::Map::len), Some(1), "gateway response body is {{\"message\":...}}: {body}");
+    assert!(
+        body.get("message").and_then(serde_json::Value::as_str).is_some(),
+        "no \"message\" string in {body}"
+    );
+    assert_eq!(
+        body.as_object().map(serde_json::Map::len),
+        Some(1),
+        "gateway response body is {{\"message\":...}}: {body}"
+    );
     r.assert_aws_ids();
 }
 
@@ -88,7 +107,11 @@ async fn rest_no_route_is_403_missing_authentication_token() {
     for (method, path) in [("GET", "/prod/nothing"), ("POST", "/prod/health"), ("GET", "/prod")] {
         let r = send(moat.addr(), req(method, &host, path)).await;
         assert_eq!(r.code(), 403, "{method} {path}: body {}", r.text());
-        assert_eq!(r.json(), serde_json::json!({"message": "Missing Authentication Token"}), "{method} {path}");
+        assert_eq!(
+            r.json(),
+            serde_json::json!({"message": "Missing Authentication Token"}),
+            "{method} {path}"
+        );
         r.assert_aws_ids();
     }
 }
@@ -98,11 +121,19 @@ async fn rest_unknown_stage_or_host_is_403_missing_authentication_token() {
     let moat = Moat::start(REST_AND_DOMAIN);
     let r = get(moat.addr(), "/staging/health").await;
     assert_eq!(r.code(), 403, "unknown stage: body {}", r.text());
-    assert_eq!(r.json(), serde_json::json!({"message": "Missing Authentication Token"}), "unknown stage");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"message": "Missing Authentication Token"}),
+        "unknown stage"
+    );
     r.assert_aws_ids();
     let r = send(moat.addr(), req("GET", "unknown.example.test", "/health")).await;
     assert_eq!(r.code(), 403, "unknown host: body {}", r.text());
-    assert_eq!(r.json(), serde_json::json!({"message": "Missing Authentication Token"}), "unknown host");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"message": "Missing Authentication Token"}),
+        "unknown host"
+    );
     r.assert_aws_ids();
 }
 
@@ -110,7 +141,11 @@ async fn rest_unknown_stage_or_host_is_403_missing_authentication_token() {
 async fn custom_domain_mapping_serves_by_host_header() {
     let moat = Moat::start(REST_AND_DOMAIN);
     let r = send(moat.addr(), req("GET", "a.example.test", "/health")).await;
-    assert_eq!((r.code(), r.text().as_str()), (200, "ok"), "Host a.example.test, base path '' -> shop/prod");
+    assert_eq!(
+        (r.code(), r.text().as_str()),
+        (200, "ok"),
+        "Host a.example.test, base path '' -> shop/prod"
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,10 @@ async fn rest_api_served_under_stage_prefix_with_path_parameter_and_query() {
     assert_eq!(r.code(), 200, "GET /prod/products/42 body: {}", r.text());
     let seen = up.last();
     assert_eq!(seen.method, "GET");
-    assert_eq!(seen.path, "/p/42?color=red&size=m%20l&a=1&a=2", "path parameter substituted, query unchanged");
+    assert_eq!(
+        seen.path, "/p/42?color=red&size=m%20l&a=1&a=2",
+        "path parameter substituted, query unchanged"
+    );
     assert_eq!(r.json()["upstream"], "up", "response body is the upstream's");
     r.assert_aws_ids();
 }
@@ -122,7 +125,11 @@ async fn route_precedence_exact_then_param_then_greedy_then_any_then_default() {
     for (method, path, want) in cases {
         let r = c.send(req(method, &host, path)).await;
         if r.code() != 200 || r.text() != want {
-            wrong.push(format!("{method} {path}: want 200 {want:?}, got {} {:?}", r.code(), r.text()));
+            wrong.push(format!(
+                "{method} {path}: want 200 {want:?}, got {} {:?}",
+                r.code(),
+                r.text()
+            ));
         }
     }
     assert!(wrong.is_empty(), "route precedence:\n{}", wrong.join("\n"));
@@ -156,7 +163,11 @@ async fn http_api_named_stage_is_served_under_its_prefix() {
     let moat = Moat::start(&fill(HTTP_STAGES, &[("UP", up.hostport())]));
     let r = get(moat.addr(), "/beta/x/y").await;
     assert_eq!(r.code(), 200, "body {}", r.text());
-    assert_eq!(up.last().path, "/beta/x/y", "stage beta (variable tag=beta) served the request, path after the stage");
+    assert_eq!(
+        up.last().path,
+        "/beta/x/y",
+        "stage beta (variable tag=beta) served the request, path after the stage"
+    );
 }
 
 const STAGE_VARS: &str = r#"
@@ -177,10 +188,18 @@ async fn stage_variables_substituted_in_uri() {
     let b = Upstream::start("b");
     let moat = Moat::start(&fill(STAGE_VARS, &[("UPA", a.hostport()), ("UPB", b.hostport())]));
     let r = get(moat.addr(), "/prod/sv/x/1").await;
-    assert_eq!((r.code(), r.json()["upstream"].as_str()), (200, Some("a")), "prod -> backend a");
+    assert_eq!(
+        (r.code(), r.json()["upstream"].as_str()),
+        (200, Some("a")),
+        "prod -> backend a"
+    );
     assert_eq!(a.last().path, "/pp/x/1");
     let r = get(moat.addr(), "/beta/sv/x/2").await;
-    assert_eq!((r.code(), r.json()["upstream"].as_str()), (200, Some("b")), "beta -> backend b");
+    assert_eq!(
+        (r.code(), r.json()["upstream"].as_str()),
+        (200, Some("b")),
+        "beta -> backend b"
+    );
     assert_eq!(b.last().path, "/bb/x/2");
     assert_eq!(a.requests().len(), 1);
 }

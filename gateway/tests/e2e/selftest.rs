@@ -18,7 +18,10 @@ async fn selftest_upstream_echoes_and_records() {
     let r = crate::harness::send(up.addr, req("POST", &up.hostport(), "/a/b?c=d").body("hello")).await;
     assert_eq!(r.code(), 200);
     let j = r.json();
-    assert_eq!((j["upstream"].as_str(), j["method"].as_str(), j["path"].as_str()), (Some("u1"), Some("POST"), Some("/a/b?c=d")));
+    assert_eq!(
+        (j["upstream"].as_str(), j["method"].as_str(), j["path"].as_str()),
+        (Some("u1"), Some("POST"), Some("/a/b?c=d"))
+    );
     assert_eq!(j["body_len"], 5);
     assert_eq!(up.last().body_hash, crate::harness::fnv_hex(b"hello"));
     let start = Instant::now();
@@ -28,7 +31,10 @@ async fn selftest_upstream_echoes_and_records() {
     let r = get(up.addr, "/stream").await;
     assert_eq!(r.text(), "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
     let mut h2 = H2::connect_h2c(up.addr).await;
-    let r = h2.send(req("GET", &up.hostport(), "/h2")).await.expect("h2c to upstream");
+    let r = h2
+        .send(req("GET", &up.hostport(), "/h2"))
+        .await
+        .expect("h2c to upstream");
     assert_eq!(r.version, hyper::Version::HTTP_2);
     assert_eq!(up.requests().len(), 4);
 }
@@ -39,7 +45,9 @@ async fn selftest_tls_client_certs_and_client_hellos() {
     let certs = Certs::write(dir.path());
     let pem = std::fs::read(dir.path().join("a.pem")).expect("a.pem");
     let key = std::fs::read(dir.path().join("a.key")).expect("a.key");
-    let chain: Vec<_> = rustls_pemfile::certs(&mut &pem[..]).collect::<Result<_, _>>().expect("certs");
+    let chain: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+        .collect::<Result<_, _>>()
+        .expect("certs");
     let key = rustls_pemfile::private_key(&mut &key[..]).expect("key").expect("a key");
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_protocol_versions(ALL_VERSIONS)
@@ -62,12 +70,25 @@ async fn selftest_tls_client_certs_and_client_hellos() {
             });
         }
     });
-    let opts = TlsOpts { sni: "a.example.test", ca: Some(&certs.ca_der), alpn: &[], versions: ALL_VERSIONS };
+    let opts = TlsOpts {
+        sni: "a.example.test",
+        ca: Some(&certs.ca_der),
+        alpn: &[],
+        versions: ALL_VERSIONS,
+    };
     let (_, info) = tls_connect(addr, &opts).await.expect("TLS to the in-process server");
     assert!(info.peer_cert == certs.a_der);
     assert_eq!(info.version, Some(rustls::ProtocolVersion::TLSv1_3));
-    let opts = TlsOpts { sni: "b.example.test", ca: Some(&certs.ca_der), alpn: &[], versions: ALL_VERSIONS };
-    assert!(tls_connect(addr, &opts).await.is_err(), "cert A must not verify for b.example.test");
+    let opts = TlsOpts {
+        sni: "b.example.test",
+        ca: Some(&certs.ca_der),
+        alpn: &[],
+        versions: ALL_VERSIONS,
+    };
+    assert!(
+        tls_connect(addr, &opts).await.is_err(),
+        "cert A must not verify for b.example.test"
+    );
 
     let first_byte = |version: u16| async move {
         let mut s = tcp(addr).await;
@@ -78,7 +99,14 @@ async fn selftest_tls_client_certs_and_client_hellos() {
             _ => None,
         }
     };
-    assert_eq!(first_byte(0x0303).await, Some(0x16), "TLS 1.2 ClientHello -> ServerHello");
+    assert_eq!(
+        first_byte(0x0303).await,
+        Some(0x16),
+        "TLS 1.2 ClientHello -> ServerHello"
+    );
     let got = first_byte(0x0302).await;
-    assert!(got != Some(0x16), "TLS 1.1 ClientHello answered with a handshake record by a 1.2+ server");
+    assert!(
+        got != Some(0x16),
+        "TLS 1.1 ClientHello answered with a handshake record by a 1.2+ server"
+    );
 }
