@@ -116,8 +116,11 @@ cat "$work/get.txt" "$work/post.txt" | awk '
       printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
     }
   }'
-printf 'Moat RSS: peak %.1f MB (VmHWM), max sampled during load %.1f MB (VmRSS)\n' \
-  "$(echo "$hwm" | awk '{print $1/1024}')" "$(echo "$rss_max" | awk '{print $1/1024}')"
+peak=$(( hwm > rss_max ? hwm : rss_max ))
+printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250 ms during the load %.1f MB)\n' \
+  "$(awk -v k="$peak" 'BEGIN {print k/1024}')" "$(awk -v k="$hwm" 'BEGIN {print k/1024}')" \
+  "$(awk -v k="$rss_max" 'BEGIN {print k/1024}')"
+echo "Moat access log: $(wc -l </tmp/moat-bench/access.log 2>/dev/null || echo 0) JSON lines written to /tmp/moat-bench/access.log"
 if [[ -s $work/moat.err ]] && grep -qiE 'error|panic' "$work/moat.err"; then
   echo "moat stderr:" >&2; grep -iE 'error|panic' "$work/moat.err" | head -20 >&2
 fi

@@ -241,13 +241,6 @@ async fn accept_loop(
 ) {
     let local_port = listener.local_addr().map_or(0, |a| a.port());
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return,
-            },
-            _ = shutdown.changed() => return,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -259,6 +252,19 @@ async fn accept_loop(
                 }
             },
             _ = shutdown.changed() => return,
+        };
+        // The permit is taken after accept: each worker has its own SO_REUSEPORT queue, so a permit held
+        // while waiting in accept() could sit idle while another worker's queue holds the next connection.
+        // An accepted connection over the limit waits here, unserved, until a connection closes.
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => tokio::select! {
+                permit = Arc::clone(&permits).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+                _ = shutdown.changed() => return,
+            },
         };
         let _ = stream.set_nodelay(true);
         drain.live.fetch_add(1, Ordering::AcqRel);

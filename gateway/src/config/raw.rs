@@ -74,7 +74,8 @@ pub struct RawLimits {
     pub body_read_timeout: Option<String>,
     /// Idle keep-alive connections are closed after this long.
     pub idle_timeout: Option<String>,
-    /// Open client connections per process; further connections wait in the kernel backlog.
+    /// Client connections served at once per process; further connections wait (each worker holds at most
+    /// one accepted, unserved connection; the rest stay in the kernel's accept backlog).
     pub max_connections: Option<usize>,
     /// Concurrent HTTP/2 streams per connection.
     pub http2_max_concurrent_streams: Option<u32>,
