@@ -8,6 +8,7 @@
 pub mod body;
 pub mod config;
 pub mod gateway_response;
+pub mod http_conn;
 pub mod ids;
 pub mod integration;
 pub mod log_sink;

@@ -469,7 +469,11 @@ impl OnComplete for PendingLog {
         let Some(stage) = self.stage.clone() else { return };
         let logging = &stage.logging;
         let mut ip_buf = [0u8; 64];
-        let source_ip = format_ip(self.source_ip, &mut ip_buf);
+        let source_ip = if self.source_ip == self.conn.peer.ip() {
+            self.conn.peer_text.as_str()
+        } else {
+            format_ip(self.source_ip, &mut ip_buf)
+        };
         let host_text = self.host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("");
         let domain = host_text
             .rsplit_once(':')

@@ -42,6 +42,8 @@ pub struct Worker {
 pub struct ConnInfo {
     /// The client's socket address.
     pub peer: SocketAddr,
+    /// The client's IP address as text, formatted once per connection.
+    pub peer_text: String,
     /// The local port (`X-Forwarded-Port`).
     pub local_port: u16,
     /// Whether the connection is TLS (`X-Forwarded-Proto`).
@@ -58,6 +60,7 @@ impl ConnInfo {
     pub fn new(peer: SocketAddr, local_port: u16, tls: bool) -> ConnInfo {
         ConnInfo {
             peer,
+            peer_text: peer.ip().to_string(),
             local_port,
             tls,
             in_flight: AtomicUsize::new(0),
@@ -90,7 +93,6 @@ const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype")
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
 /// Where a request goes: the stage, and how much of the path selected it.
 struct Target {
@@ -385,34 +387,39 @@ fn mock_response(
     response
 }
 
-/// Hop-by-hop headers (RFC 9110 section 7.6.1) that a proxy must not forward.
-const HOP_BY_HOP: [HeaderName; 7] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
+/// Whether `name` is a hop-by-hop header (RFC 9110 section 7.6.1) that a proxy must not forward.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
+/// Removes hop-by-hop headers and those named in `Connection`. One pass over the names finds them, so
+/// the common case (none, or only `Connection: keep-alive`) costs no hashing.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if let Some(listed) = headers
-        .get(header::CONNECTION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    {
-        for name in listed.split(',') {
-            if let Ok(name) = HeaderName::from_bytes(name.trim().as_bytes()) {
-                headers.remove(name);
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
+    let mut doomed: Vec<HeaderName> = headers.keys().filter(|name| is_hop_by_hop(name)).cloned().collect();
+    for value in headers.get_all(header::CONNECTION) {
+        for listed in value.to_str().unwrap_or("").split(',') {
+            if let Ok(name) = HeaderName::from_bytes(listed.trim().as_bytes()) {
+                doomed.push(name);
             }
         }
     }
-    for name in &HOP_BY_HOP {
+    for name in doomed {
         headers.remove(name);
     }
-    headers.remove(header::TRANSFER_ENCODING);
-    headers.remove(PROXY_CONNECTION);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -447,7 +454,7 @@ async fn proxy_request(
     if let Ok(host) = HeaderValue::from_str(proxy.authority.as_str()) {
         headers.insert(header::HOST, host);
     }
-    append_forwarded_for(headers, conn.peer.ip());
+    append_forwarded_for(headers, conn.peer_text.as_bytes());
     headers.insert(
         X_FORWARDED_PROTO,
         HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
@@ -521,13 +528,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
-    use std::io::Write as _;
-    let mut buf = [0u8; 48];
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(cursor, "{peer}");
-    let len = usize::try_from(cursor.position()).unwrap_or(0);
-    let peer_text = &buf[..len];
+fn append_forwarded_for(headers: &mut HeaderMap, peer_text: &[u8]) {
     let value = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
         Some(existing) if !existing.trim_ascii().is_empty() => {
             let mut joined = Vec::with_capacity(existing.len() + 2 + peer_text.len());

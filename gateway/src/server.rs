@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::http_conn::{sniff_http2, HttpBuilders};
 use crate::integration::upstream::UpstreamPool;
 use crate::pipeline::{self, now_ms, ConnInfo, Worker};
 use crate::runtime::Gateway;
@@ -181,7 +181,7 @@ fn worker_main(
             gateway: Arc::clone(&gateway),
             upstream: UpstreamPool::new(UPSTREAM_MAX_IDLE, UPSTREAM_IDLE_TIMEOUT, UPSTREAM_CONNECT_TIMEOUT),
         });
-        let builder = Arc::new(http_builder(&gateway));
+        let builder = Arc::new(HttpBuilders::new(&gateway.limits));
         let tls = gateway.tls.clone().map(TlsAcceptor::from);
         let mut accept_loops = Vec::new();
         for (spec, listener) in gateway.listeners.iter().zip(listeners) {
@@ -213,28 +213,11 @@ fn worker_main(
     });
 }
 
-fn http_builder(gateway: &Gateway) -> auto::Builder<TokioExecutor> {
-    let limits = &gateway.limits;
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.http2_max_concurrent_streams)
-        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-    builder
-}
-
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     worker: Arc<Worker>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    builder: Arc<HttpBuilders>,
     mut shutdown: watch::Receiver<bool>,
     permits: Arc<Semaphore>,
     drain: Arc<Drain>,
@@ -289,15 +272,20 @@ async fn serve_connection(
     tls: Option<TlsAcceptor>,
     conn: Arc<ConnInfo>,
     worker: Arc<Worker>,
-    builder: &auto::Builder<TokioExecutor>,
+    builder: &HttpBuilders,
     shutdown: watch::Receiver<bool>,
 ) {
     let handshake_timeout = worker.gateway.limits.header_read_timeout;
     match tls {
-        None => drive(TokioIo::new(stream), conn, worker, builder, shutdown).await,
+        None => {
+            if let Some(http2) = sniff_http2(&stream, handshake_timeout).await {
+                drive(TokioIo::new(stream), http2, conn, worker, builder, shutdown).await;
+            }
+        }
         Some(acceptor) => {
             if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                drive(TokioIo::new(stream), conn, worker, builder, shutdown).await;
+                let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                drive(TokioIo::new(stream), http2, conn, worker, builder, shutdown).await;
             }
         }
     }
@@ -305,9 +293,10 @@ async fn serve_connection(
 
 async fn drive<I>(
     io: I,
+    http2: bool,
     conn: Arc<ConnInfo>,
     worker: Arc<Worker>,
-    builder: &auto::Builder<TokioExecutor>,
+    builder: &HttpBuilders,
     mut shutdown: watch::Receiver<bool>,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -315,7 +304,7 @@ async fn drive<I>(
     let idle_timeout = worker.gateway.limits.idle_timeout;
     let service_conn = Arc::clone(&conn);
     let service = service_fn(move |req| pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req));
-    let connection = builder.serve_connection(io, service);
+    let connection = builder.serve(io, http2, service);
     tokio::pin!(connection);
     let mut closing = *shutdown.borrow();
     if closing {

@@ -1,0 +1,157 @@
+//! One client connection's HTTP protocol: HTTP/1.1, or HTTP/2 chosen by ALPN (TLS) or by the client's
+//! connection preface (plain TCP, "prior knowledge"). Choosing up front lets each connection run hyper's
+//! HTTP/1 or HTTP/2 server directly on the socket, with no adaptor on every read.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
+use hyper::service::HttpService;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::net::TcpStream;
+
+use crate::runtime::Limits;
+
+/// The first bytes of an HTTP/2 connection preface (RFC 9113 section 3.4); no HTTP/1 method starts so.
+const PREFACE_START: &[u8; 3] = b"PRI";
+
+/// HTTP/1 and HTTP/2 server settings built once from the limits.
+pub struct HttpBuilders {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+impl HttpBuilders {
+    /// Settings for `limits`.
+    #[must_use]
+    pub fn new(limits: &Limits) -> HttpBuilders {
+        let mut http1 = http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            // Heads up to `max_header_bytes` reach the pipeline, which answers with API Gateway's JSON;
+            // the parser refuses anything far larger on its own.
+            .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))
+            .keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.http2_max_concurrent_streams)
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        HttpBuilders { http1, http2 }
+    }
+
+    /// Serves `io` with the protocol chosen for it.
+    pub fn serve<I, S>(&self, io: I, http2: bool, service: S) -> Connection<I, S>
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+        S: HttpService<Incoming> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::ResBody: Send + 'static,
+        <S::ResBody as http_body::Body>::Data: Send,
+        <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if http2 {
+            Connection {
+                protocol: Protocol::Http2 {
+                    inner: self.http2.serve_connection(io, service),
+                },
+            }
+        } else {
+            Connection {
+                protocol: Protocol::Http1 {
+                    inner: self.http1.serve_connection(io, service),
+                },
+            }
+        }
+    }
+}
+
+/// Whether a plain-TCP client opens with the HTTP/2 preface. Peeks without consuming; `None` when the
+/// client closes or sends nothing within `timeout`.
+pub async fn sniff_http2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf = [0u8; 3];
+    loop {
+        let n = tokio::time::timeout_at(deadline, stream.peek(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        if buf[..n] != PREFACE_START[..n] {
+            return Some(false);
+        }
+        if n == PREFACE_START.len() {
+            return Some(true);
+        }
+        // Only part of "PRI" so far: wait briefly for the rest (rare; peek does not wait for more bytes).
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A served connection of either protocol.
+    pub struct Connection<I, S>
+    where
+        S: HttpService<Incoming>,
+    {
+        #[pin]
+        protocol: Protocol<I, S>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = ProtocolProj]
+    enum Protocol<I, S>
+    where
+        S: HttpService<Incoming>,
+    {
+        Http1 { #[pin] inner: http1::Connection<I, S> },
+        Http2 { #[pin] inner: http2::Connection<I, S, TokioExecutor> },
+    }
+}
+
+impl<I, S> Connection<I, S>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: HttpService<Incoming> + Send + 'static,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as http_body::Body>::Data: Send,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    /// Finishes in-flight requests, then closes (HTTP/1: no further keep-alive; HTTP/2: GOAWAY).
+    pub fn graceful_shutdown(self: Pin<&mut Self>) {
+        match self.project().protocol.project() {
+            ProtocolProj::Http1 { inner } => inner.graceful_shutdown(),
+            ProtocolProj::Http2 { inner } => inner.graceful_shutdown(),
+        }
+    }
+}
+
+impl<I, S> Future for Connection<I, S>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: HttpService<Incoming> + Send + 'static,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as http_body::Body>::Data: Send,
+    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Output = Result<(), hyper::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().protocol.project() {
+            ProtocolProj::Http1 { inner } => inner.poll(cx),
+            ProtocolProj::Http2 { inner } => inner.poll(cx),
+        }
+    }
+}
