@@ -16,8 +16,7 @@ pub(crate) enum Escape {
 }
 
 /// Whether `b` needs escaping under `mode`.
-#[inline]
-fn needs_escape(b: u8, mode: Escape) -> bool {
+const fn needs_escape(b: u8, mode: Escape) -> bool {
     if b < 0x20 || b == 0x7f {
         return true;
     }
@@ -27,6 +26,22 @@ fn needs_escape(b: u8, mode: Escape) -> bool {
         Escape::Xml => matches!(b, b'<' | b'>' | b'&' | b'"'),
     }
 }
+
+/// [`needs_escape`] for every byte value, so the scan is one table load per byte.
+const fn escape_table(mode: Escape) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        // `b` is below 256, so the cast cannot truncate.
+        table[b] = needs_escape(b as u8, mode);
+        b += 1;
+    }
+    table
+}
+
+static CONTROL_TABLE: [bool; 256] = escape_table(Escape::Control);
+static JSON_TABLE: [bool; 256] = escape_table(Escape::Json);
+static XML_TABLE: [bool; 256] = escape_table(Escape::Xml);
 
 /// Appends the escape sequence for the single byte `b` (which [`needs_escape`] said needs one).
 fn push_escaped_byte(out: &mut Vec<u8>, b: u8) {
@@ -48,9 +63,14 @@ fn push_escaped_byte(out: &mut Vec<u8>, b: u8) {
 /// Appends `s` escaped under `mode`. Copies whole runs that need no escaping in one `memcpy`.
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, mode: Escape) {
     let bytes = s.as_bytes();
+    let table = match mode {
+        Escape::Control => &CONTROL_TABLE,
+        Escape::Json => &JSON_TABLE,
+        Escape::Xml => &XML_TABLE,
+    };
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if needs_escape(b, mode) {
+        if table[usize::from(b)] {
             out.extend_from_slice(&bytes[start..i]);
             if mode == Escape::Xml && b >= 0x20 && b != 0x7f {
                 out.extend_from_slice(match b {

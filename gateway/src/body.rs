@@ -53,12 +53,13 @@ pin_project_lite::pin_project! {
         remaining: u64,
         limit: u64,
         timeout: Duration,
+        started: Option<tokio::time::Instant>,
         deadline: Option<Pin<Box<Sleep>>>,
     }
 }
 
 impl LimitedBody {
-    /// Wraps `inner`; the deadline starts when the body is first read.
+    /// Wraps `inner`; the time limit counts from the first read of the body.
     #[must_use]
     pub fn new(inner: Incoming, limit: u64, timeout: Duration) -> LimitedBody {
         LimitedBody {
@@ -66,6 +67,7 @@ impl LimitedBody {
             remaining: limit,
             limit,
             timeout,
+            started: None,
             deadline: None,
         }
     }
@@ -78,9 +80,7 @@ impl Body for LimitedBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyLimitError>>> {
         let this = self.project();
         let timeout = *this.timeout;
-        let deadline = this
-            .deadline
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        let started = *this.started.get_or_insert_with(tokio::time::Instant::now);
         match this.inner.poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
@@ -95,10 +95,17 @@ impl Body for LimitedBody {
             }
             Poll::Ready(Some(Err(_))) => Poll::Ready(Some(Err(BodyLimitError::Client))),
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(BodyLimitError::TooSlow(timeout)))),
-                Poll::Pending => Poll::Pending,
-            },
+            // The timer is armed only when the client makes us wait: a body already buffered (most small
+            // bodies) costs no timer registration.
+            Poll::Pending => {
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(started + timeout)));
+                match deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodyLimitError::TooSlow(timeout)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 

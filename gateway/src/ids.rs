@@ -37,6 +37,12 @@ impl RequestId {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
+
+    /// The text form as bytes (for header values, without re-checking UTF-8).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// The extended request id (`x-amz-apigw-id`): 16 base64 characters, as API Gateway writes it.
@@ -63,6 +69,12 @@ impl ExtendedRequestId {
     #[must_use]
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The text form as bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -120,6 +132,18 @@ impl TraceHeader {
     #[must_use]
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.text[..self.len]).unwrap_or_default()
+    }
+
+    /// The whole header value as bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.text[..self.len]
+    }
+
+    /// `Root=1-...` as bytes.
+    #[must_use]
+    pub fn root_bytes(&self) -> &[u8] {
+        &self.text[..self.root_end]
     }
 
     /// `Root=1-...`, which is what `$context.xrayTraceId` shows.

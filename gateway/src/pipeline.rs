@@ -355,15 +355,15 @@ fn error_type_header(kind: ResponseType) -> &'static str {
 }
 
 fn add_id_headers(headers: &mut HeaderMap, log: &PendingLog, api_type: ApiType) {
-    let id = HeaderValue::from_str(log.request_id.as_str()).unwrap_or_else(|_| HeaderValue::from_static(""));
+    let id = HeaderValue::from_bytes(log.request_id.as_bytes()).unwrap_or_else(|_| HeaderValue::from_static(""));
     if api_type == ApiType::Http {
         headers.insert(APIGW_REQUESTID, id.clone());
     }
     headers.insert(X_AMZN_REQUEST_ID, id);
-    if let Ok(value) = HeaderValue::from_str(log.extended_request_id.as_str()) {
+    if let Ok(value) = HeaderValue::from_bytes(log.extended_request_id.as_bytes()) {
         headers.insert(X_AMZ_APIGW_ID, value);
     }
-    if let Ok(value) = HeaderValue::from_str(log.trace.root()) {
+    if let Ok(value) = HeaderValue::from_bytes(log.trace.root_bytes()) {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
 }
@@ -387,37 +387,50 @@ fn mock_response(
     response
 }
 
-/// Whether `name` is a hop-by-hop header (RFC 9110 section 7.6.1) that a proxy must not forward.
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-    )
-}
+/// Hop-by-hop headers (RFC 9110 section 7.6.1) that a proxy must not forward.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
-/// Removes hop-by-hop headers and those named in `Connection`. One pass over the names finds them, so
-/// the common case (none, or only `Connection: keep-alive`) costs no hashing.
+/// Removes hop-by-hop headers and those named in `Connection`. One pass over the names finds which are
+/// present, so the common cases (none, or `Connection: keep-alive`) cost no allocation.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if !headers.keys().any(is_hop_by_hop) {
+    let mut present = 0u16;
+    for name in headers.keys() {
+        if let Some(index) = HOP_BY_HOP.iter().position(|hop| *hop == name.as_str()) {
+            present |= 1 << index;
+        }
+    }
+    if present == 0 {
         return;
     }
-    let mut doomed: Vec<HeaderName> = headers.keys().filter(|name| is_hop_by_hop(name)).cloned().collect();
+    // Other headers the client or endpoint declared hop-by-hop (`Connection: x-foo`); `close` and
+    // `keep-alive` are connection options, not header names.
+    let mut listed: Vec<HeaderName> = Vec::new();
     for value in headers.get_all(header::CONNECTION) {
-        for listed in value.to_str().unwrap_or("").split(',') {
-            if let Ok(name) = HeaderName::from_bytes(listed.trim().as_bytes()) {
-                doomed.push(name);
+        for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
+            if token.is_empty() || token.eq_ignore_ascii_case("close") || token.eq_ignore_ascii_case("keep-alive") {
+                continue;
+            }
+            if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+                listed.push(name);
             }
         }
     }
-    for name in doomed {
+    for (index, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << index) != 0 {
+            headers.remove(*name);
+        }
+    }
+    for name in listed {
         headers.remove(name);
     }
 }
@@ -460,7 +473,7 @@ async fn proxy_request(
         HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
     );
     headers.insert(X_FORWARDED_PORT, HeaderValue::from(conn.local_port));
-    if let Ok(value) = HeaderValue::from_str(log.trace.as_str()) {
+    if let Ok(value) = HeaderValue::from_bytes(log.trace.as_bytes()) {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
     parts.uri = uri;

@@ -2,12 +2,12 @@
 //! behind an `Arc`, never mutated. Everything a request needs is precomputed here (stage variables are
 //! already substituted into integration URIs; route keys are parsed), so the request path only looks up.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use moat_formats::record::ApiType;
+use rustc_hash::FxHashMap;
 
 use crate::gateway_response::GatewayResponses;
 use crate::integration::Integration;
@@ -31,8 +31,9 @@ pub struct Gateway {
     pub region: Arc<str>,
     /// Request limits.
     pub limits: Limits,
-    /// Custom domain names by lower-case host name.
-    pub domains: HashMap<String, Domain>,
+    /// Custom domain names by lower-case host name (Fx-hashed: the keys are fixed by the config, so a
+    /// client's Host header cannot provoke collisions).
+    pub domains: FxHashMap<String, Domain>,
     /// APIs in config order.
     pub apis: Vec<Arc<Api>>,
     /// TLS settings, when a listener terminates TLS.
@@ -152,7 +153,7 @@ pub struct Api {
     /// REST or HTTP.
     pub api_type: ApiType,
     /// Stages by name.
-    pub stages: HashMap<String, Arc<Stage>>,
+    pub stages: FxHashMap<String, Arc<Stage>>,
     /// The `$default` stage of an HTTP API, served without a path prefix.
     pub default_stage: Option<Arc<Stage>>,
 }

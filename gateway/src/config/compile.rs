@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use moat_formats::record::ApiType;
+use rustc_hash::FxHashMap;
 
 use super::locate::push_key;
 use super::raw::{RawApi, RawConfig, RawIntegration, RawRoute, RawStage};
@@ -295,7 +296,7 @@ fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, pro
             .collect();
         keys.insert(*deployment, parsed);
     }
-    let mut stages = HashMap::new();
+    let mut stages = FxHashMap::default();
     let mut default_stage = None;
     for (name, raw_stage) in &raw.stages {
         let stage_path = field(&field(path, "stages"), name);
@@ -678,8 +679,8 @@ fn gateway_responses(
     GatewayResponses::new(custom)
 }
 
-fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> HashMap<String, Domain> {
-    let mut out: HashMap<String, Domain> = HashMap::new();
+fn domains(raw: &RawConfig, apis: &[Arc<Api>], problems: &mut Problems) -> FxHashMap<String, Domain> {
+    let mut out: FxHashMap<String, Domain> = FxHashMap::default();
     for (i, domain) in raw.domains.iter().enumerate() {
         let path = format!("domains[{i}]");
         let name = domain.name.trim().to_ascii_lowercase();

@@ -4,7 +4,6 @@
 //! Each worker owns its pool, so the lock is never contended; a connection that the endpoint closed while
 //! idle is detected before use (a request that was never written is retried on another connection).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use rustc_hash::FxHashMap;
 use tokio::net::TcpStream;
 
 use crate::body::LimitedBody;
@@ -49,8 +49,8 @@ struct Idle {
 
 /// Pooled keep-alive connections to integration endpoints.
 pub struct UpstreamPool {
-    idle: Mutex<HashMap<Authority, Vec<Idle>>>,
-    addresses: Mutex<HashMap<Authority, SocketAddr>>,
+    idle: Mutex<FxHashMap<Authority, Vec<Idle>>>,
+    addresses: Mutex<FxHashMap<Authority, SocketAddr>>,
     max_idle_per_endpoint: usize,
     idle_timeout: Duration,
     connect_timeout: Duration,
@@ -76,8 +76,8 @@ impl UpstreamPool {
     #[must_use]
     pub fn new(max_idle_per_endpoint: usize, idle_timeout: Duration, connect_timeout: Duration) -> Arc<UpstreamPool> {
         Arc::new(UpstreamPool {
-            idle: Mutex::new(HashMap::new()),
-            addresses: Mutex::new(HashMap::new()),
+            idle: Mutex::new(FxHashMap::default()),
+            addresses: Mutex::new(FxHashMap::default()),
             max_idle_per_endpoint,
             idle_timeout,
             connect_timeout,
