@@ -8,7 +8,8 @@
 # plus Moat's resident memory (peak VmHWM, and the highest VmRSS sampled during the load).
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
-# Environment: CARGO_TARGET_DIR (default $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
+# Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
+# $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
 # the peers running), WRK_C / WRK_D (passed to peers.sh: connections, seconds), WARMUP (seconds, default 2),
 # BODY (POST body file, default order.json next to peers.sh).
 set -euo pipefail
@@ -18,6 +19,7 @@ root=$(cd "$here/.." && pwd)
 PEERS=${PEERS:-$here/../../shared/bench/peers.sh}
 BODY=${BODY:-$(dirname "$PEERS")/order.json}
 WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-3}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
 moat_port=18090
 get_path='/products/42?color=red'
@@ -80,22 +82,35 @@ for url in "http://127.0.0.1:$moat_port$get_path" "http://127.0.0.1:18081$get_pa
   wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" "$url" >/dev/null 2>&1
 done
 
+# Each round runs every proxy once, in a rotated order (round 1: Moat nginx HAProxy, round 2: nginx HAProxy
+# Moat, ...), so no proxy always runs first or last; the table shows each proxy's median round.
 targets() {
-  local path=$1
-  echo "Moat=http://127.0.0.1:$moat_port$path" "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path"
+  local path=$1 round=$2
+  local all=("Moat=http://127.0.0.1:$moat_port$path" "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
+  local i
+  for i in 0 1 2; do echo "${all[$(((i + round) % 3))]}"; done
 }
-echo "GET $get_path ..." >&2
-# shellcheck disable=SC2046
-bash "$PEERS" bench $(targets "$get_path") | sed 's/^/GET /' >"$work/get.txt"
-echo "POST $post_path ($(wc -c <"$BODY") bytes of JSON) ..." >&2
-# shellcheck disable=SC2046
-WRK_BODY=$BODY bash "$PEERS" bench $(targets "$post_path") | sed 's/^/POST /' >"$work/post.txt"
+: >"$work/get.txt"
+: >"$work/post.txt"
+for round in $(seq 0 $((ROUNDS - 1))); do
+  echo "round $((round + 1))/$ROUNDS: GET $get_path ..." >&2
+  # shellcheck disable=SC2046
+  bash "$PEERS" bench $(targets "$get_path" "$round") | sed 's/^/GET /' >>"$work/get.txt"
+  echo "round $((round + 1))/$ROUNDS: POST $post_path ($(wc -c <"$BODY") bytes of JSON) ..." >&2
+  # shellcheck disable=SC2046
+  WRK_BODY=$BODY bash "$PEERS" bench $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
+done
 
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
 rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 
-echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1"
-cat "$work/get.txt" "$work/post.txt" | awk '
+echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1, median of $ROUNDS rounds"
+echo "# raw rounds:"
+sed 's/^/#   /' "$work/get.txt" "$work/post.txt" | grep -v ' name '
+# The median round of each proxy (by req/s), keeping that round's latencies.
+sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
+  { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
+for k in GET POST; do for n in Moat nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk '
   # wrk latencies: 850.00us, 1.23ms, 1.02s -> milliseconds
   function ms(v) {
     if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }

@@ -29,9 +29,9 @@ impl HttpBuilders {
     #[must_use]
     pub fn new(limits: &Limits) -> HttpBuilders {
         let mut http1 = http1::Builder::new();
+        // `limits.header_read_timeout` is enforced by `conn_watch`, not by hyper's per-request timer.
         http1
             .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
             // Heads up to `max_header_bytes` reach the pipeline, which answers with API Gateway's JSON;
             // the parser refuses anything far larger on its own.
             .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))

@@ -7,6 +7,7 @@
 
 pub mod body;
 pub mod config;
+pub mod conn_watch;
 pub mod gateway_response;
 pub mod http_conn;
 pub mod ids;

@@ -52,6 +52,9 @@ pub struct ConnInfo {
     pub in_flight: AtomicUsize,
     /// Milliseconds since the Unix epoch of the last request start or end.
     pub last_active_ms: AtomicU64,
+    /// When the first byte of a request head not yet dispatched arrived (0: none pending); see
+    /// [`crate::conn_watch`].
+    pub head_started_ms: AtomicU64,
 }
 
 impl ConnInfo {
@@ -65,6 +68,8 @@ impl ConnInfo {
             tls,
             in_flight: AtomicUsize::new(0),
             last_active_ms: AtomicU64::new(now_ms()),
+            // A new connection owes its first request head within the header timeout.
+            head_started_ms: AtomicU64::new(now_ms()),
         }
     }
 
@@ -115,6 +120,7 @@ pub async fn handle(
     let arrived = Instant::now();
     let epoch_ms = now_ms();
     conn.in_flight.fetch_add(1, Ordering::Relaxed);
+    conn.head_started_ms.store(0, Ordering::Relaxed);
     let gateway = &*worker.gateway;
     let trace = TraceHeader::continue_or_start(
         req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
@@ -355,16 +361,29 @@ fn error_type_header(kind: ResponseType) -> &'static str {
 }
 
 fn add_id_headers(headers: &mut HeaderMap, log: &PendingLog, api_type: ApiType) {
-    let id = HeaderValue::from_bytes(log.request_id.as_bytes()).unwrap_or_else(|_| HeaderValue::from_static(""));
-    if api_type == ApiType::Http {
-        headers.insert(APIGW_REQUESTID, id.clone());
+    // One buffer for the three values; each header value is a view into it.
+    let (id, extended, root) = (
+        log.request_id.as_bytes(),
+        log.extended_request_id.as_bytes(),
+        log.trace.root_bytes(),
+    );
+    let mut joined = Vec::with_capacity(id.len() + extended.len() + root.len());
+    joined.extend_from_slice(id);
+    joined.extend_from_slice(extended);
+    joined.extend_from_slice(root);
+    let joined = Bytes::from(joined);
+    let value = |start: usize, len: usize| HeaderValue::from_maybe_shared(joined.slice(start..start + len)).ok();
+    if let Some(id_value) = value(0, id.len()) {
+        if api_type == ApiType::Http {
+            headers.insert(APIGW_REQUESTID, id_value.clone());
+        }
+        headers.insert(X_AMZN_REQUEST_ID, id_value);
     }
-    headers.insert(X_AMZN_REQUEST_ID, id);
-    if let Ok(value) = HeaderValue::from_bytes(log.extended_request_id.as_bytes()) {
-        headers.insert(X_AMZ_APIGW_ID, value);
+    if let Some(extended_value) = value(id.len(), extended.len()) {
+        headers.insert(X_AMZ_APIGW_ID, extended_value);
     }
-    if let Ok(value) = HeaderValue::from_bytes(log.trace.root_bytes()) {
-        headers.insert(X_AMZN_TRACE_ID, value);
+    if let Some(root_value) = value(id.len() + extended.len(), root.len()) {
+        headers.insert(X_AMZN_TRACE_ID, root_value);
     }
 }
 
@@ -486,7 +505,11 @@ async fn proxy_request(
         LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout),
     );
     let sent_at = Instant::now();
-    let outcome = tokio::time::timeout(proxy.timeout, worker.upstream.send(&proxy.authority, upstream_req)).await;
+    let outcome = tokio::time::timeout(
+        proxy.timeout,
+        worker.upstream.send(proxy.endpoint, &proxy.authority, upstream_req),
+    )
+    .await;
     let latency_ms = duration_ms(sent_at.elapsed());
     log.integration_latency_ms = Some(latency_ms);
     match outcome {

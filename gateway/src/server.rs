@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::conn_watch::{self, Verdict, Watched};
 use crate::http_conn::{sniff_http2, HttpBuilders};
 use crate::integration::upstream::UpstreamPool;
 use crate::pipeline::{self, now_ms, ConnInfo, Worker};
@@ -279,11 +280,13 @@ async fn serve_connection(
     match tls {
         None => {
             if let Some(http2) = sniff_http2(&stream, handshake_timeout).await {
-                drive(TokioIo::new(stream), http2, conn, worker, builder, shutdown).await;
+                let io = TokioIo::new(Watched::new(stream, Arc::clone(&conn)));
+                drive(io, http2, conn, worker, builder, shutdown).await;
             }
         }
         Some(acceptor) => {
-            if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+            let watched = Watched::new(stream, Arc::clone(&conn));
+            if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(watched)).await {
                 let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                 drive(TokioIo::new(stream), http2, conn, worker, builder, shutdown).await;
             }
@@ -302,6 +305,8 @@ async fn drive<I>(
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let idle_timeout = worker.gateway.limits.idle_timeout;
+    let header_timeout = worker.gateway.limits.header_read_timeout;
+    let tick = conn_watch::tick(header_timeout, idle_timeout);
     let service_conn = Arc::clone(&conn);
     let service = service_fn(move |req| pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req));
     let connection = builder.serve(io, http2, service);
@@ -311,8 +316,6 @@ async fn drive<I>(
         connection.as_mut().graceful_shutdown();
     }
     loop {
-        let idle_for = Duration::from_millis(now_ms().saturating_sub(conn.last_active_ms.load(Ordering::Relaxed)));
-        let wait = idle_timeout.saturating_sub(idle_for);
         tokio::select! {
             _ = connection.as_mut() => return,
             changed = shutdown.changed(), if !closing => {
@@ -321,18 +324,19 @@ async fn drive<I>(
                     connection.as_mut().graceful_shutdown();
                 }
             }
-            () = tokio::time::sleep(wait), if !closing => {
-                let idle = conn.in_flight.load(Ordering::Relaxed) == 0
-                    && now_ms().saturating_sub(conn.last_active_ms.load(Ordering::Relaxed)) >= duration_ms(idle_timeout);
-                if idle {
-                    closing = true;
-                    connection.as_mut().graceful_shutdown();
+            () = tokio::time::sleep(tick) => {
+                match conn_watch::judge(&conn, now_ms(), !http2, header_timeout, idle_timeout) {
+                    Verdict::Healthy => {}
+                    // Dropping the connection closes the socket, as a parser timeout would.
+                    Verdict::SlowHead => return,
+                    Verdict::Idle => {
+                        if !closing {
+                            closing = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
                 }
             }
         }
     }
-}
-
-fn duration_ms(d: Duration) -> u64 {
-    pipeline::duration_ms(d)
 }

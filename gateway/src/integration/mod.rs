@@ -34,6 +34,8 @@ pub struct Mock {
 pub struct HttpProxy {
     /// `host:port` of the endpoint.
     pub authority: Authority,
+    /// The endpoint's index in the worker's connection pool.
+    pub endpoint: usize,
     /// The path and query of the endpoint URI, with path-parameter slots.
     pub path: Vec<UriPart>,
     /// The URI as configured after stage-variable substitution (for execution logs).
@@ -121,6 +123,7 @@ impl HttpProxy {
             parts.push(UriPart::Literal(literal));
         }
         Ok(HttpProxy {
+            endpoint: upstream::endpoint_id(&authority),
             authority,
             path: parts,
             uri_text: uri.to_owned(),

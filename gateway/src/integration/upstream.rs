@@ -42,6 +42,21 @@ pub enum UpstreamError {
     Http(#[from] hyper::Error),
 }
 
+/// Every endpoint authority the process has seen, numbered once so the pool is indexed, not hashed, on
+/// the request path. Ids stay valid across config reloads.
+static ENDPOINTS: std::sync::LazyLock<Mutex<FxHashMap<Authority, usize>>> =
+    std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
+
+/// The pool index of `authority` (assigned when a config is compiled).
+#[must_use]
+pub fn endpoint_id(authority: &Authority) -> usize {
+    let Ok(mut ids) = ENDPOINTS.lock() else {
+        return 0;
+    };
+    let next = ids.len();
+    *ids.entry(authority.clone()).or_insert(next)
+}
+
 struct Idle {
     sender: SendRequest<LimitedBody>,
     since: Instant,
@@ -49,7 +64,8 @@ struct Idle {
 
 /// Pooled keep-alive connections to integration endpoints.
 pub struct UpstreamPool {
-    idle: Mutex<FxHashMap<Authority, Vec<Idle>>>,
+    /// Idle connections by endpoint id.
+    idle: Mutex<Vec<Vec<Idle>>>,
     addresses: Mutex<FxHashMap<Authority, SocketAddr>>,
     max_idle_per_endpoint: usize,
     idle_timeout: Duration,
@@ -60,14 +76,14 @@ pub struct UpstreamPool {
 /// body has ended.
 pub struct PooledConnection {
     sender: SendRequest<LimitedBody>,
-    authority: Authority,
+    endpoint: usize,
     pool: Arc<UpstreamPool>,
 }
 
 impl PooledConnection {
     /// Returns the connection to its pool for reuse.
     pub fn release(self) {
-        self.pool.check_in(self.authority, self.sender);
+        self.pool.check_in(self.endpoint, self.sender);
     }
 }
 
@@ -76,7 +92,7 @@ impl UpstreamPool {
     #[must_use]
     pub fn new(max_idle_per_endpoint: usize, idle_timeout: Duration, connect_timeout: Duration) -> Arc<UpstreamPool> {
         Arc::new(UpstreamPool {
-            idle: Mutex::new(FxHashMap::default()),
+            idle: Mutex::new(Vec::new()),
             addresses: Mutex::new(FxHashMap::default()),
             max_idle_per_endpoint,
             idle_timeout,
@@ -84,18 +100,20 @@ impl UpstreamPool {
         })
     }
 
-    /// Sends `req` to `authority`, on an idle connection when one is ready, else on a new one.
+    /// Sends `req` to `authority` (pool index `endpoint`, from [`endpoint_id`]), on an idle connection when
+    /// one is ready, else on a new one.
     ///
     /// # Errors
     /// When the endpoint cannot be reached or the exchange fails.
     pub async fn send(
         self: &Arc<Self>,
+        endpoint: usize,
         authority: &Authority,
         mut req: Request<LimitedBody>,
     ) -> Result<(Response<Incoming>, PooledConnection), UpstreamError> {
-        while let Some(mut sender) = self.check_out(authority) {
+        while let Some(mut sender) = self.check_out(endpoint) {
             match sender.try_send_request(req).await {
-                Ok(response) => return Ok((response, self.lend(authority, sender))),
+                Ok(response) => return Ok((response, self.lend(endpoint, sender))),
                 Err(mut error) => match error.take_message() {
                     // Never written: the connection was closing. Try another one.
                     Some(unsent) => req = unsent,
@@ -105,20 +123,20 @@ impl UpstreamPool {
         }
         let mut sender = self.connect(authority).await?;
         let response = sender.send_request(req).await?;
-        Ok((response, self.lend(authority, sender)))
+        Ok((response, self.lend(endpoint, sender)))
     }
 
-    fn lend(self: &Arc<Self>, authority: &Authority, sender: SendRequest<LimitedBody>) -> PooledConnection {
+    fn lend(self: &Arc<Self>, endpoint: usize, sender: SendRequest<LimitedBody>) -> PooledConnection {
         PooledConnection {
             sender,
-            authority: authority.clone(),
+            endpoint,
             pool: Arc::clone(self),
         }
     }
 
-    fn check_out(&self, authority: &Authority) -> Option<SendRequest<LimitedBody>> {
+    fn check_out(&self, endpoint: usize) -> Option<SendRequest<LimitedBody>> {
         let mut idle = self.idle.lock().ok()?;
-        let list = idle.get_mut(authority)?;
+        let list = idle.get_mut(endpoint)?;
         let now = Instant::now();
         let mut index = list.len();
         while index > 0 {
@@ -134,12 +152,15 @@ impl UpstreamPool {
         None
     }
 
-    fn check_in(&self, authority: Authority, sender: SendRequest<LimitedBody>) {
+    fn check_in(&self, endpoint: usize, sender: SendRequest<LimitedBody>) {
         if sender.is_closed() {
             return;
         }
         if let Ok(mut idle) = self.idle.lock() {
-            let list = idle.entry(authority).or_default();
+            if idle.len() <= endpoint {
+                idle.resize_with(endpoint + 1, Vec::new);
+            }
+            let list = &mut idle[endpoint];
             if list.len() < self.max_idle_per_endpoint {
                 list.push(Idle {
                     sender,
