@@ -13,7 +13,26 @@ use hyper::service::HttpService;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::net::TcpStream;
 
+use crate::body::GatewayBody;
 use crate::runtime::Limits;
+
+/// A client connection's transport, as hyper's servers need it.
+pub trait ClientIo: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static {}
+
+impl<T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static> ClientIo for T {}
+
+/// A request handler both of hyper's servers can run: Moat's pipeline, answering with [`GatewayBody`].
+pub trait GatewayService:
+    HttpService<Incoming, ResBody = GatewayBody, Future: Send + 'static, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+impl<S> GatewayService for S where
+    S: HttpService<Incoming, ResBody = GatewayBody, Future: Send + 'static, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The first bytes of an HTTP/2 connection preface (RFC 9113 section 3.4); no HTTP/1 method starts so.
 const PREFACE_START: &[u8; 3] = b"PRI";
@@ -45,16 +64,7 @@ impl HttpBuilders {
     }
 
     /// Serves `io` with the protocol chosen for it.
-    pub fn serve<I, S>(&self, io: I, http2: bool, service: S) -> Connection<I, S>
-    where
-        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-        S: HttpService<Incoming> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::ResBody: Send + 'static,
-        <S::ResBody as http_body::Body>::Data: Send,
-        <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
+    pub fn serve<I: ClientIo, S: GatewayService + Clone>(&self, io: I, http2: bool, service: S) -> Connection<I, S> {
         if http2 {
             Connection {
                 protocol: Protocol::Http2 {
@@ -117,16 +127,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<I, S> Connection<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: HttpService<Incoming> + Send + 'static,
-    S::Future: Send + 'static,
-    S::ResBody: Send + 'static,
-    <S::ResBody as http_body::Body>::Data: Send,
-    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+impl<I: ClientIo, S: GatewayService> Connection<I, S> {
     /// Finishes in-flight requests, then closes (HTTP/1: no further keep-alive; HTTP/2: GOAWAY).
     pub fn graceful_shutdown(self: Pin<&mut Self>) {
         match self.project().protocol.project() {
@@ -136,16 +137,7 @@ where
     }
 }
 
-impl<I, S> Future for Connection<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: HttpService<Incoming> + Send + 'static,
-    S::Future: Send + 'static,
-    S::ResBody: Send + 'static,
-    <S::ResBody as http_body::Body>::Data: Send,
-    <S::ResBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+impl<I: ClientIo, S: GatewayService> Future for Connection<I, S> {
     type Output = Result<(), hyper::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
