@@ -25,6 +25,7 @@ use moat_formats::record::ApiType;
 use crate::body::{BodyLimitError, GatewayBody, LimitedBody};
 use crate::gateway_response::{GatewayResponses, ResponseType};
 use crate::ids::TraceHeader;
+use crate::integration::deadline::Deadlines;
 use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
 use crate::logging::{ExecTrace, PendingLog, RouteFacts};
@@ -36,6 +37,8 @@ pub struct Worker {
     pub gateway: Arc<Gateway>,
     /// Pooled keep-alive connections to integrations.
     pub upstream: Arc<UpstreamPool>,
+    /// Integration-call deadlines, swept by one task per worker.
+    pub deadlines: Arc<Deadlines>,
 }
 
 /// Per-connection facts and activity tracking for the idle timeout.
@@ -505,11 +508,13 @@ async fn proxy_request(
         LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout),
     );
     let sent_at = Instant::now();
-    let outcome = tokio::time::timeout(
-        proxy.timeout,
-        worker.upstream.send(proxy.endpoint, &proxy.authority, upstream_req),
-    )
-    .await;
+    let outcome = worker
+        .deadlines
+        .timeout(
+            proxy.timeout,
+            worker.upstream.send(proxy.endpoint, &proxy.authority, upstream_req),
+        )
+        .await;
     let latency_ms = duration_ms(sent_at.elapsed());
     log.integration_latency_ms = Some(latency_ms);
     match outcome {

@@ -17,6 +17,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::conn_watch::{self, Verdict, Watched};
 use crate::http_conn::{sniff_http2, HttpBuilders};
+use crate::integration::deadline::Deadlines;
 use crate::integration::upstream::UpstreamPool;
 use crate::pipeline::{self, now_ms, ConnInfo, Worker};
 use crate::runtime::Gateway;
@@ -181,7 +182,9 @@ fn worker_main(
         let worker = Arc::new(Worker {
             gateway: Arc::clone(&gateway),
             upstream: UpstreamPool::new(UPSTREAM_MAX_IDLE, UPSTREAM_IDLE_TIMEOUT, UPSTREAM_CONNECT_TIMEOUT),
+            deadlines: Deadlines::new(),
         });
+        tokio::spawn(Arc::clone(&worker.deadlines).sweep());
         let builder = Arc::new(HttpBuilders::new(&gateway.limits));
         let tls = gateway.tls.clone().map(TlsAcceptor::from);
         let mut accept_loops = Vec::new();

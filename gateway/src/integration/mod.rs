@@ -1,6 +1,7 @@
 //! Integrations: what serves a route. [`HttpProxy`] forwards to an HTTP endpoint (streaming, pooled);
 //! [`Mock`] answers with a fixed response.
 
+pub mod deadline;
 pub mod upstream;
 
 use std::time::Duration;
