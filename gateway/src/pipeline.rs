@@ -129,6 +129,10 @@ pub async fn handle(
         req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
         epoch_ms / 1000,
     );
+    // An HTTP/1.1 request without Host is refused (RFC 9112 section 3.2: "MUST respond with a 400"), so
+    // no API is chosen from a guess. (Content-Length together with Transfer-Encoding is handled by hyper:
+    // the chunked framing wins and the connection is closed after the response.)
+    let missing_host = req.version() == Version::HTTP_11 && !req.headers().contains_key(header::HOST);
     let source_ip = client_ip(conn.peer.ip(), req.headers(), gateway);
     let host = request_host(&req);
     let target = resolve(gateway, host.as_ref(), req.uri().path());
@@ -140,6 +144,13 @@ pub async fn handle(
         trace,
         (arrived, epoch_ms),
     ));
+    if missing_host {
+        let mut response = gateway_response(ResponseType::Default4xx, &DEFAULT_RESPONSES, log, ApiType::Rest);
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Ok(response);
+    }
 
     let Some(target) = target else {
         let kind = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {

@@ -212,3 +212,40 @@ async fn request_ids_are_unique_per_request() {
         assert!(ids.insert(r.request_id()), "x-amzn-RequestId repeated");
     }
 }
+
+#[tokio::test]
+async fn http11_request_without_host_is_400_and_connection_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let moat = Moat::start(
+        r#"
+listen: 127.0.0.1:0
+apis:
+  - name: hello
+    type: http
+    routes:
+      $default: {integration: {type: mock, body: 'served'}}
+    stages:
+      $default: {}
+"#,
+    );
+    let mut stream = tokio::net::TcpStream::connect(moat.addr()).await.expect("connect");
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("moat closes the connection after refusing")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.ends_with(r#"{"message":"bad request"}"#), "{answer}");
+    // HTTP/1.0 has no Host requirement: the default endpoint serves it.
+    let mut stream = tokio::net::TcpStream::connect(moat.addr()).await.expect("connect");
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("HTTP/1.0 closes after one response")
+        .expect("read");
+    assert!(String::from_utf8_lossy(&answer).ends_with("served"));
+}
