@@ -213,9 +213,21 @@ async fn request_ids_are_unique_per_request() {
     }
 }
 
+/// Writes `request` on a new connection and reads until moat closes it (at most 5 s).
+async fn exchange_until_close(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("moat closes the connection")
+        .expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[tokio::test]
 async fn http11_request_without_host_is_400_and_connection_closed() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let moat = Moat::start(
         r#"
 listen: 127.0.0.1:0
@@ -228,24 +240,13 @@ apis:
       $default: {}
 "#,
     );
-    let mut stream = tokio::net::TcpStream::connect(moat.addr()).await.expect("connect");
-    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("write");
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+    let answer = exchange_until_close(moat.addr(), b"GET / HTTP/1.1\r\n\r\n")
         .await
-        .expect("moat closes the connection after refusing")
-        .expect("read");
-    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        .to_ascii_lowercase();
     assert!(answer.starts_with("http/1.1 400"), "{answer}");
     assert!(answer.contains("connection: close"), "{answer}");
     assert!(answer.ends_with(r#"{"message":"bad request"}"#), "{answer}");
-    // HTTP/1.0 has no Host requirement: the default endpoint serves it.
-    let mut stream = tokio::net::TcpStream::connect(moat.addr()).await.expect("connect");
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.expect("write");
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
-        .await
-        .expect("HTTP/1.0 closes after one response")
-        .expect("read");
-    assert!(String::from_utf8_lossy(&answer).ends_with("served"));
+    // HTTP/1.0 has no Host requirement: the default endpoint serves it, and closes after one response.
+    let answer = exchange_until_close(moat.addr(), b"GET / HTTP/1.0\r\n\r\n").await;
+    assert!(answer.ends_with("served"), "{answer}");
 }
