@@ -451,6 +451,12 @@ impl PendingLog {
         }
     }
 
+    /// When the request arrived.
+    #[must_use]
+    pub fn arrived(&self) -> Instant {
+        self.started
+    }
+
     /// Records the stage that serves the request.
     pub fn set_stage(&mut self, stage: Arc<Stage>, base_path: Option<String>) {
         self.stage = Some(stage);

@@ -93,19 +93,19 @@ impl Deadlines {
         }
     }
 
-    /// Runs `call`, failing with [`Elapsed`] if it has not finished `limit` from now.
-    pub fn timeout<F: Future>(self: &Arc<Self>, limit: Duration, call: F) -> Timeout<F> {
+    /// Runs `call`, failing with [`Elapsed`] if it has not finished by `deadline`.
+    pub fn timeout_at<F: Future>(self: &Arc<Self>, deadline: Instant, call: F) -> Timeout<F> {
         Timeout {
             call,
             deadlines: Arc::clone(self),
-            deadline: Instant::now() + limit,
+            deadline,
             slot: None,
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A call with a deadline; see [`Deadlines::timeout`].
+    /// A call with a deadline; see [`Deadlines::timeout_at`].
     pub struct Timeout<F> {
         #[pin]
         call: F,
@@ -181,13 +181,16 @@ mod tests {
     async fn slow_calls_time_out_and_fast_ones_do_not() {
         let deadlines = Deadlines::new();
         tokio::spawn(Arc::clone(&deadlines).sweep());
-        let fast = deadlines.timeout(Duration::from_millis(100), async {
+        let fast = deadlines.timeout_at(Instant::now() + Duration::from_millis(100), async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             7
         });
         assert_eq!(fast.await, Ok(7));
         let started = Instant::now();
-        let slow = deadlines.timeout(Duration::from_millis(100), tokio::time::sleep(Duration::from_secs(5)));
+        let slow = deadlines.timeout_at(
+            started + Duration::from_millis(100),
+            tokio::time::sleep(Duration::from_secs(5)),
+        );
         assert_eq!(slow.await, Err(Elapsed));
         let waited = started.elapsed();
         assert!(
@@ -202,7 +205,7 @@ mod tests {
     async fn dropped_calls_leave_the_table() {
         let deadlines = Deadlines::new();
         tokio::spawn(Arc::clone(&deadlines).sweep());
-        let pending = deadlines.timeout(Duration::from_secs(1), std::future::pending::<()>());
+        let pending = deadlines.timeout_at(Instant::now() + Duration::from_secs(1), std::future::pending::<()>());
         let raced = tokio::time::timeout(Duration::from_millis(10), pending).await;
         assert!(raced.is_err());
         assert_eq!(deadlines.table.lock().expect("lock").live, 0);
