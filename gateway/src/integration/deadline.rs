@@ -65,6 +65,12 @@ pub struct Deadlines {
 pub struct Elapsed;
 
 impl Deadlines {
+    /// The table. No code panics while holding the lock, but a poisoned lock must not stop timeouts, so
+    /// poisoning is ignored.
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// An empty table; run [`Deadlines::sweep`] on the same worker.
     #[must_use]
     pub fn new() -> Arc<Deadlines> {
@@ -74,7 +80,7 @@ impl Deadlines {
     /// Wakes expired calls until the process ends; sleeps without ticking while nothing is pending.
     pub async fn sweep(self: Arc<Self>) {
         loop {
-            let idle = self.table.lock().map_or(true, |t| t.live == 0);
+            let idle = self.table().live == 0;
             if idle {
                 // `notify_one` stores a permit, so a call registered after the check is not missed.
                 self.work.notified().await;
@@ -82,12 +88,10 @@ impl Deadlines {
             }
             tokio::time::sleep(TICK).await;
             let now = Instant::now();
-            if let Ok(mut table) = self.table.lock() {
-                for entry in table.entries.iter_mut().flatten() {
-                    if !entry.expired && entry.deadline <= now {
-                        entry.expired = true;
-                        entry.waker.wake_by_ref();
-                    }
+            for entry in self.table().entries.iter_mut().flatten() {
+                if !entry.expired && entry.deadline <= now {
+                    entry.expired = true;
+                    entry.waker.wake_by_ref();
                 }
             }
         }
@@ -118,9 +122,7 @@ pin_project_lite::pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(slot) = this.slot.take() {
-                if let Ok(mut table) = this.deadlines.table.lock() {
-                    table.remove(slot);
-                }
+                this.deadlines.table().remove(slot);
             }
         }
     }
@@ -133,15 +135,11 @@ impl<F: Future> Future for Timeout<F> {
         let this = self.project();
         if let Poll::Ready(output) = this.call.poll(cx) {
             if let Some(slot) = this.slot.take() {
-                if let Ok(mut table) = this.deadlines.table.lock() {
-                    table.remove(slot);
-                }
+                this.deadlines.table().remove(slot);
             }
             return Poll::Ready(Ok(output));
         }
-        let Ok(mut table) = this.deadlines.table.lock() else {
-            return Poll::Pending;
-        };
+        let mut table = this.deadlines.table();
         match *this.slot {
             None => {
                 let slot = table.insert(Entry {
