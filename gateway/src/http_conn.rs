@@ -48,9 +48,12 @@ impl HttpBuilders {
     #[must_use]
     pub fn new(limits: &Limits) -> HttpBuilders {
         let mut http1 = http1::Builder::new();
-        // `limits.header_read_timeout` is enforced by `conn_watch`, not by hyper's per-request timer.
+        // `limits.header_read_timeout` is enforced by `conn_watch`, not by hyper's per-request timer (which
+        // hyper arms for every request, 30 s by default, once a timer is set, and which would also cut idle
+        // keep-alive connections at that limit instead of `limits.idle_timeout`).
         http1
             .timer(TokioTimer::new())
+            .header_read_timeout(None)
             // Heads up to `max_header_bytes` reach the pipeline, which answers with API Gateway's JSON;
             // the parser refuses anything far larger on its own.
             .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))

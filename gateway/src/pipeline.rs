@@ -47,8 +47,8 @@ pub struct ConnInfo {
     pub peer: SocketAddr,
     /// The client's IP address as text, formatted once per connection.
     pub peer_text: String,
-    /// The local port (`X-Forwarded-Port`).
-    pub local_port: u16,
+    /// The local port, as the `X-Forwarded-Port` value (built once per connection).
+    pub local_port_header: HeaderValue,
     /// Whether the connection is TLS (`X-Forwarded-Proto`).
     pub tls: bool,
     /// Requests in flight on this connection.
@@ -67,7 +67,7 @@ impl ConnInfo {
         ConnInfo {
             peer,
             peer_text: peer.ip().to_string(),
-            local_port,
+            local_port_header: HeaderValue::from(local_port),
             tls,
             in_flight: AtomicUsize::new(0),
             last_active_ms: AtomicU64::new(now_ms()),
@@ -497,15 +497,13 @@ async fn proxy_request(
     };
     let headers = &mut parts.headers;
     strip_hop_by_hop(headers);
-    if let Ok(host) = HeaderValue::from_str(proxy.authority.as_str()) {
-        headers.insert(header::HOST, host);
-    }
+    headers.insert(header::HOST, proxy.host_header.clone());
     append_forwarded_for(headers, conn.peer_text.as_bytes());
     headers.insert(
         X_FORWARDED_PROTO,
         HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
     );
-    headers.insert(X_FORWARDED_PORT, HeaderValue::from(conn.local_port));
+    headers.insert(X_FORWARDED_PORT, conn.local_port_header.clone());
     if let Ok(value) = HeaderValue::from_bytes(log.trace.as_bytes()) {
         headers.insert(X_AMZN_TRACE_ID, value);
     }

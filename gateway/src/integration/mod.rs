@@ -37,6 +37,8 @@ pub struct HttpProxy {
     pub authority: Authority,
     /// The endpoint's index in the worker's connection pool.
     pub endpoint: usize,
+    /// `authority` as the `Host` header sent to the endpoint (built once, cloned per request).
+    pub host_header: http::HeaderValue,
     /// The path and query of the endpoint URI, with path-parameter slots.
     pub path: Vec<UriPart>,
     /// The URI as configured after stage-variable substitution (for execution logs).
@@ -123,8 +125,11 @@ impl HttpProxy {
         if !literal.is_empty() {
             parts.push(UriPart::Literal(literal));
         }
+        let host_header =
+            http::HeaderValue::from_str(authority.as_str()).map_err(|_| UriError::Shape(uri.to_owned()))?;
         Ok(HttpProxy {
             endpoint: upstream::endpoint_id(&authority),
+            host_header,
             authority,
             path: parts,
             uri_text: uri.to_owned(),
