@@ -5,7 +5,6 @@
 //! and execution-log lines into reused buffers and appends them to the shared, batching
 //! [`crate::log_sink::LogSink`]s. Nothing here does I/O on the request path.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::IpAddr;
@@ -24,7 +23,7 @@ use crate::config::compile::Problems;
 use crate::config::raw::RawStage;
 use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
-use crate::log_sink::LogSink;
+use crate::log_sink::{DeferredRecord, LogSink};
 use crate::pipeline::{duration_ms, ConnInfo};
 use crate::routing::Params;
 use crate::runtime::{Route, Stage};
@@ -406,6 +405,10 @@ pub struct PendingLog {
     pub error: Option<ResponseType>,
     /// Execution-log lines.
     pub exec: Option<ExecTrace>,
+    /// Response body bytes sent (set when the body ends).
+    response_length: u64,
+    /// Milliseconds from arrival to the end of the response (set when the body ends).
+    response_latency_ms: u64,
 }
 
 impl PendingLog {
@@ -448,6 +451,8 @@ impl PendingLog {
             integration_error: None,
             error: None,
             exec: None,
+            response_length: 0,
+            response_latency_ms: 0,
         }
     }
 
@@ -464,16 +469,36 @@ impl PendingLog {
     }
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(2048));
-}
-
 impl OnComplete for PendingLog {
     fn complete(mut self: Box<Self>, bytes_sent: u64, _finished: bool) {
-        let latency_ms = duration_ms(self.started.elapsed());
-        self.conn.request_done(self.request_time_ms + latency_ms);
+        self.response_latency_ms = duration_ms(self.started.elapsed());
+        self.response_length = bytes_sent;
+        self.conn.request_done(self.request_time_ms + self.response_latency_ms);
         let Some(stage) = self.stage.clone() else { return };
+        if let (Some(settings), Some(exec)) = (&stage.logging.execution, self.exec.as_mut()) {
+            exec.finish(self.status);
+            if !exec.lines.is_empty() {
+                if let Some(sink) = &settings.sink {
+                    sink.append(&exec.lines);
+                }
+                if let (true, Some(sink)) = (self.is_canary, &settings.canary_sink) {
+                    sink.append(&exec.lines);
+                }
+            }
+        }
+        // The access-log line is rendered by the sink's writer thread: the request path only hands over
+        // this record.
+        if let Some(sink) = stage.logging.access.as_ref().and_then(|a| a.sink.as_ref()) {
+            sink.append_deferred(self);
+        }
+    }
+}
+
+impl DeferredRecord for PendingLog {
+    fn render(&self, out: &mut Vec<u8>) {
+        let Some(stage) = &self.stage else { return };
         let logging = &stage.logging;
+        let Some(access) = &logging.access else { return };
         let mut ip_buf = [0u8; 64];
         let source_ip = if self.source_ip == self.conn.peer.ip() {
             self.conn.peer_text.as_str()
@@ -510,11 +535,11 @@ impl OnComplete for PendingLog {
             resource_id: self.route.as_ref().map(|r| &*r.resource_id),
             protocol,
             status: self.status,
-            response_length: bytes_sent,
+            response_length: self.response_length,
             request_length: self.request_length,
             waf: None,
             request_time_epoch_ms: self.request_time_ms,
-            response_latency_ms: latency_ms,
+            response_latency_ms: self.response_latency_ms,
             integration: self.integration_latency_ms.map(|latency_ms| IntegrationRecord {
                 status: self.integration_status,
                 latency_ms,
@@ -530,26 +555,7 @@ impl OnComplete for PendingLog {
             is_canary: self.is_canary,
             base_path_matched: self.base_path.as_deref(),
         };
-        if let Some(access) = &logging.access {
-            if let Some(sink) = &access.sink {
-                SCRATCH.with_borrow_mut(|buf| {
-                    buf.clear();
-                    access.format.render(&record, buf);
-                    sink.append(buf);
-                });
-            }
-        }
-        if let (Some(settings), Some(exec)) = (&logging.execution, self.exec.as_mut()) {
-            exec.finish(self.status);
-            if !exec.lines.is_empty() {
-                if let Some(sink) = &settings.sink {
-                    sink.append(&exec.lines);
-                }
-                if let (true, Some(sink)) = (self.is_canary, &settings.canary_sink) {
-                    sink.append(&exec.lines);
-                }
-            }
-        }
+        access.format.render(&record, out);
     }
 }
 

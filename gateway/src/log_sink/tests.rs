@@ -245,3 +245,30 @@ fn log_sink_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<LogSink>();
 }
+
+struct Line(String);
+
+impl DeferredRecord for Line {
+    fn render(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+#[test]
+fn deferred_records_are_rendered_in_their_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mixed.log");
+    let sink = open(&path, 0, 0);
+    // Enough records to fill several batches, interleaving raw lines and deferred ones.
+    for i in 0..2_000 {
+        sink.append(format!("raw {i}\n").as_bytes());
+        sink.append_deferred(Box::new(Line(format!("deferred {i}"))));
+    }
+    sink.flush_and_close().expect("close");
+    assert_eq!(sink.records_written(), 4_000);
+    assert_eq!(sink.records_dropped(), 0);
+    let expected: String = (0..2_000).map(|i| format!("raw {i}\ndeferred {i}\n")).collect();
+    assert_eq!(read(&path), expected);
+    assert_eq!(sink.bytes_written(), expected.len() as u64);
+}
