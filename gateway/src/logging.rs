@@ -1,9 +1,9 @@
 //! The log phase: per-stage access and execution logging, and the record of one request that both read.
 //!
 //! [`PendingLog`] collects a request's facts as the phases run; when the response body ends,
-//! [`crate::body::GatewayBody`] calls [`PendingLog::complete`], which renders the stage's access-log line
-//! and execution-log lines into reused buffers and appends them to the shared, batching
-//! [`crate::log_sink::LogSink`]s. Nothing here does I/O on the request path.
+//! [`crate::body::GatewayBody`] runs its `complete`, which appends the execution-log lines to their sink
+//! and hands the record itself to the access-log sink, whose writer thread renders the line
+//! ([`crate::log_sink::DeferredRecord`]). Nothing here does I/O on the request path.
 
 use std::collections::HashMap;
 use std::io::Write as _;
