@@ -24,7 +24,7 @@ use crate::config::raw::RawStage;
 use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use crate::log_sink::{DeferredRecord, LogSink};
-use crate::pipeline::{duration_ms, ConnInfo};
+use crate::pipeline::{content_length, duration_ms, strip_port, ConnInfo};
 use crate::routing::Params;
 use crate::runtime::{Route, Stage};
 
@@ -435,12 +435,7 @@ impl PendingLog {
             user_agent: req.headers().get(http::header::USER_AGENT).cloned(),
             host,
             source_ip,
-            request_length: req
-                .headers()
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+            request_length: content_length(req.headers()).unwrap_or(0),
             stage: None,
             base_path: None,
             route: None,
@@ -506,10 +501,7 @@ impl DeferredRecord for PendingLog {
             format_ip(self.source_ip, &mut ip_buf)
         };
         let host_text = self.host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("");
-        let domain = host_text
-            .rsplit_once(':')
-            .filter(|_| !host_text.starts_with('['))
-            .map_or(host_text, |(name, _)| name);
+        let domain = strip_port(host_text);
         let protocol = match self.version {
             Version::HTTP_2 => "HTTP/2.0",
             Version::HTTP_10 => "HTTP/1.0",

@@ -227,13 +227,18 @@ fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
         .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
 }
 
-/// Host without port, lower-cased only when needed.
-fn host_name(host: &str) -> std::borrow::Cow<'_, str> {
-    let name = if host.starts_with('[') {
+/// A `Host` value without its port (`[::1]:8080` -> `[::1]`, `api.example.com:443` -> `api.example.com`).
+pub(crate) fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
         host.find(']').map_or(host, |end| &host[..=end])
     } else {
         host.rsplit_once(':').map_or(host, |(name, _)| name)
-    };
+    }
+}
+
+/// Host without port, lower-cased only when needed.
+fn host_name(host: &str) -> std::borrow::Cow<'_, str> {
+    let name = strip_port(host);
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(name.to_ascii_lowercase())
     } else {
@@ -319,7 +324,8 @@ fn head_bytes<B>(req: &Request<B>) -> usize {
         .fold(line, |sum, (name, value)| sum + name.as_str().len() + value.len() + 4)
 }
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
+/// The request's declared body length, when it has a valid `Content-Length`.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
@@ -548,10 +554,11 @@ async fn proxy_request(
                 Some(BodyLimitError::Client) => ResponseType::BadRequestBody,
                 None => ResponseType::IntegrationFailure,
             };
-            log.integration_error = Some(error_chain(&error));
+            let reason = error_chain(&error);
             if let Some(exec) = exec.as_mut() {
-                exec.integration_failed(&error_chain(&error));
+                exec.integration_failed(&reason);
             }
+            log.integration_error = Some(reason);
             stage_error(stage, kind, with_exec(log, exec))
         }
         Err(_elapsed) => {
