@@ -14,7 +14,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::Sleep;
 
-use crate::integration::upstream::PooledConnection;
+use crate::integration::upstream::{UpstreamBody, UpstreamError};
 
 /// Why a request body was cut off.
 #[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
@@ -126,13 +126,12 @@ pub trait OnComplete: Send {
 
 enum Source {
     Full(Option<Bytes>),
-    Upstream(Incoming),
+    Upstream(UpstreamBody),
 }
 
 /// The response body sent to clients: fixed bytes or a streamed integration response.
 pub struct GatewayBody {
     source: Source,
-    lease: Option<PooledConnection>,
     sent: u64,
     on_complete: Option<Box<dyn OnComplete>>,
 }
@@ -143,29 +142,22 @@ impl GatewayBody {
     pub fn full(bytes: Bytes, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
         GatewayBody {
             source: Source::Full(Some(bytes)),
-            lease: None,
             sent: 0,
             on_complete,
         }
     }
 
-    /// A streamed integration response; `lease` goes back to its pool when the body has been read to the end.
+    /// A streamed integration response (its connection returns to the pool when it has been read to the end).
     #[must_use]
-    pub fn upstream(body: Incoming, lease: PooledConnection, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
+    pub fn upstream(body: UpstreamBody, on_complete: Option<Box<dyn OnComplete>>) -> GatewayBody {
         GatewayBody {
             source: Source::Upstream(body),
-            lease: Some(lease),
             sent: 0,
             on_complete,
         }
     }
 
     fn finish(&mut self, finished: bool) {
-        if let Some(lease) = self.lease.take() {
-            if finished {
-                lease.release();
-            }
-        }
         if let Some(callback) = self.on_complete.take() {
             callback.complete(self.sent, finished);
         }
@@ -181,9 +173,9 @@ impl Drop for GatewayBody {
 
 impl Body for GatewayBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = UpstreamError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpstreamError>>> {
         let this = &mut *self;
         let polled = match &mut this.source {
             Source::Full(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),

@@ -535,7 +535,7 @@ async fn proxy_request(
     let latency_ms = duration_ms(arrived.elapsed());
     log.integration_latency_ms = Some(latency_ms);
     match outcome {
-        Ok(Ok((response, lease))) => {
+        Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
             log.status = parts.status.as_u16();
             log.integration_status = Some(parts.status.as_u16());
@@ -545,7 +545,7 @@ async fn proxy_request(
             strip_hop_by_hop(&mut parts.headers);
             add_id_headers(&mut parts.headers, &log, stage.api_type);
             log.exec = exec;
-            Response::from_parts(parts, GatewayBody::upstream(body, lease, Some(log)))
+            Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
         }
         Ok(Err(error)) => {
             let kind = match BodyLimitError::find(&error) {
@@ -576,7 +576,7 @@ fn with_exec(mut log: Box<PendingLog>, exec: Option<ExecTrace>) -> Box<PendingLo
     log
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {

@@ -54,6 +54,8 @@ pub struct ListenerSpec {
 pub struct Limits {
     /// Request line plus headers, bytes.
     pub max_header_bytes: usize,
+    /// Status line plus headers of an integration's response, bytes.
+    pub max_response_header_bytes: usize,
     /// Request body, bytes.
     pub max_body_bytes: u64,
     /// Time to receive the request head.

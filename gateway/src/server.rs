@@ -18,7 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::conn_watch::{self, Verdict, Watched};
 use crate::http_conn::{sniff_http2, HttpBuilders};
 use crate::integration::deadline::Deadlines;
-use crate::integration::upstream::UpstreamPool;
+use crate::integration::upstream::{PoolSettings, UpstreamPool};
 use crate::pipeline::{self, now_ms, ConnInfo, Worker};
 use crate::runtime::Gateway;
 
@@ -181,7 +181,12 @@ fn worker_main(
     runtime.block_on(async move {
         let worker = Arc::new(Worker {
             gateway: Arc::clone(&gateway),
-            upstream: UpstreamPool::new(UPSTREAM_MAX_IDLE, UPSTREAM_IDLE_TIMEOUT, UPSTREAM_CONNECT_TIMEOUT),
+            upstream: UpstreamPool::new(PoolSettings {
+                max_idle_per_endpoint: UPSTREAM_MAX_IDLE,
+                idle_timeout: UPSTREAM_IDLE_TIMEOUT,
+                connect_timeout: UPSTREAM_CONNECT_TIMEOUT,
+                max_response_head_bytes: gateway.limits.max_response_header_bytes,
+            }),
             deadlines: Deadlines::new(),
         });
         tokio::spawn(Arc::clone(&worker.deadlines).sweep());

@@ -183,6 +183,10 @@ fn limits(raw: &RawConfig, problems: &mut Problems) -> Limits {
     if !(1024..=1_048_576).contains(&max_header_bytes) {
         problems.push("limits.max_header_bytes", "must be 1024 to 1048576 bytes");
     }
+    let max_response_header_bytes = l.max_response_header_bytes.unwrap_or(65_536);
+    if !(1024..=1_048_576).contains(&max_response_header_bytes) {
+        problems.push("limits.max_response_header_bytes", "must be 1024 to 1048576 bytes");
+    }
     let max_body_bytes = l.max_body_bytes.unwrap_or(10 * 1024 * 1024);
     if max_body_bytes == 0 {
         problems.push("limits.max_body_bytes", "must be at least 1 byte");
@@ -197,6 +201,7 @@ fn limits(raw: &RawConfig, problems: &mut Problems) -> Limits {
     }
     Limits {
         max_header_bytes,
+        max_response_header_bytes,
         max_body_bytes,
         header_read_timeout: duration_or(
             &l.header_read_timeout,

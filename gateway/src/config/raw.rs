@@ -79,6 +79,8 @@ pub struct RawLimits {
     pub max_connections: Option<usize>,
     /// Concurrent HTTP/2 streams per connection.
     pub http2_max_concurrent_streams: Option<u32>,
+    /// Status line plus headers of an integration's response, in bytes.
+    pub max_response_header_bytes: Option<usize>,
 }
 
 /// A custom domain name.

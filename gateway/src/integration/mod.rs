@@ -2,6 +2,7 @@
 //! [`Mock`] answers with a fixed response.
 
 pub mod deadline;
+pub mod h1;
 pub mod upstream;
 
 use std::time::Duration;

@@ -1,22 +1,31 @@
-//! The integration client of one worker thread: HTTP/1.1 keep-alive connections per endpoint, reused
-//! newest-first, returned to the pool only when their response body has been read to the end.
+//! The integration client of one worker thread: HTTP/1.1 keep-alive connections per endpoint, driven
+//! inside the request's own task (no connection task, no channel), reused newest-first, and returned to
+//! the pool only when their response body has been read to the end.
 //!
-//! Each worker owns its pool, so the lock is never contended; a connection that the endpoint closed while
-//! idle is detected before use (a request that was never written is retried on another connection).
+//! Each worker owns its pool, so the lock is never contended. A pooled connection the endpoint closed
+//! while idle is noticed before use from the socket's readiness (no system call when it is healthy); if
+//! the endpoint closes a reused connection before answering, a request whose body was not yet streamed is
+//! retried once more on another connection, as RFC 9112 section 9.3.1 allows for a connection that failed
+//! before any response byte.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::uri::Authority;
+use bytes::{Bytes, BytesMut};
+use http::uri::{Authority, PathAndQuery};
 use http::{Request, Response};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
 use rustc_hash::FxHashMap;
 use tokio::net::TcpStream;
 
-use crate::body::LimitedBody;
+use super::h1::{self, ChunkedDecoder, Decoded, RequestFraming, ResponseError, ResponseFraming, ResponseHead};
+
+/// A boxed error from the client's request body (its source chain carries a `BodyLimitError`).
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why an integration request failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +46,21 @@ pub enum UpstreamError {
         /// Cause.
         source: std::io::Error,
     },
-    /// The HTTP exchange failed.
-    #[error("{0}")]
-    Http(#[from] hyper::Error),
+    /// Writing the request failed.
+    #[error("error sending the request to the endpoint: {0}")]
+    Write(#[source] std::io::Error),
+    /// Reading the response failed.
+    #[error("error reading the endpoint's response: {0}")]
+    Read(#[source] std::io::Error),
+    /// The endpoint closed the connection before its response was complete.
+    #[error("the endpoint closed the connection before the response was complete")]
+    Closed,
+    /// The endpoint's response is not valid HTTP/1.x.
+    #[error("invalid response from the endpoint: {0}")]
+    Response(#[from] ResponseError),
+    /// The client's request body failed (too large, too slow, or the client went away).
+    #[error("the client's request body could not be forwarded")]
+    Body(#[source] BodyError),
 }
 
 /// Every endpoint authority the process has seen, numbered once so the pool is indexed, not hashed, on
@@ -57,115 +78,310 @@ pub fn endpoint_id(authority: &Authority) -> usize {
     *ids.entry(authority.clone()).or_insert(next)
 }
 
-struct Idle {
-    sender: SendRequest<LimitedBody>,
-    since: Instant,
+/// Bytes read from an endpoint socket at a time, at most.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Request body pieces up to this size are copied next to their framing and written with it in one call.
+const COALESCE_BYTES: usize = 16 * 1024;
+
+/// One connection to an endpoint, with the buffers it keeps between requests.
+struct Connection {
+    stream: TcpStream,
+    read_buf: BytesMut,
+    write_buf: Vec<u8>,
+    idle_since: Instant,
+}
+
+impl Connection {
+    /// Whether an idle connection can carry a request: no end-of-file, error or stray bytes arrived
+    /// while it sat in the pool. Healthy sockets are not readable, which tokio knows without a system call.
+    fn is_healthy(&self) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.stream.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    fn reserve_read(&mut self) {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 8 {
+            self.read_buf.reserve(READ_CHUNK);
+        }
+    }
+
+    /// Writes `data` unless the endpoint starts to answer first (an early response, e.g. a 413 before
+    /// the body): then returns `Ok(true)` with the first response bytes in `read_buf`.
+    async fn write_unless_answered(&mut self, mut data: &[u8]) -> Result<bool, UpstreamError> {
+        while !data.is_empty() {
+            match self.stream.try_write(data) {
+                Ok(n) => {
+                    data = &data[n..];
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(UpstreamError::Write(e)),
+            }
+            tokio::select! {
+                biased;
+                ready = self.stream.readable() => {
+                    ready.map_err(UpstreamError::Read)?;
+                    if self.probe_answer()? {
+                        return Ok(true);
+                    }
+                }
+                ready = self.stream.writable() => ready.map_err(UpstreamError::Write)?,
+            }
+        }
+        Ok(false)
+    }
+
+    /// Reads what the endpoint sent without waiting: `Ok(true)` when response bytes arrived.
+    fn probe_answer(&mut self) -> Result<bool, UpstreamError> {
+        self.reserve_read();
+        match self.stream.try_read_buf(&mut self.read_buf) {
+            Ok(0) => Err(UpstreamError::Closed),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(UpstreamError::Read(e)),
+        }
+    }
+
+    /// Reads until a whole response head is parsed.
+    async fn read_head(&mut self, method: &http::Method, max_head_bytes: usize) -> Result<ResponseHead, UpstreamError> {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if !self.read_buf.is_empty() {
+                if let Some(head) = h1::parse_response_head(&mut self.read_buf, method, max_head_bytes)? {
+                    return Ok(head);
+                }
+            }
+            self.reserve_read();
+            let n = self
+                .stream
+                .read_buf(&mut self.read_buf)
+                .await
+                .map_err(UpstreamError::Read)?;
+            if n == 0 {
+                return Err(UpstreamError::Closed);
+            }
+        }
+    }
 }
 
 /// Pooled keep-alive connections to integration endpoints.
 pub struct UpstreamPool {
-    /// Idle connections by endpoint id.
-    idle: Mutex<Vec<Vec<Idle>>>,
+    /// Idle connections by endpoint id, most recently used last.
+    idle: Mutex<Vec<Vec<Connection>>>,
     addresses: Mutex<FxHashMap<Authority, SocketAddr>>,
     max_idle_per_endpoint: usize,
     idle_timeout: Duration,
     connect_timeout: Duration,
+    max_response_head_bytes: usize,
 }
 
-/// A connection lent for one request; give it back with [`PooledConnection::release`] once the response
-/// body has ended.
-pub struct PooledConnection {
-    sender: SendRequest<LimitedBody>,
-    endpoint: usize,
-    pool: Arc<UpstreamPool>,
-}
-
-impl PooledConnection {
-    /// Returns the connection to its pool for reuse.
-    pub fn release(self) {
-        self.pool.check_in(self.endpoint, self.sender);
-    }
+/// Limits of an [`UpstreamPool`].
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Idle connections kept per endpoint.
+    pub max_idle_per_endpoint: usize,
+    /// How long an idle connection is kept.
+    pub idle_timeout: Duration,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Largest response head accepted from an endpoint.
+    pub max_response_head_bytes: usize,
 }
 
 impl UpstreamPool {
-    /// A pool keeping at most `max_idle_per_endpoint` idle connections per endpoint for `idle_timeout`.
+    /// An empty pool with these limits.
     #[must_use]
-    pub fn new(max_idle_per_endpoint: usize, idle_timeout: Duration, connect_timeout: Duration) -> Arc<UpstreamPool> {
+    pub fn new(settings: PoolSettings) -> Arc<UpstreamPool> {
         Arc::new(UpstreamPool {
             idle: Mutex::new(Vec::new()),
             addresses: Mutex::new(FxHashMap::default()),
-            max_idle_per_endpoint,
-            idle_timeout,
-            connect_timeout,
+            max_idle_per_endpoint: settings.max_idle_per_endpoint,
+            idle_timeout: settings.idle_timeout,
+            connect_timeout: settings.connect_timeout,
+            max_response_head_bytes: settings.max_response_head_bytes,
         })
     }
 
-    /// Sends `req` to `authority` (pool index `endpoint`, from [`endpoint_id`]), on an idle connection when
-    /// one is ready, else on a new one.
+    /// Sends `req` to `authority` (pool index `endpoint`, from [`endpoint_id`]) on an idle connection when
+    /// a healthy one is pooled, else on a new one, and returns the response head with a body that streams
+    /// from the connection. The URI's path and query are sent; the `Host` header must be in `req`.
     ///
     /// # Errors
-    /// When the endpoint cannot be reached or the exchange fails.
-    pub async fn send(
+    /// When the endpoint cannot be reached, the exchange fails, or the client's body fails.
+    pub async fn send<B>(
         self: &Arc<Self>,
         endpoint: usize,
         authority: &Authority,
-        mut req: Request<LimitedBody>,
-    ) -> Result<(Response<Incoming>, PooledConnection), UpstreamError> {
-        while let Some(mut sender) = self.check_out(endpoint) {
-            match sender.try_send_request(req).await {
-                Ok(response) => return Ok((response, self.lend(endpoint, sender))),
-                Err(mut error) => match error.take_message() {
-                    // Never written: the connection was closing. Try another one.
-                    Some(unsent) => req = unsent,
-                    None => return Err(UpstreamError::Http(error.into_error())),
-                },
+        req: Request<B>,
+    ) -> Result<Response<UpstreamBody>, UpstreamError>
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<BodyError>,
+    {
+        let (parts, mut body) = req.into_parts();
+        let path = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        let framing = if body.is_end_stream() {
+            if parts.headers.contains_key(http::header::CONTENT_LENGTH) {
+                RequestFraming::Length(0)
+            } else {
+                RequestFraming::Empty
+            }
+        } else {
+            body.size_hint()
+                .exact()
+                .map_or(RequestFraming::Chunked, RequestFraming::Length)
+        };
+        // A body that has already arrived (most small ones) goes out with the head in one write, and
+        // can be written again if a reused connection turns out to be closed.
+        let mut first = None;
+        let mut body_done = framing == RequestFraming::Empty || body.is_end_stream();
+        if !body_done {
+            let polled = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx))).await;
+            match polled {
+                Poll::Ready(Some(Ok(frame))) => first = frame.into_data().ok(),
+                Poll::Ready(Some(Err(e))) => return Err(UpstreamError::Body(e.into())),
+                Poll::Ready(None) => {}
+                Poll::Pending => {}
+            }
+            body_done = body.is_end_stream();
+        }
+        loop {
+            let (mut conn, reused) = match self.check_out(endpoint) {
+                Some(conn) => (conn, true),
+                None => (self.connect(authority).await?, false),
+            };
+            let replayable = reused && body_done;
+            let outcome = self
+                .exchange(
+                    &mut conn,
+                    &parts.method,
+                    path,
+                    &parts.headers,
+                    framing,
+                    first.as_ref(),
+                    body_done,
+                    &mut body,
+                )
+                .await;
+            match outcome {
+                Ok((head, answered_early)) => {
+                    return Ok(self.respond(endpoint, conn, head, answered_early));
+                }
+                // Closed before any response byte, on a connection the endpoint may have dropped while idle.
+                Err(UpstreamError::Closed | UpstreamError::Read(_) | UpstreamError::Write(_))
+                    if replayable && conn.read_buf.is_empty() => {}
+                Err(error) => return Err(error),
             }
         }
-        let mut sender = self.connect(authority).await?;
-        let response = sender.send_request(req).await?;
-        Ok((response, self.lend(endpoint, sender)))
     }
 
-    fn lend(self: &Arc<Self>, endpoint: usize, sender: SendRequest<LimitedBody>) -> PooledConnection {
-        PooledConnection {
-            sender,
-            endpoint,
-            pool: Arc::clone(self),
+    /// Writes the request on `conn` and reads the response head; `Ok((head, true))` when the endpoint
+    /// answered before the whole body was sent.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange<B>(
+        &self,
+        conn: &mut Connection,
+        method: &http::Method,
+        path: &str,
+        headers: &http::HeaderMap,
+        framing: RequestFraming,
+        first: Option<&Bytes>,
+        body_done: bool,
+        body: &mut B,
+    ) -> Result<(ResponseHead, bool), UpstreamError>
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<BodyError>,
+    {
+        let chunked = framing == RequestFraming::Chunked;
+        let mut write_buf = std::mem::take(&mut conn.write_buf);
+        write_buf.clear();
+        h1::encode_request_head(method, path, headers, framing, &mut write_buf);
+        let mut large_first = None;
+        if let Some(data) = first {
+            if data.len() <= COALESCE_BYTES {
+                push_body_piece(data, chunked, &mut write_buf);
+            } else {
+                large_first = Some(data);
+            }
         }
+        if body_done && chunked && large_first.is_none() {
+            write_buf.extend_from_slice(h1::LAST_CHUNK);
+        }
+        let mut answered = conn.write_unless_answered(&write_buf).await;
+        if let (Ok(false), Some(data)) = (&answered, large_first) {
+            answered = write_piece(conn, data, chunked, body_done, &mut write_buf).await;
+        }
+        let mut answered = answered?;
+        if !answered && !body_done {
+            answered = stream_body(conn, body, chunked, &mut write_buf).await?;
+        }
+        if write_buf.capacity() > 4 * COALESCE_BYTES {
+            write_buf = Vec::with_capacity(1024);
+        }
+        conn.write_buf = write_buf;
+        let head = conn.read_head(method, self.max_response_head_bytes).await?;
+        Ok((head, answered))
     }
 
-    fn check_out(&self, endpoint: usize) -> Option<SendRequest<LimitedBody>> {
+    fn respond(
+        self: &Arc<Self>,
+        endpoint: usize,
+        conn: Connection,
+        head: ResponseHead,
+        answered_early: bool,
+    ) -> Response<UpstreamBody> {
+        let state = match head.framing {
+            ResponseFraming::Empty => BodyState::Done,
+            ResponseFraming::Length(n) => BodyState::Length(n),
+            ResponseFraming::Chunked => BodyState::Chunked(ChunkedDecoder::default()),
+            ResponseFraming::UntilClose => BodyState::UntilClose,
+        };
+        let mut body = UpstreamBody {
+            conn: Some(conn),
+            state,
+            reusable: head.keep_alive && !answered_early,
+            pool: Arc::clone(self),
+            endpoint,
+        };
+        if matches!(body.state, BodyState::Done) {
+            body.finish();
+        }
+        let mut response = Response::new(body);
+        *response.status_mut() = head.status;
+        *response.headers_mut() = head.headers;
+        response
+    }
+
+    fn check_out(&self, endpoint: usize) -> Option<Connection> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(endpoint)?;
         let now = Instant::now();
-        let mut index = list.len();
-        while index > 0 {
-            index -= 1;
-            let entry = &list[index];
-            if entry.sender.is_closed() || now.duration_since(entry.since) >= self.idle_timeout {
-                list.swap_remove(index);
-            } else if entry.sender.is_ready() {
-                return Some(list.swap_remove(index).sender);
+        while let Some(conn) = list.pop() {
+            if now.duration_since(conn.idle_since) < self.idle_timeout && conn.is_healthy() {
+                return Some(conn);
             }
-            // Otherwise the connection is still finishing its previous exchange: leave it for later.
         }
         None
     }
 
-    fn check_in(&self, endpoint: usize, sender: SendRequest<LimitedBody>) {
-        if sender.is_closed() {
-            return;
-        }
+    fn check_in(&self, endpoint: usize, mut conn: Connection) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() <= endpoint {
                 idle.resize_with(endpoint + 1, Vec::new);
             }
             let list = &mut idle[endpoint];
             if list.len() < self.max_idle_per_endpoint {
-                list.push(Idle {
-                    sender,
-                    since: Instant::now(),
-                });
+                conn.idle_since = Instant::now();
+                list.push(conn);
             }
         }
     }
@@ -198,7 +414,7 @@ impl UpstreamPool {
         Ok(addr)
     }
 
-    async fn connect(&self, authority: &Authority) -> Result<SendRequest<LimitedBody>, UpstreamError> {
+    async fn connect(&self, authority: &Authority) -> Result<Connection, UpstreamError> {
         let addr = self.resolve(authority).await?;
         let connect_error = |source| UpstreamError::Connect {
             authority: authority.to_string(),
@@ -209,10 +425,212 @@ impl UpstreamPool {
             .map_err(|_| connect_error(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")))?
             .map_err(connect_error)?;
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::Builder::new().handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        Ok(Connection {
+            stream,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            write_buf: Vec::with_capacity(1024),
+            idle_since: Instant::now(),
+        })
     }
 }
+
+/// Appends one piece of request body with its framing.
+fn push_body_piece(data: &[u8], chunked: bool, out: &mut Vec<u8>) {
+    if chunked {
+        h1::encode_chunk(data, out);
+    } else {
+        out.extend_from_slice(data);
+    }
+}
+
+/// Writes one piece of request body (and the last chunk after it when `last`), copying only small pieces.
+async fn write_piece(
+    conn: &mut Connection,
+    data: &Bytes,
+    chunked: bool,
+    last: bool,
+    scratch: &mut Vec<u8>,
+) -> Result<bool, UpstreamError> {
+    scratch.clear();
+    if data.len() <= COALESCE_BYTES {
+        push_body_piece(data, chunked, scratch);
+        if last && chunked {
+            scratch.extend_from_slice(h1::LAST_CHUNK);
+        }
+        return conn.write_unless_answered(scratch).await;
+    }
+    if chunked {
+        h1::encode_chunk_size(data.len(), scratch);
+        if conn.write_unless_answered(scratch).await? {
+            return Ok(true);
+        }
+        scratch.clear();
+    }
+    if conn.write_unless_answered(data).await? {
+        return Ok(true);
+    }
+    if chunked {
+        scratch.extend_from_slice(b"\r\n");
+        if last {
+            scratch.extend_from_slice(h1::LAST_CHUNK);
+        }
+        return conn.write_unless_answered(scratch).await;
+    }
+    Ok(false)
+}
+
+/// Streams the rest of the client's body; `Ok(true)` when the endpoint answered before it was all sent.
+async fn stream_body<B>(
+    conn: &mut Connection,
+    body: &mut B,
+    chunked: bool,
+    scratch: &mut Vec<u8>,
+) -> Result<bool, UpstreamError>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BodyError>,
+{
+    loop {
+        let frame = tokio::select! {
+            biased;
+            frame = body.frame() => frame,
+            ready = conn.stream.readable() => {
+                ready.map_err(UpstreamError::Read)?;
+                if conn.probe_answer()? {
+                    return Ok(true);
+                }
+                continue;
+            }
+        };
+        match frame {
+            None => {
+                if chunked {
+                    return conn.write_unless_answered(h1::LAST_CHUNK).await;
+                }
+                return Ok(false);
+            }
+            Some(Err(e)) => return Err(UpstreamError::Body(e.into())),
+            Some(Ok(frame)) => {
+                // Trailers from the client are not forwarded.
+                let Ok(data) = frame.into_data() else { continue };
+                let last = body.is_end_stream();
+                if write_piece(conn, &data, chunked, last, scratch).await? {
+                    return Ok(true);
+                }
+                if last {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+}
+
+enum BodyState {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    UntilClose,
+    Done,
+}
+
+/// An integration response body, read from the endpoint's connection as the client consumes it; the
+/// connection goes back to the pool when the body has been read to its end (and is closed if the body
+/// is dropped early).
+pub struct UpstreamBody {
+    conn: Option<Connection>,
+    state: BodyState,
+    reusable: bool,
+    pool: Arc<UpstreamPool>,
+    endpoint: usize,
+}
+
+impl UpstreamBody {
+    /// The body has ended: the connection returns to the pool if it can carry another request.
+    fn finish(&mut self) {
+        self.state = BodyState::Done;
+        if let Some(conn) = self.conn.take() {
+            // Bytes past the end of the message break the framing of the next one: close instead.
+            if self.reusable && conn.read_buf.is_empty() {
+                self.pool.check_in(self.endpoint, conn);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: UpstreamError) -> Poll<Option<Result<Frame<Bytes>, UpstreamError>>> {
+        self.state = BodyState::Done;
+        self.conn = None;
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = UpstreamError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, UpstreamError>>> {
+        let this = &mut *self;
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let buf = &mut conn.read_buf;
+            match &mut this.state {
+                BodyState::Done => return Poll::Ready(None),
+                BodyState::Length(left) => {
+                    if !buf.is_empty() {
+                        let take = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
+                        let data = buf.split_to(take).freeze();
+                        *left -= take as u64;
+                        if *left == 0 {
+                            this.finish();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                BodyState::Chunked(decoder) => match decoder.decode(buf) {
+                    Ok(Decoded::Data(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                    Ok(Decoded::Done) => {
+                        this.finish();
+                        return Poll::Ready(None);
+                    }
+                    Ok(Decoded::NeedMore) => {}
+                    Err(error) => return this.fail(error.into()),
+                },
+                BodyState::UntilClose => {
+                    if !buf.is_empty() {
+                        let data = buf.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+            }
+            conn.reserve_read();
+            match tokio_util::io::poll_read_buf(Pin::new(&mut conn.stream), cx, &mut conn.read_buf) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return this.fail(UpstreamError::Read(error)),
+                Poll::Ready(Ok(0)) => {
+                    if matches!(this.state, BodyState::UntilClose) {
+                        this.state = BodyState::Done;
+                        this.conn = None;
+                        return Poll::Ready(None);
+                    }
+                    return this.fail(UpstreamError::Closed);
+                }
+                Poll::Ready(Ok(_)) => {}
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, BodyState::Done | BodyState::Length(0))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.state {
+            BodyState::Done => SizeHint::with_exact(0),
+            BodyState::Length(n) => SizeHint::with_exact(n),
+            BodyState::Chunked(_) | BodyState::UntilClose => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
