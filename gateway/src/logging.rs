@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use http::uri::Authority;
+
+use crate::integration::h1::FieldParts;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
 use moat_formats::access_log::{AccessLogFormat, Preset};
 use moat_formats::execution_log::{ExecutionLog, ExecutionLogLevel, ExecutionLogSettings, LineClass};
@@ -306,15 +309,21 @@ impl ExecTrace {
     }
 
     /// The method-request headers and the endpoint-request lines.
-    pub fn endpoint_request(&mut self, method_headers: &HeaderMap, uri: &Uri, headers: &HeaderMap) {
-        let uri = uri.to_string();
+    pub fn endpoint_request<'f>(
+        &mut self,
+        method_headers: &HeaderMap,
+        authority: &Authority,
+        path: &str,
+        fields: impl Iterator<Item = FieldParts<'f>>,
+    ) {
+        let uri = format!("http://{authority}{path}");
         self.log(|exec| {
             if exec.enabled(LineClass::DataTrace) {
                 exec.method_request_headers(method_headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
             }
             exec.endpoint_request_uri(&uri);
             if exec.enabled(LineClass::DataTrace) {
-                exec.endpoint_request_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+                exec.endpoint_request_headers(fields.map(|(name, value)| (name, value.concat())));
             }
             exec.sending_request(&uri);
         });

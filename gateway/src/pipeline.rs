@@ -17,8 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
-use http::uri::PathAndQuery;
-use http::{HeaderMap, Request, Response, Uri, Version};
+use http::{HeaderMap, Request, Response, Version};
 use hyper::body::Incoming;
 use moat_formats::record::ApiType;
 
@@ -26,6 +25,7 @@ use crate::body::{BodyLimitError, GatewayBody, LimitedBody};
 use crate::gateway_response::{GatewayResponses, ResponseType};
 use crate::ids::TraceHeader;
 use crate::integration::deadline::Deadlines;
+use crate::integration::h1::{self, FieldParts};
 use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
 use crate::logging::{ExecTrace, PendingLog, RouteFacts};
@@ -99,8 +99,6 @@ const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
 const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 
 /// Where a request goes: the stage, and how much of the path selected it.
 struct Target {
@@ -426,52 +424,17 @@ fn mock_response(
     response
 }
 
-/// Hop-by-hop headers (RFC 9110 section 7.6.1) that a proxy must not forward.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// Removes hop-by-hop headers and those named in `Connection`. One pass over the names finds which are
-/// present, so the common cases (none, or `Connection: keep-alive`) cost no allocation.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let mut present = 0u16;
-    for name in headers.keys() {
-        if let Some(index) = HOP_BY_HOP.iter().position(|hop| *hop == name.as_str()) {
-            present |= 1 << index;
-        }
-    }
-    if present == 0 {
-        return;
-    }
-    // Other headers the client or endpoint declared hop-by-hop (`Connection: x-foo`); `close` and
-    // `keep-alive` are connection options, not header names.
-    let mut listed: Vec<HeaderName> = Vec::new();
-    for value in headers.get_all(header::CONNECTION) {
-        for token in value.to_str().unwrap_or("").split(',').map(str::trim) {
-            if token.is_empty() || token.eq_ignore_ascii_case("close") || token.eq_ignore_ascii_case("keep-alive") {
-                continue;
-            }
-            if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
-                listed.push(name);
-            }
-        }
-    }
-    for (index, name) in HOP_BY_HOP.iter().enumerate() {
-        if present & (1 << index) != 0 {
-            headers.remove(*name);
-        }
-    }
-    for name in listed {
-        headers.remove(name);
-    }
+/// Whether a client's header field is left out of the forwarded request: hop-by-hop (RFC 9110 section
+/// 7.6.1), listed in the client's `Connection`, or one that Moat sets itself.
+fn is_replaced_on_forward(name: &HeaderName, connection_listed: &[&[u8]]) -> bool {
+    let text = name.as_str();
+    matches!(
+        text,
+        "host" | "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port" | "x-amzn-trace-id"
+    ) || h1::is_hop_by_hop(text.as_bytes())
+        || connection_listed
+            .iter()
+            .any(|listed| listed.eq_ignore_ascii_case(text.as_bytes()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -486,42 +449,41 @@ async fn proxy_request(
     mut exec: Option<ExecTrace>,
 ) -> Response<GatewayBody> {
     let limits = &worker.gateway.limits;
-    let (mut parts, body) = req.into_parts();
-    let path_and_query =
-        PathAndQuery::from_maybe_shared(Bytes::from(target_path)).unwrap_or_else(|_| PathAndQuery::from_static("/"));
-    let mut uri_parts = http::uri::Parts::default();
-    uri_parts.scheme = Some(http::uri::Scheme::HTTP);
-    uri_parts.authority = Some(proxy.authority.clone());
-    uri_parts.path_and_query = Some(path_and_query);
-    let Ok(uri) = Uri::from_parts(uri_parts) else {
-        return stage_error(stage, ResponseType::ApiConfigurationError, with_exec(log, exec));
+    let (parts, body) = req.into_parts();
+    // The forwarded head: the client's fields minus hop-by-hop ones (and any its `Connection` lists) and
+    // minus those Moat sets, then Moat's. Written straight into the request head, never into a map.
+    let listed: Vec<&[u8]> = parts
+        .headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .flat_map(|v| h1::connection_listed(v.as_bytes()))
+        .collect();
+    let listed = &listed;
+    let peer = conn.peer_text.as_bytes();
+    let forwarded_for: [&[u8]; 3] = match parts.headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
+        Some(existing) if !existing.trim_ascii().is_empty() => [existing, b", ", peer],
+        _ => [peer, b"", b""],
     };
-    let client_headers = if exec.as_ref().is_some_and(ExecTrace::traces_data) {
-        parts.headers.clone()
-    } else {
-        HeaderMap::new()
+    let proto: &[u8] = if conn.tls { b"https" } else { b"http" };
+    let added: [FieldParts<'_>; 5] = [
+        h1::field(b"host", proxy.host_header.as_bytes()),
+        (b"x-forwarded-for", forwarded_for),
+        h1::field(b"x-forwarded-proto", proto),
+        h1::field(b"x-forwarded-port", conn.local_port_header.as_bytes()),
+        h1::field(b"x-amzn-trace-id", log.trace.as_bytes()),
+    ];
+    let fields = || {
+        parts
+            .headers
+            .iter()
+            .filter(move |(name, _)| !is_replaced_on_forward(name, listed))
+            .map(|(name, value)| h1::field(name.as_str().as_bytes(), value.as_bytes()))
+            .chain(added.iter().copied())
     };
-    let headers = &mut parts.headers;
-    strip_hop_by_hop(headers);
-    headers.insert(header::HOST, proxy.host_header.clone());
-    append_forwarded_for(headers, conn.peer_text.as_bytes());
-    headers.insert(
-        X_FORWARDED_PROTO,
-        HeaderValue::from_static(if conn.tls { "https" } else { "http" }),
-    );
-    headers.insert(X_FORWARDED_PORT, conn.local_port_header.clone());
-    if let Ok(value) = HeaderValue::from_bytes(log.trace.as_bytes()) {
-        headers.insert(X_AMZN_TRACE_ID, value);
-    }
-    parts.uri = uri;
-    parts.version = Version::HTTP_11;
     if let Some(exec) = exec.as_mut() {
-        exec.endpoint_request(&client_headers, &parts.uri, &parts.headers);
+        exec.endpoint_request(&parts.headers, &proxy.authority, &target_path, fields());
     }
-    let upstream_req = Request::from_parts(
-        parts,
-        LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout),
-    );
+    let body = LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout);
     // The request head goes out microseconds after arrival, so arrival is the reference for both the
     // deadline and `$context.integrationLatency` (whole milliseconds): one clock read fewer per request.
     let arrived = log.arrived();
@@ -529,7 +491,14 @@ async fn proxy_request(
         .deadlines
         .timeout_at(
             tokio::time::Instant::from_std(arrived + proxy.timeout),
-            worker.upstream.send(proxy.endpoint, &proxy.authority, upstream_req),
+            worker.upstream.send(
+                proxy.endpoint,
+                &proxy.authority,
+                &parts.method,
+                &target_path,
+                fields,
+                body,
+            ),
         )
         .await;
     let latency_ms = duration_ms(arrived.elapsed());
@@ -542,7 +511,6 @@ async fn proxy_request(
             if let Some(exec) = exec.as_mut() {
                 exec.endpoint_response(parts.status.as_u16(), latency_ms, &parts.headers);
             }
-            strip_hop_by_hop(&mut parts.headers);
             add_id_headers(&mut parts.headers, &log, stage.api_type);
             log.exec = exec;
             Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
@@ -585,22 +553,6 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = e.source();
     }
     text
-}
-
-fn append_forwarded_for(headers: &mut HeaderMap, peer_text: &[u8]) {
-    let value = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
-        Some(existing) if !existing.trim_ascii().is_empty() => {
-            let mut joined = Vec::with_capacity(existing.len() + 2 + peer_text.len());
-            joined.extend_from_slice(existing);
-            joined.extend_from_slice(b", ");
-            joined.extend_from_slice(peer_text);
-            HeaderValue::from_maybe_shared(Bytes::from(joined))
-        }
-        _ => HeaderValue::from_bytes(peer_text),
-    };
-    if let Ok(value) = value {
-        headers.insert(X_FORWARDED_FOR, value);
-    }
 }
 
 /// Whole milliseconds of a duration.

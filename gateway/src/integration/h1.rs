@@ -54,12 +54,23 @@ pub enum RequestFraming {
     Chunked,
 }
 
-/// Appends a request head: request line, `headers` in map order, the framing header, blank line.
-/// `headers` must already be free of hop-by-hop fields (the pipeline strips them).
-pub fn encode_request_head(
+/// One header field of a request Moat forwards: its name and its value as up to three pieces written
+/// back to back (so `X-Forwarded-For: <client's value>, <peer>` needs no joined copy).
+pub type FieldParts<'a> = (&'a [u8], [&'a [u8]; 3]);
+
+/// A forwarded field with a single-piece value.
+#[must_use]
+pub fn field<'a>(name: &'a [u8], value: &'a [u8]) -> FieldParts<'a> {
+    (name, [value, b"", b""])
+}
+
+/// Appends a request head: request line, `fields` in order, the framing header, blank line. `fields`
+/// must be free of hop-by-hop fields; a `content-length` among them (lower-case, as `HeaderMap` names
+/// are) is not repeated.
+pub fn encode_request_head<'a>(
     method: &Method,
     path_and_query: &str,
-    headers: &HeaderMap,
+    fields: impl Iterator<Item = FieldParts<'a>>,
     framing: RequestFraming,
     out: &mut Vec<u8>,
 ) {
@@ -67,16 +78,20 @@ pub fn encode_request_head(
     out.push(b' ');
     out.extend_from_slice(path_and_query.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
+    let mut has_content_length = false;
+    for (name, value) in fields {
+        has_content_length |= name == b"content-length";
+        out.extend_from_slice(name);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
+        for piece in value {
+            out.extend_from_slice(piece);
+        }
         out.extend_from_slice(b"\r\n");
     }
     match framing {
         RequestFraming::Empty => {}
         RequestFraming::Length(n) => {
-            if !headers.contains_key(header::CONTENT_LENGTH) {
+            if !has_content_length {
                 out.extend_from_slice(b"content-length: ");
                 out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                 out.extend_from_slice(b"\r\n");
@@ -85,6 +100,33 @@ pub fn encode_request_head(
         RequestFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Hop-by-hop header fields (RFC 9110 section 7.6.1) that a proxy must not forward; `name` in any case.
+#[must_use]
+pub fn is_hop_by_hop(name: &[u8]) -> bool {
+    const HOP_BY_HOP: [&[u8]; 9] = [
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    ];
+    HOP_BY_HOP
+        .iter()
+        .any(|hop| hop.len() == name.len() && hop.eq_ignore_ascii_case(name))
+}
+
+/// The field names a `Connection` value lists as hop-by-hop, besides the `close` and `keep-alive` options.
+pub fn connection_listed(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"))
 }
 
 /// Appends one chunk of a chunked request body (nothing for an empty chunk: that would end the body).
@@ -137,7 +179,8 @@ pub struct ResponseHead {
     pub status: StatusCode,
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: Version,
-    /// Header fields, values sharing the head's buffer.
+    /// Header fields, values sharing the head's buffer; hop-by-hop fields (and those `Connection` lists)
+    /// are not included.
     pub headers: HeaderMap,
     /// How the body is delimited.
     pub framing: ResponseFraming,
@@ -145,8 +188,16 @@ pub struct ResponseHead {
     pub keep_alive: bool,
 }
 
+/// Reusable scratch space of [`parse_response_head`]: where each header field lies in the head.
+#[derive(Debug, Default)]
+pub struct HeadScratch {
+    spans: Vec<[u32; 4]>,
+    listed: Vec<[u32; 2]>,
+}
+
 /// Parses a response head from the front of `buf`, consuming it (and any interim 1xx responses before it).
-/// `Ok(None)`: incomplete, read more. `max_head_bytes` bounds an incomplete head too.
+/// `Ok(None)`: incomplete, read more. `max_head_bytes` bounds an incomplete head too. The header map has
+/// room for `extra_headers` more fields without growing.
 ///
 /// # Errors
 /// A [`ResponseError`] for anything that is not a well-formed HTTP/1.x response head.
@@ -154,11 +205,15 @@ pub fn parse_response_head(
     buf: &mut BytesMut,
     request_method: &Method,
     max_head_bytes: usize,
+    extra_headers: usize,
+    scratch: &mut HeadScratch,
 ) -> Result<Option<ResponseHead>, ResponseError> {
     loop {
-        let mut fields = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
-        let mut response = httparse::Response::new(&mut fields);
-        let head_len = match response.parse(buf) {
+        let mut fields = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_RESPONSE_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed =
+            httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut response, buf, &mut fields);
+        let head_len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
                 return if buf.len() > max_head_bytes {
@@ -188,26 +243,56 @@ pub fn parse_response_head(
             buf.advance(head_len);
             continue;
         }
-        // Offsets of each field in the head, so the values can share one frozen buffer.
+        // Offsets of each forwarded field in the head (which is at most `max_head_bytes`, well within u32),
+        // so the values can share one frozen buffer. Hop-by-hop fields are read here and not kept.
         let base = buf.as_ptr() as usize;
-        let count = response.headers.len();
-        let mut spans = [(0usize, 0usize, 0usize, 0usize); MAX_RESPONSE_HEADERS];
-        for (span, field) in spans.iter_mut().zip(response.headers.iter()) {
-            let name = field.name.as_ptr() as usize - base;
-            let value = field.value.as_ptr() as usize - base;
-            *span = (name, name + field.name.len(), value, value + field.value.len());
+        let offset = |part: &[u8]| (part.as_ptr() as usize - base) as u32;
+        scratch.spans.clear();
+        scratch.listed.clear();
+        let mut hop = HopFacts::default();
+        for field in response.headers.iter() {
+            let name = field.name.as_bytes();
+            if is_hop_by_hop(name) {
+                hop.note(name, field.value);
+                if name.eq_ignore_ascii_case(b"connection") {
+                    for token in connection_listed(field.value) {
+                        let start = offset(token);
+                        scratch.listed.push([start, start + token.len() as u32]);
+                    }
+                }
+                continue;
+            }
+            let (name_at, value_at) = (offset(name), offset(field.value));
+            scratch.spans.push([
+                name_at,
+                name_at + name.len() as u32,
+                value_at,
+                value_at + field.value.len() as u32,
+            ]);
         }
         let head = buf.split_to(head_len).freeze();
-        let mut headers = HeaderMap::with_capacity(count);
-        for &(n0, n1, v0, v1) in &spans[..count] {
-            let name = HeaderName::from_bytes(&head[n0..n1])
-                .map_err(|_| ResponseError::InvalidHeader(String::from_utf8_lossy(&head[n0..n1]).into_owned()))?;
-            let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+        let mut headers = HeaderMap::with_capacity(scratch.spans.len() + extra_headers);
+        for &[n0, n1, v0, v1] in &scratch.spans {
+            let name_bytes = &head[n0 as usize..n1 as usize];
+            let name = HeaderName::from_bytes(name_bytes)
+                .map_err(|_| ResponseError::InvalidHeader(String::from_utf8_lossy(name_bytes).into_owned()))?;
+            let value = HeaderValue::from_maybe_shared(head.slice(v0 as usize..v1 as usize))
                 .map_err(|_| ResponseError::InvalidHeader(name.as_str().to_owned()))?;
             headers.append(name, value);
         }
-        let (framing, framing_allows_reuse) = response_framing(status, request_method, &headers)?;
-        let keep_alive = framing_allows_reuse && connection_persists(version, &headers);
+        // Fields the endpoint declared hop-by-hop in `Connection` (rare).
+        for &[t0, t1] in &scratch.listed {
+            if let Ok(name) = HeaderName::from_bytes(&head[t0 as usize..t1 as usize]) {
+                headers.remove(name);
+            }
+        }
+        let (framing, framing_allows_reuse) = response_framing(status, request_method, &hop, &headers)?;
+        let keep_alive = framing_allows_reuse
+            && if version == Version::HTTP_10 {
+                hop.keep_alive
+            } else {
+                !hop.close
+            };
         return Ok(Some(ResponseHead {
             status,
             version,
@@ -230,24 +315,45 @@ fn parse_error_text(error: httparse::Error) -> &'static str {
     }
 }
 
+/// What the hop-by-hop fields of a response said about framing and persistence.
+#[derive(Debug, Default)]
+struct HopFacts {
+    /// `Transfer-Encoding` present; whether its final coding is chunked.
+    transfer_encoding: Option<bool>,
+    /// `Connection: close`.
+    close: bool,
+    /// `Connection: keep-alive`.
+    keep_alive: bool,
+}
+
+impl HopFacts {
+    fn note(&mut self, name: &[u8], value: &[u8]) {
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            // The final coding of the last field decides.
+            let last = value.rsplit(|&b| b == b',').next().unwrap_or_default();
+            self.transfer_encoding = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for option in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                self.close |= option.eq_ignore_ascii_case(b"close");
+                self.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+}
+
 /// The body delimitation of a response, and whether it leaves the connection usable.
 fn response_framing(
     status: StatusCode,
     request_method: &Method,
+    hop: &HopFacts,
     headers: &HeaderMap,
 ) -> Result<(ResponseFraming, bool), ResponseError> {
     if request_method == Method::HEAD || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok((ResponseFraming::Empty, true));
     }
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        // The final coding decides; Transfer-Encoding overrides Content-Length, but a message carrying both
-        // is suspicious (RFC 9112 section 6.3), so the connection is not reused after it.
-        let chunked = headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
-            .next_back()
-            .and_then(|v| v.as_bytes().rsplit(|&b| b == b',').next())
-            .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+    if let Some(chunked) = hop.transfer_encoding {
+        // Transfer-Encoding overrides Content-Length, but a message carrying both is suspicious (RFC 9112
+        // section 6.3), so the connection is not reused after it.
         let reusable = chunked && !headers.contains_key(header::CONTENT_LENGTH);
         let framing = if chunked {
             ResponseFraming::Chunked
@@ -280,22 +386,6 @@ fn parse_decimal(digits: &[u8]) -> Option<u64> {
     digits
         .iter()
         .try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
-}
-
-/// HTTP/1.1 persists unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
-fn connection_persists(version: Version, headers: &HeaderMap) -> bool {
-    let has = |option: &[u8]| {
-        headers.get_all(header::CONNECTION).iter().any(|v| {
-            v.as_bytes()
-                .split(|&b| b == b',')
-                .any(|t| t.trim_ascii().eq_ignore_ascii_case(option))
-        })
-    };
-    if version == Version::HTTP_10 {
-        has(b"keep-alive")
-    } else {
-        !has(b"close")
-    }
 }
 
 /// What [`ChunkedDecoder::decode`] found in the buffer.

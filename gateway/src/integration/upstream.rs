@@ -15,14 +15,17 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http::uri::{Authority, PathAndQuery};
-use http::{Request, Response};
+use http::uri::Authority;
+use http::{Method, Response};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use rustc_hash::FxHashMap;
 use tokio::net::TcpStream;
 
-use super::h1::{self, ChunkedDecoder, Decoded, RequestFraming, ResponseError, ResponseFraming, ResponseHead};
+use super::h1::{
+    self, ChunkedDecoder, Decoded, FieldParts, HeadScratch, RequestFraming, ResponseError, ResponseFraming,
+    ResponseHead,
+};
 
 /// A boxed error from the client's request body (its source chain carries a `BodyLimitError`).
 pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
@@ -81,6 +84,9 @@ pub fn endpoint_id(authority: &Authority) -> usize {
 /// Bytes read from an endpoint socket at a time, at most.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Header fields the pipeline adds to a response (request and trace ids) without growing its map.
+const RESPONSE_EXTRA_HEADERS: usize = 6;
+
 /// Request body pieces up to this size are copied next to their framing and written with it in one call.
 const COALESCE_BYTES: usize = 16 * 1024;
 
@@ -89,6 +95,7 @@ struct Connection {
     stream: TcpStream,
     read_buf: BytesMut,
     write_buf: Vec<u8>,
+    head_scratch: HeadScratch,
     idle_since: Instant,
 }
 
@@ -151,11 +158,18 @@ impl Connection {
     }
 
     /// Reads until a whole response head is parsed.
-    async fn read_head(&mut self, method: &http::Method, max_head_bytes: usize) -> Result<ResponseHead, UpstreamError> {
+    async fn read_head(&mut self, method: &Method, max_head_bytes: usize) -> Result<ResponseHead, UpstreamError> {
         use tokio::io::AsyncReadExt;
         loop {
             if !self.read_buf.is_empty() {
-                if let Some(head) = h1::parse_response_head(&mut self.read_buf, method, max_head_bytes)? {
+                let parsed = h1::parse_response_head(
+                    &mut self.read_buf,
+                    method,
+                    max_head_bytes,
+                    RESPONSE_EXTRA_HEADERS,
+                    &mut self.head_scratch,
+                )?;
+                if let Some(head) = parsed {
                     return Ok(head);
                 }
             }
@@ -210,26 +224,30 @@ impl UpstreamPool {
         })
     }
 
-    /// Sends `req` to `authority` (pool index `endpoint`, from [`endpoint_id`]) on an idle connection when
-    /// a healthy one is pooled, else on a new one, and returns the response head with a body that streams
-    /// from the connection. The URI's path and query are sent; the `Host` header must be in `req`.
+    /// Sends a request to `authority` (pool index `endpoint`, from [`endpoint_id`]) on an idle connection
+    /// when a healthy one is pooled, else on a new one, and returns the response head with a body that
+    /// streams from the connection. `fields` lists the request's header fields, `Host` included and
+    /// hop-by-hop fields excluded; it is called again if the request is retried.
     ///
     /// # Errors
     /// When the endpoint cannot be reached, the exchange fails, or the client's body fails.
-    pub async fn send<B>(
+    pub async fn send<'f, B, F, I>(
         self: &Arc<Self>,
         endpoint: usize,
         authority: &Authority,
-        req: Request<B>,
+        method: &Method,
+        path_and_query: &str,
+        fields: F,
+        mut body: B,
     ) -> Result<Response<UpstreamBody>, UpstreamError>
     where
         B: Body<Data = Bytes> + Unpin,
         B::Error: Into<BodyError>,
+        F: Fn() -> I,
+        I: Iterator<Item = FieldParts<'f>>,
     {
-        let (parts, mut body) = req.into_parts();
-        let path = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
         let framing = if body.is_end_stream() {
-            if parts.headers.contains_key(http::header::CONTENT_LENGTH) {
+            if fields().any(|(name, _)| name == b"content-length") {
                 RequestFraming::Length(0)
             } else {
                 RequestFraming::Empty
@@ -262,9 +280,9 @@ impl UpstreamPool {
             let outcome = self
                 .exchange(
                     &mut conn,
-                    &parts.method,
-                    path,
-                    &parts.headers,
+                    method,
+                    path_and_query,
+                    fields(),
                     framing,
                     first.as_ref(),
                     body_done,
@@ -286,12 +304,12 @@ impl UpstreamPool {
     /// Writes the request on `conn` and reads the response head; `Ok((head, true))` when the endpoint
     /// answered before the whole body was sent.
     #[allow(clippy::too_many_arguments)]
-    async fn exchange<B>(
+    async fn exchange<'f, B>(
         &self,
         conn: &mut Connection,
-        method: &http::Method,
+        method: &Method,
         path: &str,
-        headers: &http::HeaderMap,
+        fields: impl Iterator<Item = FieldParts<'f>>,
         framing: RequestFraming,
         first: Option<&Bytes>,
         body_done: bool,
@@ -304,7 +322,7 @@ impl UpstreamPool {
         let chunked = framing == RequestFraming::Chunked;
         let mut write_buf = std::mem::take(&mut conn.write_buf);
         write_buf.clear();
-        h1::encode_request_head(method, path, headers, framing, &mut write_buf);
+        h1::encode_request_head(method, path, fields, framing, &mut write_buf);
         let mut large_first = None;
         if let Some(data) = first {
             if data.len() <= COALESCE_BYTES {
@@ -429,6 +447,7 @@ impl UpstreamPool {
             stream,
             read_buf: BytesMut::with_capacity(READ_CHUNK),
             write_buf: Vec::with_capacity(1024),
+            head_scratch: HeadScratch::default(),
             idle_since: Instant::now(),
         })
     }

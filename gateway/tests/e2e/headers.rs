@@ -150,3 +150,40 @@ async fn forwarded_for_from_trusted_proxy_uses_rightmost_untrusted_address() {
         "upstream X-Forwarded-For {xff:?}"
     );
 }
+
+#[tokio::test]
+async fn hop_by_hop_and_gateway_owned_fields_are_replaced_on_the_way_to_the_endpoint() {
+    let up = Upstream::start("up");
+    let moat = start(&up, "");
+    let host = moat.addr().to_string();
+    let r = send(
+        moat.addr(),
+        req("GET", &host, "/prod/hop")
+            .header("Connection", "keep-alive, X-Secret")
+            .header("X-Secret", "not for the endpoint")
+            .header("Keep-Alive", "timeout=5")
+            .header("Proxy-Authorization", "Basic Zm9vOmJhcg==")
+            .header("X-Forwarded-Proto", "gopher")
+            .header("X-Forwarded-Port", "1")
+            .header("X-Kept", "yes"),
+    )
+    .await;
+    assert_eq!(r.code(), 200);
+    let seen = up.last().headers;
+    for gone in ["connection", "x-secret", "keep-alive", "proxy-authorization"] {
+        assert!(!seen.contains_key(gone), "{gone} must not reach the endpoint: {seen:?}");
+    }
+    assert_eq!(seen.get("x-kept").map(String::as_str), Some("yes"));
+    assert_eq!(
+        seen.get("host"),
+        Some(&up.hostport()),
+        "Host is the integration's authority"
+    );
+    assert_eq!(seen.get("x-forwarded-proto").map(String::as_str), Some("http"));
+    assert_eq!(seen.get("x-forwarded-port"), Some(&moat.addr().port().to_string()));
+    // Each field once: the client's copies were replaced, not added to.
+    assert!(
+        !seen.values().any(|v| v.contains(", http") || v.contains("gopher")),
+        "{seen:?}"
+    );
+}

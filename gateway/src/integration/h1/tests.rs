@@ -2,37 +2,67 @@ use super::*;
 
 fn head(text: &str, method: &Method) -> Result<Option<ResponseHead>, ResponseError> {
     let mut buf = BytesMut::from(text.as_bytes());
-    parse_response_head(&mut buf, method, 64 * 1024)
+    parse_response_head(&mut buf, method, 64 * 1024, 0, &mut HeadScratch::default())
 }
 
 fn complete(text: &str) -> ResponseHead {
     head(text, &Method::GET).expect("valid").expect("complete")
 }
 
+fn encode(method: &Method, fields: &[FieldParts<'_>], framing: RequestFraming) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_request_head(method, "/p?q=1", fields.iter().copied(), framing, &mut out);
+    out
+}
+
 #[test]
 fn encodes_request_head_with_each_framing() {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::HOST, HeaderValue::from_static("up:80"));
-    headers.append("x-a", HeaderValue::from_static("1"));
-    headers.append("x-a", HeaderValue::from_static("2"));
-    let mut out = Vec::new();
-    encode_request_head(&Method::GET, "/p?q=1", &headers, RequestFraming::Empty, &mut out);
-    assert_eq!(out, b"GET /p?q=1 HTTP/1.1\r\nhost: up:80\r\nx-a: 1\r\nx-a: 2\r\n\r\n");
-
-    out.clear();
-    encode_request_head(&Method::POST, "/", &headers, RequestFraming::Length(12), &mut out);
-    assert!(out.ends_with(b"x-a: 2\r\ncontent-length: 12\r\n\r\n"));
-
+    let fields = [
+        field(b"host", b"up:80"),
+        field(b"x-a", b"1"),
+        (&b"x-forwarded-for"[..], [&b"10.0.0.1"[..], b", ", b"127.0.0.1"]),
+    ];
+    assert_eq!(
+        encode(&Method::GET, &fields, RequestFraming::Empty),
+        b"GET /p?q=1 HTTP/1.1\r\nhost: up:80\r\nx-a: 1\r\nx-forwarded-for: 10.0.0.1, 127.0.0.1\r\n\r\n"
+    );
+    assert!(encode(&Method::POST, &fields, RequestFraming::Length(12))
+        .ends_with(b"127.0.0.1\r\ncontent-length: 12\r\n\r\n"));
     // The client's own Content-Length is forwarded as is, not doubled.
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("12"));
-    out.clear();
-    encode_request_head(&Method::POST, "/", &headers, RequestFraming::Length(12), &mut out);
+    let with_length = [field(b"host", b"h"), field(b"content-length", b"12")];
+    let out = encode(&Method::POST, &with_length, RequestFraming::Length(12));
     assert_eq!(out.windows(15).filter(|w| w == b"content-length:").count(), 1);
+    assert!(encode(&Method::PUT, &fields, RequestFraming::Chunked).ends_with(b"transfer-encoding: chunked\r\n\r\n"));
+}
 
-    headers.remove(header::CONTENT_LENGTH);
-    out.clear();
-    encode_request_head(&Method::PUT, "/u", &headers, RequestFraming::Chunked, &mut out);
-    assert!(out.ends_with(b"transfer-encoding: chunked\r\n\r\n"));
+#[test]
+fn recognises_hop_by_hop_fields() {
+    for name in [
+        "Connection",
+        "keep-alive",
+        "TE",
+        "Transfer-Encoding",
+        "upgrade",
+        "Proxy-Connection",
+    ] {
+        assert!(is_hop_by_hop(name.as_bytes()), "{name}");
+    }
+    for name in ["content-length", "host", "tee", "x-connection", ""] {
+        assert!(!is_hop_by_hop(name.as_bytes()), "{name}");
+    }
+    let listed: Vec<&[u8]> = connection_listed(b"keep-alive, X-Secret ,close,,x-other").collect();
+    assert_eq!(listed, [&b"X-Secret"[..], b"x-other"]);
+}
+
+#[test]
+fn response_hop_by_hop_fields_are_not_kept() {
+    let head = complete(
+        "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: secret\r\nUpgrade: h2c\r\nX-Kept: yes\r\nContent-Length: 0\r\n\r\n",
+    );
+    let mut names: Vec<&str> = head.headers.keys().map(HeaderName::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["content-length", "x-kept"]);
+    assert!(head.keep_alive);
 }
 
 #[test]
@@ -51,7 +81,7 @@ fn encodes_chunks_in_hex() {
 #[test]
 fn parses_a_response_head_and_leaves_the_body() {
     let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n{\"ok\":true}"[..]);
-    let head = parse_response_head(&mut buf, &Method::GET, 1024)
+    let head = parse_response_head(&mut buf, &Method::GET, 1024, 0, &mut HeadScratch::default())
         .expect("valid")
         .expect("complete");
     assert_eq!(head.status, StatusCode::OK);
@@ -70,12 +100,12 @@ fn partial_heads_wait_for_more_and_are_bounded() {
         .is_none());
     let mut buf = BytesMut::from(format!("HTTP/1.1 200 OK\r\nX: {}", "a".repeat(200)).as_bytes());
     assert_eq!(
-        parse_response_head(&mut buf, &Method::GET, 100).err(),
+        parse_response_head(&mut buf, &Method::GET, 100, 0, &mut HeadScratch::default()).err(),
         Some(ResponseError::HeadTooLarge(100))
     );
     let mut buf = BytesMut::from(format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(200)).as_bytes());
     assert_eq!(
-        parse_response_head(&mut buf, &Method::GET, 100).err(),
+        parse_response_head(&mut buf, &Method::GET, 100, 0, &mut HeadScratch::default()).err(),
         Some(ResponseError::HeadTooLarge(100))
     );
 }
@@ -85,7 +115,7 @@ fn skips_interim_responses_and_refuses_upgrades() {
     let mut buf = BytesMut::from(
         &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"[..],
     );
-    let created = parse_response_head(&mut buf, &Method::POST, 1024)
+    let created = parse_response_head(&mut buf, &Method::POST, 1024, 0, &mut HeadScratch::default())
         .expect("valid")
         .expect("complete");
     assert_eq!(created.status, StatusCode::CREATED);

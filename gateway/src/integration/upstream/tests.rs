@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use http::Request;
 use http_body_util::{BodyExt, Full};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -129,7 +130,15 @@ where
     B::Error: Into<BodyError>,
 {
     let id = endpoint_id(&ep.authority);
-    let response = pool.send(id, &ep.authority, req).await?;
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
+    let fields = || {
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| h1::field(n.as_str().as_bytes(), v.as_bytes()))
+    };
+    let response = pool.send(id, &ep.authority, &parts.method, path, fields, body).await?;
     let status = response.status().as_u16();
     let body = response.into_body().collect().await?.to_bytes().to_vec();
     Ok((status, body))
@@ -380,11 +389,12 @@ async fn a_dead_endpoint_is_a_connect_error() {
         .parse()
         .expect("authority");
     drop(listener);
-    let req = Request::get("/")
-        .header("host", "x")
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    let Err(error) = pool().send(endpoint_id(&authority), &authority, req).await else {
+    let body = Full::new(Bytes::new());
+    let fields = std::iter::empty;
+    let Err(error) = pool()
+        .send(endpoint_id(&authority), &authority, &Method::GET, "/", fields, body)
+        .await
+    else {
         panic!("a closed port must not answer");
     };
     assert!(matches!(error, UpstreamError::Connect { .. }), "{error}");
