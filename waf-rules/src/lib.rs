@@ -2,3 +2,5 @@
 //!
 //! No I/O and no async runtime here: the gateway hands in a borrowed view of a request and gets a decision back.
 #![deny(missing_docs)]
+
+pub mod transform;
