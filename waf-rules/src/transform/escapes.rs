@@ -113,7 +113,7 @@ fn push_utf8(out: &mut Vec<u8>, cp: u32) {
         }
         // A lone surrogate: emit its WTF-8 (generalised UTF-8) form so no information is lost.
         None => out.extend_from_slice(&[
-            0xE0 | (cp >> 12) as u8 & 0x0F,
+            0xE0 | ((cp >> 12) as u8 & 0x0F),
             0x80 | ((cp >> 6) as u8 & 0x3F),
             0x80 | (cp as u8 & 0x3F),
         ]),
