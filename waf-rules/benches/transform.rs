@@ -75,6 +75,29 @@ fn bench_chain(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    let query = query_string();
+    let mut group = c.benchmark_group("single_on_query_string");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    group.throughput(Throughput::Bytes(query.len() as u64));
+    for t in [T::UrlDecodeUni, T::HtmlEntityDecode, T::Lowercase] {
+        group.bench_function(t.aws_name(), |b| {
+            b.iter(|| {
+                out.clear();
+                t.apply(black_box(&query), &mut out);
+                black_box(out.len())
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("skip");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
     // The skip path: a chain whose steps find nothing to do returns the input without copying.
     let clean = b"plain ascii body without any escapes at all, repeated ".repeat(28);
     let mut scratch = Scratch::new();

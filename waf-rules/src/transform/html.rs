@@ -2,58 +2,72 @@
 
 use super::tables::hex_val;
 
-/// Named entities decoded, as (lower-case name, replacement bytes). Matching is ASCII case-insensitive.
+/// Longest entity name decoded; longer alphanumeric runs cannot be a full entity name.
+const MAX_NAME: usize = 16;
+
+/// The replacement for a named entity, matched ASCII case-insensitively.
 ///
 /// The first five are the ones ModSecurity's `t:htmlEntityDecode` knows; the rest are the ASCII-punctuation
 /// entities of AWS's HTML_ENTITY_DECODE table. `nbsp` gives the single byte 0xA0 ("decimal 160"), as AWS and
-/// ModSecurity do.
-static NAMED: &[(&[u8], &[u8])] = &[
-    (b"quot", b"\""),
-    (b"amp", b"&"),
-    (b"lt", b"<"),
-    (b"gt", b">"),
-    (b"nbsp", b"\xA0"),
-    (b"nonbreakingspace", b"\xA0"),
-    (b"newline", b"\n"),
-    (b"tab", b"\t"),
-    (b"excl", b"!"),
-    (b"num", b"#"),
-    (b"dollar", b"$"),
-    (b"percnt", b"%"),
-    (b"apos", b"'"),
-    (b"lpar", b"("),
-    (b"rpar", b")"),
-    (b"ast", b"*"),
-    (b"midast", b"*"),
-    (b"plus", b"+"),
-    (b"comma", b","),
-    (b"period", b"."),
-    (b"sol", b"/"),
-    (b"colon", b":"),
-    (b"semi", b";"),
-    (b"equals", b"="),
-    (b"quest", b"?"),
-    (b"lsqb", b"["),
-    (b"lbrack", b"["),
-    (b"bsol", b"\\"),
-    (b"rsqb", b"]"),
-    (b"rbrack", b"]"),
-    (b"hat", b"^"),
-    (b"lowbar", b"_"),
-    (b"underbar", b"_"),
-    (b"grave", b"`"),
-    (b"diacriticalgrave", b"`"),
-    (b"lcub", b"{"),
-    (b"lbrace", b"{"),
-    (b"verbar", b"|"),
-    (b"vert", b"|"),
-    (b"verticalline", b"|"),
-    (b"rcub", b"}"),
-    (b"rbrace", b"}"),
-    (b"tilde", b"~"),
-    (b"diacriticaltilde", b"~"),
-    (b"minus", b"-"),
-];
+/// ModSecurity do. The name is lower-cased into a stack buffer and matched with one `match`, which compiles to a
+/// length switch and short comparisons.
+fn lookup(name: &[u8]) -> Option<&'static [u8]> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut buf = [0u8; MAX_NAME];
+    for (d, s) in buf.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(match &buf[..name.len()] {
+        b"quot" => b"\"",
+        b"amp" => b"&",
+        b"lt" => b"<",
+        b"gt" => b">",
+        b"nbsp" => b"\xA0",
+        b"nonbreakingspace" => b"\xA0",
+        b"newline" => b"\n",
+        b"tab" => b"\t",
+        b"excl" => b"!",
+        b"num" => b"#",
+        b"dollar" => b"$",
+        b"percnt" => b"%",
+        b"apos" => b"'",
+        b"lpar" => b"(",
+        b"rpar" => b")",
+        b"ast" => b"*",
+        b"midast" => b"*",
+        b"plus" => b"+",
+        b"comma" => b",",
+        b"period" => b".",
+        b"sol" => b"/",
+        b"colon" => b":",
+        b"semi" => b";",
+        b"equals" => b"=",
+        b"quest" => b"?",
+        b"lsqb" => b"[",
+        b"lbrack" => b"[",
+        b"bsol" => b"\\",
+        b"rsqb" => b"]",
+        b"rbrack" => b"]",
+        b"hat" => b"^",
+        b"lowbar" => b"_",
+        b"underbar" => b"_",
+        b"grave" => b"`",
+        b"diacriticalgrave" => b"`",
+        b"lcub" => b"{",
+        b"lbrace" => b"{",
+        b"verbar" => b"|",
+        b"vert" => b"|",
+        b"verticalline" => b"|",
+        b"rcub" => b"}",
+        b"rbrace" => b"}",
+        b"tilde" => b"~",
+        b"diacriticaltilde" => b"~",
+        b"minus" => b"-",
+        _ => return None,
+    })
+}
 
 /// Entities that browsers also recognise without a terminating `;` even when letters follow (`&ltscript`), tried
 /// as prefixes of a longer name, longest first.
@@ -64,19 +78,6 @@ static LEGACY_PREFIXES: &[(&[u8], &[u8])] = &[
     (b"lt", b"<"),
     (b"gt", b">"),
 ];
-
-/// Longest name in [`NAMED`]; longer alphanumeric runs cannot be a full entity name.
-const MAX_NAME: usize = 16;
-
-fn lookup(name: &[u8]) -> Option<&'static [u8]> {
-    if name.len() > MAX_NAME {
-        return None;
-    }
-    NAMED
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, v)| v)
-}
 
 /// Appends the character a numeric reference stands for: one byte up to 0xFF (Latin-1, like `&nbsp;`), UTF-8
 /// above. Returns false for values that are not Unicode scalar values (surrogates, above U+10FFFF).
@@ -108,7 +109,7 @@ fn parse_number(digits: &[u8], radix: u32) -> u32 {
 /// - `&#xHHHH;` / `&#XHHHH;` (any number of hex digits) and `&#DDDD;` become that character: a byte for values up
 ///   to 0xFF, UTF-8 above; the `;` is optional (`&#x3c` decodes), and references to surrogates or beyond U+10FFFF
 ///   are left as written.
-/// - Named entities from the AWS table (see [`NAMED`]), case-insensitive, `;` optional; `&lt`, `&gt`, `&amp`,
+/// - Named entities from the AWS table (see [`lookup`]), case-insensitive, `;` optional; `&lt`, `&gt`, `&amp`,
 ///   `&quot` and `&nbsp` also decode when letters follow (`&ltscript` -> `<script`), as browsers do.
 /// - Anything else after `&` is copied unchanged.
 pub(crate) fn html_entity_decode(input: &[u8], out: &mut Vec<u8>) {

@@ -14,6 +14,21 @@
 //!
 //! No transformation panics, whatever the input; all work in one linear pass (NORMALIZE_PATH looks back over its
 //! own output for `..`).
+//!
+//! ```
+//! use moat_waf::transform::{Chain, Scratch, TransformationType};
+//!
+//! // A rule's TextTransformations, as (Priority, Type) pairs from the WebACL JSON.
+//! let chain = Chain::from_aws_names([(2, "LOWERCASE"), (0, "URL_DECODE_UNI"), (1, "HTML_ENTITY_DECODE")])?;
+//! let mut scratch = Scratch::new(); // one per worker; reused across fields and requests
+//! assert_eq!(chain.apply(b"%3CScRiPt&gt;%uFF41", &mut scratch), b"<script>a");
+//!
+//! // One transformation on its own appends to a caller-owned buffer.
+//! let mut out = Vec::new();
+//! TransformationType::CmdLine.apply(b"C^MD.EXE /C \"DIR\"", &mut out);
+//! assert_eq!(out, b"cmd.exe/c dir");
+//! # Ok::<(), moat_waf::transform::ChainError>(())
+//! ```
 
 mod binary;
 mod chain;

@@ -20,19 +20,19 @@ pub(crate) fn uppercase(input: &[u8], out: &mut Vec<u8>) {
 /// COMPRESS_WHITE_SPACE / `t:compressWhitespace`: every run of space, `\t`, `\n`, `\v`, `\f`, `\r` and 0xA0
 /// becomes one space.
 pub(crate) fn compress_white_space(input: &[u8], out: &mut Vec<u8>) {
-    out.reserve(input.len());
+    // Write through an index into a pre-sized region (the output is never longer), branch-free per byte.
+    let start = out.len();
+    out.resize(start + input.len(), 0);
+    let buf = &mut out[start..];
+    let mut n = 0;
     let mut in_space = false;
     for &b in input {
-        if is_space_or_nbsp(b) {
-            if !in_space {
-                out.push(b' ');
-                in_space = true;
-            }
-        } else {
-            out.push(b);
-            in_space = false;
-        }
+        let space = is_space_or_nbsp(b);
+        buf[n] = if space { b' ' } else { b };
+        n += usize::from(!(space && in_space));
+        in_space = space;
     }
+    out.truncate(start + n);
 }
 
 /// REMOVE_WHITESPACE / `t:removeWhitespace`: drops space, `\t`, `\n`, `\v`, `\f`, `\r`, the byte 0xA0 and the
@@ -107,30 +107,34 @@ pub(crate) fn replace_nulls_in_place(buf: &mut [u8]) {
 /// Deletes `\ " ' ^`; turns space, `,`, `;`, `\t`, `\r`, `\n` into a space, one per run; deletes that space when
 /// it comes right before `/` or `(`; lower-cases everything else (ASCII only).
 pub(crate) fn cmd_line(input: &[u8], out: &mut Vec<u8>) {
-    out.reserve(input.len());
+    // Pre-sized region written through an index (the output is never longer than the input).
+    let start = out.len();
+    out.resize(start + input.len(), 0);
+    let buf = &mut out[start..];
+    let mut n = 0;
     let mut space = false;
     for &b in input {
         match b {
             b'\\' | b'"' | b'\'' | b'^' => {}
             b' ' | b',' | b';' | b'\t' | b'\r' | b'\n' => {
-                if !space {
-                    out.push(b' ');
-                    space = true;
-                }
+                buf[n] = b' ';
+                n += usize::from(!space);
+                space = true;
             }
             b'/' | b'(' => {
-                if space {
-                    out.pop();
-                }
+                n -= usize::from(space);
+                buf[n] = b;
+                n += 1;
                 space = false;
-                out.push(b);
             }
             _ => {
-                out.push(b.to_ascii_lowercase());
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
                 space = false;
             }
         }
     }
+    out.truncate(start + n);
 }
 
 /// Appends one separator space unless the output region (from `start`) is empty or already ends in one; the
