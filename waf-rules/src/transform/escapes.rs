@@ -178,12 +178,12 @@ fn js_decode_impl(input: &[u8], out: &mut Vec<u8>, ext: bool) {
                     1
                 }
             }
-            b'x' => match tail {
-                [h, l, ..] if hex_pair(*h, *l).is_some() => {
-                    out.push(hex_pair(*h, *l).unwrap_or(0));
+            b'x' => match tail.get(..2).and_then(|p| hex_pair(p[0], p[1])) {
+                Some(v) => {
+                    out.push(v);
                     3
                 }
-                _ => {
+                None => {
                     out.push(b'x');
                     1
                 }

@@ -20,6 +20,14 @@ fn from_aws_sorts_by_priority() {
 }
 
 #[test]
+fn empty_list_is_the_identity() {
+    let chain = Chain::from_aws(&[]).expect("empty is valid");
+    assert!(chain.is_identity());
+    assert_eq!(chain, Chain::identity());
+    assert_eq!(chain.apply(b"ABC", &mut Scratch::new()), b"ABC");
+}
+
+#[test]
 fn duplicate_priorities_are_rejected() {
     let err = Chain::from_aws(&[tt(1, T::Lowercase), tt(1, T::UrlDecode)]).unwrap_err();
     assert_eq!(err, ChainError::DuplicatePriority(1));
