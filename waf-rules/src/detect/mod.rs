@@ -4,3 +4,4 @@
 //! input, allocate nothing on the common path, and never panic, whatever the bytes (invalid UTF-8 included).
 
 pub mod sqli;
+pub mod xss;
