@@ -223,13 +223,24 @@ fn value_start(v: &View) -> Option<Hit> {
                 let low = if strong {
                     symbolic || !words
                 } else {
-                    (tautology(v, x, y) && (symbolic || !words)) || v.k(after) == Kind::Comment
+                    (tautology(v, x, y) && (symbolic || !words))
+                        || v.k(after) == Kind::Comment
+                        || v.k(x) == Kind::Var
+                        || v.k(y) == Kind::Var
                 };
                 hit(rule, if low { LOW } else { HIGH }, y + 1)
             }
             Operand::Bare { x, after } => {
                 let (xk, ak) = (v.k(x), v.k(after));
+                let arithmetic = ak == Kind::Op && matches!(v.k(after + 1), Kind::Str | Kind::Num);
                 let level = match xk {
+                    Kind::Str | Kind::Num if arithmetic => {
+                        if strong {
+                            LOW
+                        } else {
+                            HIGH
+                        }
+                    }
                     Kind::Num | Kind::Lit | Kind::Var if strong && terminator(ak) => LOW,
                     Kind::Num | Kind::Lit if ak == Kind::Comment => LOW,
                     Kind::Num | Kind::Lit | Kind::Var if terminator(ak) => HIGH,
@@ -255,7 +266,14 @@ fn value_start(v: &View) -> Option<Hit> {
             Kind::End => hit(SqliRule::CommentTruncation, HIGH, j + 1),
             _ => None,
         },
-        Kind::Op | Kind::Cmp if strong => {
+        Kind::Op | Kind::Cmp if !strong => {
+            let m = v.skip(j + 1, Kind::LParen);
+            match (v.k(m), v.w(m)) {
+                (Kind::Function, _) | (Kind::Statement, Word::Select) => hit(SqliRule::BooleanAfterValue, LOW, m + 1),
+                _ => None,
+            }
+        }
+        Kind::Op | Kind::Cmp => {
             let m = v.skip(j + 1, Kind::LParen);
             match (v.k(m), v.w(m)) {
                 (Kind::Function, _) | (Kind::Statement, Word::Select) | (Kind::Str, _) => {
@@ -312,7 +330,7 @@ fn select_at(v: &View, i: usize) -> Option<(usize, SelectList)> {
         Kind::Num | Kind::Str | Kind::Var | Kind::Lit | Kind::Function | Kind::LParen => Some((i + 1, SelectList::Literal)),
         Kind::Op if t.has(STAR) => Some((i + 1, SelectList::Literal)),
         Kind::Word => match (v.k(i + 1), v.w(i + 1)) {
-            (Kind::Comma | Kind::Comment, _) | (_, Word::From) => Some((i + 1, SelectList::Column)),
+            (Kind::Comma | Kind::Comment | Kind::Semi, _) | (_, Word::From) => Some((i + 1, SelectList::Column)),
             (Kind::End, _) => Some((i + 1, SelectList::Bare)),
             _ => None,
         },
@@ -369,6 +387,8 @@ fn statement_at(v: &View, i: usize) -> Option<(usize, Sensitivity)> {
         Word::Declare | Word::Set => n1.kind == Kind::Var,
         Word::Shutdown => ends(n1.kind) || n1.word == Word::With,
         Word::Waitfor => matches!(n1.word, Word::Delay | Word::Time),
+        Word::Grant => matches!(n1.kind, Kind::Keyword | Kind::Statement) && matches!(n2.kind, Kind::Keyword | Kind::Word),
+        Word::Other => n1.word == Word::Object,
         _ => false,
     };
     found.then_some((i + 2, LOW))
@@ -456,13 +476,14 @@ fn order_by(v: &View) -> Option<Hit> {
         return None;
     }
     let j = v.skip(1, Kind::RParen);
-    if !matches!(v.w(j), Word::OrderBy | Word::GroupBy) || v.k(j + 1) != Kind::Num {
+    if !matches!(v.w(j), Word::OrderBy | Word::GroupBy) {
         return None;
     }
-    let level = match v.k(j + 2) {
-        Kind::Comment => LOW,
-        Kind::End | Kind::Semi | Kind::Comma if strong => LOW,
-        Kind::End => HIGH,
+    let level = match (v.k(j + 1), v.k(j + 2), v.w(j + 2)) {
+        (Kind::Num, Kind::Comment, _) => LOW,
+        (Kind::Num, Kind::End | Kind::Semi | Kind::Comma, _) if strong => LOW,
+        (Kind::Num, Kind::End, _) => HIGH,
+        (Kind::Word, Kind::Comment, _) | (Kind::Word | Kind::Num, _, Word::Having) if strong => LOW,
         _ => return None,
     };
     hit(SqliRule::OrderByProbe, level, j + 2)
