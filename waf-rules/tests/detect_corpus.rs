@@ -66,7 +66,7 @@ fn sqli_detection_rates() {
     let high = count("sqli attacks HIGH", &attacks, |i| is_sqli(i, Sensitivity::High).is_some(), false);
     let pct = |n: usize| 100.0 * n as f64 / attacks.len() as f64;
     assert!(pct(high) >= 99.0, "HIGH detection fell to {:.1}%", pct(high));
-    assert!(pct(low) >= 95.0, "LOW detection fell to {:.1}%", pct(low));
+    assert!(pct(low) >= 98.0, "LOW detection fell to {:.1}%", pct(low));
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn xss_detection_rate() {
     let attacks = load("xss_attacks.txt");
     assert!(attacks.len() >= 250, "attack list shrank: {}", attacks.len());
     let n = count("xss attacks", &attacks, |i| is_xss(i).is_some(), false);
-    assert!(100.0 * n as f64 / attacks.len() as f64 >= 98.0, "XSS detection fell to {n}/{}", attacks.len());
+    assert!(100.0 * n as f64 / attacks.len() as f64 >= 99.5, "XSS detection fell to {n}/{}", attacks.len());
 }
 
 #[test]

@@ -152,12 +152,13 @@ const ACTIVE_DATA: &[&[u8]] = &[
 const URL_PREFIX: usize = 40;
 
 /// Whether the URL attribute value starts with a script scheme or an active `data:` URL, as a browser would read
-/// it: entities decoded, leading C0 controls and spaces trimmed, tab/CR/LF removed, case-insensitive.
+/// it: entities decoded, leading C0 controls, spaces and backticks trimmed, tab/CR/LF removed, case-insensitive.
 pub(crate) fn dangerous_scheme(value: &[u8]) -> Option<Scheme> {
     let mut buf = [0u8; URL_PREFIX];
     let mut n = 0;
     for b in Entities::new(value) {
-        if matches!(b, b'\t' | b'\n' | b'\r') || (n == 0 && b <= b' ') {
+        // Leading backticks: legacy IE read them as attribute quotes.
+        if matches!(b, b'\t' | b'\n' | b'\r') || (n == 0 && (b <= b' ' || b == b'`')) {
             continue;
         }
         buf[n] = b.to_ascii_lowercase();

@@ -141,10 +141,13 @@ fn check(input: &[u8], e: &Event, nested: bool) -> Option<Hit> {
         Event::Tag { name, end } => {
             let lname = lower(text(name), &mut buf)?;
             let local = lname.rsplit(|&b| b == b':').next().unwrap_or(lname);
+            // `<scr<script>`: a filter that strips the inner tag leaves the outer one; check the inner name too.
+            let inner = lname.rsplit(|&b| b == b'<').next().unwrap_or(lname);
             if end {
                 return (lname == b"script").then_some(Hit { rule: XssRule::ScriptEndTag, span: name });
             }
-            let dangerous = names::contains(names::DANGEROUS_TAGS, lname) || names::contains(names::DANGEROUS_TAGS, local);
+            let dangerous = names::contains(names::DANGEROUS_TAGS, lname) || names::contains(names::DANGEROUS_TAGS, local)
+                || names::contains(names::DANGEROUS_TAGS, inner);
             dangerous.then_some(Hit { rule: XssRule::DangerousTag, span: name })
         }
         Event::Attr { name, value, real, .. } => {
