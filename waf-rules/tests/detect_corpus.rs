@@ -51,10 +51,18 @@ fn count(label: &str, inputs: &[Vec<u8>], detect: impl Fn(&[u8]) -> bool, show_f
         let hit = detect(input);
         n += usize::from(hit);
         if hit == show_flagged {
-            println!("  {label} {}: {}", if hit { "flagged" } else { "missed" }, String::from_utf8_lossy(input));
+            println!(
+                "  {label} {}: {}",
+                if hit { "flagged" } else { "missed" },
+                String::from_utf8_lossy(input)
+            );
         }
     }
-    println!("{label}: {n}/{} ({:.1}%)", inputs.len(), 100.0 * n as f64 / inputs.len() as f64);
+    println!(
+        "{label}: {n}/{} ({:.1}%)",
+        inputs.len(),
+        100.0 * n as f64 / inputs.len() as f64
+    );
     n
 }
 
@@ -62,8 +70,18 @@ fn count(label: &str, inputs: &[Vec<u8>], detect: impl Fn(&[u8]) -> bool, show_f
 fn sqli_detection_rates() {
     let attacks = load("sqli_attacks.txt");
     assert!(attacks.len() >= 300, "attack list shrank: {}", attacks.len());
-    let low = count("sqli attacks LOW", &attacks, |i| is_sqli(i, Sensitivity::Low).is_some(), false);
-    let high = count("sqli attacks HIGH", &attacks, |i| is_sqli(i, Sensitivity::High).is_some(), false);
+    let low = count(
+        "sqli attacks LOW",
+        &attacks,
+        |i| is_sqli(i, Sensitivity::Low).is_some(),
+        false,
+    );
+    let high = count(
+        "sqli attacks HIGH",
+        &attacks,
+        |i| is_sqli(i, Sensitivity::High).is_some(),
+        false,
+    );
     let pct = |n: usize| 100.0 * n as f64 / attacks.len() as f64;
     assert!(pct(high) >= 99.0, "HIGH detection fell to {:.1}%", pct(high));
     assert!(pct(low) >= 98.0, "LOW detection fell to {:.1}%", pct(low));
@@ -73,8 +91,18 @@ fn sqli_detection_rates() {
 fn sqli_false_positive_rates() {
     let benign = load("sqli_benign.txt");
     assert!(benign.len() >= 250, "benign list shrank: {}", benign.len());
-    let low = count("sqli benign LOW", &benign, |i| is_sqli(i, Sensitivity::Low).is_some(), true);
-    let high = count("sqli benign HIGH", &benign, |i| is_sqli(i, Sensitivity::High).is_some(), true);
+    let low = count(
+        "sqli benign LOW",
+        &benign,
+        |i| is_sqli(i, Sensitivity::Low).is_some(),
+        true,
+    );
+    let high = count(
+        "sqli benign HIGH",
+        &benign,
+        |i| is_sqli(i, Sensitivity::High).is_some(),
+        true,
+    );
     assert_eq!(low, 0, "LOW must not flag any benign input");
     assert!(high <= 7, "HIGH false positives rose to {high}");
 }
@@ -84,7 +112,11 @@ fn xss_detection_rate() {
     let attacks = load("xss_attacks.txt");
     assert!(attacks.len() >= 250, "attack list shrank: {}", attacks.len());
     let n = count("xss attacks", &attacks, |i| is_xss(i).is_some(), false);
-    assert!(100.0 * n as f64 / attacks.len() as f64 >= 99.5, "XSS detection fell to {n}/{}", attacks.len());
+    assert!(
+        100.0 * n as f64 / attacks.len() as f64 >= 99.5,
+        "XSS detection fell to {n}/{}",
+        attacks.len()
+    );
 }
 
 #[test]
@@ -99,7 +131,11 @@ fn xss_false_positive_rate() {
 fn sqli_high_flags_everything_low_flags() {
     for input in load("sqli_attacks.txt").iter().chain(load("sqli_benign.txt").iter()) {
         if is_sqli(input, Sensitivity::Low).is_some() {
-            assert!(is_sqli(input, Sensitivity::High).is_some(), "{}", String::from_utf8_lossy(input));
+            assert!(
+                is_sqli(input, Sensitivity::High).is_some(),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }

@@ -8,7 +8,10 @@ use proptest::prelude::*;
 /// Bytes biased towards the characters the tokenizers care about, so the state machines get exercised.
 fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
     let alphabet: Vec<u8> = b"'\"`<>/!-=#*;()@$[]&:x0aA \t\n\\".to_vec();
-    prop::collection::vec(prop_oneof![3 => prop::sample::select(alphabet), 1 => any::<u8>()], 0..256)
+    prop::collection::vec(
+        prop_oneof![3 => prop::sample::select(alphabet), 1 => any::<u8>()],
+        0..256,
+    )
 }
 
 const SQLI: &[&str] = &[

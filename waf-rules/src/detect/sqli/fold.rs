@@ -20,7 +20,11 @@ pub(crate) struct Folder<'a> {
 impl<'a> Folder<'a> {
     /// A folder over `input` read in `ctx`.
     pub(crate) fn new(input: &'a [u8], ctx: SqlContext) -> Self {
-        Folder { lex: Lexer::new(input, ctx), peeked: None, prev: None }
+        Folder {
+            lex: Lexer::new(input, ctx),
+            peeked: None,
+            prev: None,
+        }
     }
 
     /// The input contained a MySQL executable comment (`/*!`).
@@ -52,7 +56,13 @@ impl<'a> Folder<'a> {
     /// Consumes the peeked token and returns `t` widened to cover it, with a new class and word.
     fn merge(&mut self, t: Token, kind: Kind, word: Word) -> Token {
         let end = self.peeked.take().map_or(t.end, |n| n.end);
-        Token { kind, word, flags: t.flags, start: t.start, end }
+        Token {
+            kind,
+            word,
+            flags: t.flags,
+            start: t.start,
+            end,
+        }
     }
 
     /// The next folded token, or `None` at the end of the input.

@@ -187,7 +187,13 @@ pub(crate) struct Token {
 
 impl Token {
     pub(crate) const fn new(kind: Kind, start: usize, end: usize) -> Self {
-        Token { kind, word: Word::None, flags: 0, start, end }
+        Token {
+            kind,
+            word: Word::None,
+            flags: 0,
+            start,
+            end,
+        }
     }
 
     /// Placeholder for fixed-size arrays.
@@ -240,7 +246,13 @@ impl<'a> Lexer<'a> {
             SqlContext::SingleQuote => Some(b'\''),
             SqlContext::DoubleQuote => Some(b'"'),
         };
-        Lexer { s, pos: 0, pending_quote, exec_depth: 0, saw_exec_comment: false }
+        Lexer {
+            s,
+            pos: 0,
+            pending_quote,
+            exec_depth: 0,
+            saw_exec_comment: false,
+        }
     }
 
     fn at(&self, i: usize) -> u8 {
@@ -336,7 +348,13 @@ impl<'a> Lexer<'a> {
         }
         let end = i.min(len);
         self.pos = end;
-        Token { kind: Kind::Str, word: Word::None, flags, start, end }
+        Token {
+            kind: Kind::Str,
+            word: Word::None,
+            flags,
+            start,
+            end,
+        }
     }
 
     /// A backtick or bracket identifier: a bareword whatever it contains.
@@ -401,7 +419,11 @@ impl<'a> Lexer<'a> {
         match self.at(i) {
             q @ (b'\'' | b'"' | b'`') => {
                 let t = self.string(start, i + 1, q);
-                return Token { kind: Kind::Var, flags: 0, ..t };
+                return Token {
+                    kind: Kind::Var,
+                    flags: 0,
+                    ..t
+                };
             }
             _ => {
                 while i < self.s.len() && is_word_byte(self.s[i]) {
@@ -423,7 +445,13 @@ impl<'a> Lexer<'a> {
                 None => (self.s.len(), 0),
             };
             self.pos = end;
-            return Token { kind: Kind::Str, word: Word::None, flags, start, end };
+            return Token {
+                kind: Kind::Str,
+                word: Word::None,
+                flags,
+                start,
+                end,
+            };
         }
         let mut i = start + 1;
         while i < self.s.len() && is_word_byte(self.s[i]) {
@@ -442,10 +470,19 @@ impl<'a> Lexer<'a> {
         };
         self.pos = end;
         let mut flags = LINE_COMMENT;
-        if self.s[body.min(end)..end].iter().all(|&b| is_space(b) || matches!(b, b'-' | b'+' | b'#' | b';')) {
+        if self.s[body.min(end)..end]
+            .iter()
+            .all(|&b| is_space(b) || matches!(b, b'-' | b'+' | b'#' | b';'))
+        {
             flags |= EMPTY_BODY;
         }
-        Token { kind: Kind::Comment, word: Word::None, flags, start, end }
+        Token {
+            kind: Kind::Comment,
+            word: Word::None,
+            flags,
+            start,
+            end,
+        }
     }
 
     fn block_comment(&mut self, start: usize) -> Token {
@@ -459,7 +496,13 @@ impl<'a> Lexer<'a> {
             flags |= EMPTY_BODY;
         }
         self.pos = end;
-        Token { kind: Kind::Comment, word: Word::None, flags, start, end }
+        Token {
+            kind: Kind::Comment,
+            word: Word::None,
+            flags,
+            start,
+            end,
+        }
     }
 
     fn operator(&mut self, start: usize, b: u8, next: u8) -> Token {
@@ -477,7 +520,13 @@ impl<'a> Lexer<'a> {
             },
         };
         self.pos = start + len;
-        Token { kind, word: Word::None, flags, start, end: start + len }
+        Token {
+            kind,
+            word: Word::None,
+            flags,
+            start,
+            end: start + len,
+        }
     }
 
     /// Whether the next significant byte after `i` (skipping whitespace and terminated block comments) is `(`.
@@ -508,7 +557,11 @@ impl<'a> Lexer<'a> {
             match s[start] | 0x20 {
                 b'x' | b'b' => {
                     let t = self.string(start, i + 1, b'\'');
-                    return Token { kind: Kind::Num, flags: 0, ..t };
+                    return Token {
+                        kind: Kind::Num,
+                        flags: 0,
+                        ..t
+                    };
                 }
                 b'n' | b'e' => return self.string(start, i + 1, b'\''),
                 _ => {}

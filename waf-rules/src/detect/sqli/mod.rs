@@ -106,9 +106,21 @@ fn scan(input: &[u8], ctx: SqlContext, sensitivity: Sensitivity) -> Option<SqliM
         if len == 0 {
             break;
         }
-        let view = View { input, ring: &ring, head, avail: len, index, pred };
+        let view = View {
+            input,
+            ring: &ring,
+            head,
+            avail: len,
+            index,
+            pred,
+        };
         if let Some(hit) = rules::check(&view, sensitivity) {
-            let mut m = SqliMatch { rule: hit.rule, context: ctx, spans: [(0, 0); MAX_MATCHED_TOKENS], count: 0 };
+            let mut m = SqliMatch {
+                rule: hit.rule,
+                context: ctx,
+                spans: [(0, 0); MAX_MATCHED_TOKENS],
+                count: 0,
+            };
             for i in 0..hit.len.min(len).min(MAX_MATCHED_TOKENS) {
                 let t = ring[(head + i) % RING];
                 m.spans[i] = (t.start, t.end);
@@ -125,7 +137,12 @@ fn scan(input: &[u8], ctx: SqlContext, sensitivity: Sensitivity) -> Option<SqliM
         let at = input.windows(3).position(|w| w == b"/*!").unwrap_or(0);
         let mut spans = [(0, 0); MAX_MATCHED_TOKENS];
         spans[0] = (at, (at + 3).min(input.len()));
-        return Some(SqliMatch { rule: SqliRule::ExecutableComment, context: ctx, spans, count: 1 });
+        return Some(SqliMatch {
+            rule: SqliRule::ExecutableComment,
+            context: ctx,
+            spans,
+            count: 1,
+        });
     }
     None
 }

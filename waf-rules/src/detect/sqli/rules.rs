@@ -114,7 +114,10 @@ impl View<'_> {
         }
         let mut v = text;
         if !t.has(CTX_OPEN) {
-            let q = v.iter().position(|&b| b == b'\'' || b == b'"').map_or(v.len(), |p| p + 1);
+            let q = v
+                .iter()
+                .position(|&b| b == b'\'' || b == b'"')
+                .map_or(v.len(), |p| p + 1);
             v = &v[q.min(v.len())..];
         }
         if t.has(CLOSED) {
@@ -149,7 +152,14 @@ fn operand(k: Kind) -> bool {
 fn terminator(k: Kind) -> bool {
     matches!(
         k,
-        Kind::End | Kind::Comment | Kind::Semi | Kind::RParen | Kind::Keyword | Kind::Logic | Kind::Union | Kind::Statement
+        Kind::End
+            | Kind::Comment
+            | Kind::Semi
+            | Kind::RParen
+            | Kind::Keyword
+            | Kind::Logic
+            | Kind::Union
+            | Kind::Statement
     )
 }
 
@@ -158,7 +168,12 @@ enum Operand {
     /// A function call, a sub-query or `CASE`: `len` tokens from the anchor.
     Expression(usize),
     /// `x <cmp> y`.
-    Compare { x: usize, cmp: usize, y: usize, after: usize },
+    Compare {
+        x: usize,
+        cmp: usize,
+        y: usize,
+        after: usize,
+    },
     /// A single operand followed by the token at `after`.
     Bare { x: usize, after: usize },
     /// Anything else.
@@ -181,7 +196,12 @@ fn operand_at(v: &View, m: usize) -> Operand {
     let y = v.skip(c + 1, Kind::LParen);
     match (v.k(y), v.w(y)) {
         (Kind::Function, _) | (Kind::Statement, Word::Select) => Operand::Expression(y + 1),
-        (k, _) if operand(k) => Operand::Compare { x, cmp: c, y, after: v.skip(y + 1, Kind::RParen) },
+        (k, _) if operand(k) => Operand::Compare {
+            x,
+            cmp: c,
+            y,
+            after: v.skip(y + 1, Kind::RParen),
+        },
         _ => Operand::Other,
     }
 }
@@ -196,9 +216,20 @@ fn connector(v: &View, i: usize) -> bool {
 
 /// Runs every rule at this anchor and returns the first that fires at `sens`.
 pub(crate) fn check(v: &View, sens: Sensitivity) -> Option<Hit> {
-    let rules: [fn(&View) -> Option<Hit>; 8] =
-        [value_start, bare_boolean, union_select, stacked, time_delay, dangerous, tautology_anywhere, order_by];
-    rules.iter().filter_map(|r| r(v)).find(|h| h.level == LOW || sens == HIGH)
+    let rules: [fn(&View) -> Option<Hit>; 8] = [
+        value_start,
+        bare_boolean,
+        union_select,
+        stacked,
+        time_delay,
+        dangerous,
+        tautology_anywhere,
+        order_by,
+    ];
+    rules
+        .iter()
+        .filter_map(|r| r(v))
+        .find(|h| h.level == LOW || sens == HIGH)
 }
 
 /// Rules anchored at the first token: a closed quote (strong) or a number/literal/`)`/as-is string (weak).
@@ -213,7 +244,11 @@ fn value_start(v: &View) -> Option<Hit> {
     }
     let j = v.skip(1, Kind::RParen);
     let closers = j > 1 || t0.kind == Kind::RParen;
-    let (rule, level) = if strong { (SqliRule::BooleanAfterQuote, LOW) } else { (SqliRule::BooleanAfterValue, LOW) };
+    let (rule, level) = if strong {
+        (SqliRule::BooleanAfterQuote, LOW)
+    } else {
+        (SqliRule::BooleanAfterValue, LOW)
+    };
     if connector(v, j) {
         return match operand_at(v, j + 1) {
             Operand::Expression(len) => hit(rule, level, len),
@@ -327,7 +362,9 @@ fn select_at(v: &View, i: usize) -> Option<(usize, SelectList)> {
     let i = if v.w(i + 1) == Word::All { i + 2 } else { i + 1 };
     let t = v.t(i);
     match t.kind {
-        Kind::Num | Kind::Str | Kind::Var | Kind::Lit | Kind::Function | Kind::LParen => Some((i + 1, SelectList::Literal)),
+        Kind::Num | Kind::Str | Kind::Var | Kind::Lit | Kind::Function | Kind::LParen => {
+            Some((i + 1, SelectList::Literal))
+        }
         Kind::Op if t.has(STAR) => Some((i + 1, SelectList::Literal)),
         Kind::Word => match (v.k(i + 1), v.w(i + 1)) {
             (Kind::Comma | Kind::Comment | Kind::Semi, _) | (_, Word::From) => Some((i + 1, SelectList::Column)),
@@ -343,7 +380,11 @@ fn union_select(v: &View) -> Option<Hit> {
     let t0 = v.t(0);
     if v.index == 0 && t0.kind == Kind::Union {
         let (len, list) = select_at(v, 1)?;
-        return hit(SqliRule::UnionSelect, if list == SelectList::Literal { LOW } else { HIGH }, len);
+        return hit(
+            SqliRule::UnionSelect,
+            if list == SelectList::Literal { LOW } else { HIGH },
+            len,
+        );
     }
     if v.k(1) != Kind::Union {
         return None;
@@ -387,7 +428,9 @@ fn statement_at(v: &View, i: usize) -> Option<(usize, Sensitivity)> {
         Word::Declare | Word::Set => n1.kind == Kind::Var,
         Word::Shutdown => ends(n1.kind) || n1.word == Word::With,
         Word::Waitfor => matches!(n1.word, Word::Delay | Word::Time),
-        Word::Grant => matches!(n1.kind, Kind::Keyword | Kind::Statement) && matches!(n2.kind, Kind::Keyword | Kind::Word),
+        Word::Grant => {
+            matches!(n1.kind, Kind::Keyword | Kind::Statement) && matches!(n2.kind, Kind::Keyword | Kind::Word)
+        }
         Word::Other => n1.word == Word::Object,
         _ => false,
     };
@@ -417,13 +460,19 @@ fn stacked(v: &View) -> Option<Hit> {
 fn time_delay(v: &View) -> Option<Hit> {
     let t0 = v.t(0);
     if t0.kind == Kind::Statement && t0.word == Word::Waitfor {
-        return (matches!(v.w(1), Word::Delay | Word::Time) && v.k(2) == Kind::Str)
-            .then_some(Hit { rule: SqliRule::TimeDelay, level: LOW, len: 3 });
+        return (matches!(v.w(1), Word::Delay | Word::Time) && v.k(2) == Kind::Str).then_some(Hit {
+            rule: SqliRule::TimeDelay,
+            level: LOW,
+            len: 3,
+        });
     }
     if t0.kind != Kind::Function || t0.word != Word::TimeFn || v.k(1) != Kind::LParen {
         return None;
     }
-    if !matches!(v.k(2), Kind::Num | Kind::Str | Kind::Var | Kind::Function | Kind::LParen | Kind::Statement) {
+    if !matches!(
+        v.k(2),
+        Kind::Num | Kind::Str | Kind::Var | Kind::Function | Kind::LParen | Kind::Statement
+    ) {
         return None;
     }
     let level = match v.pred {

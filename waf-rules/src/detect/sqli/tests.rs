@@ -13,7 +13,12 @@ fn raw_kinds(input: &str, ctx: SqlContext) -> Vec<Kind> {
 fn folded(input: &str, ctx: SqlContext) -> Vec<(Kind, String)> {
     let mut f = Folder::new(input.as_bytes(), ctx);
     std::iter::from_fn(|| f.next_token())
-        .map(|t| (t.kind, String::from_utf8_lossy(&input.as_bytes()[t.start..t.end]).into_owned()))
+        .map(|t| {
+            (
+                t.kind,
+                String::from_utf8_lossy(&input.as_bytes()[t.start..t.end]).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -63,7 +68,10 @@ fn lexer_classifies_operators_and_punctuation() {
     assert_eq!(raw_kinds("= < > <= >= <> != <=> ==", ctx), [Cmp; 9]);
     assert_eq!(raw_kinds("&& || AND or xor NOT", ctx), [Logic; 6]);
     assert_eq!(raw_kinds("+ - * / % ^ & | ~ ! := :: << >> div", ctx), [Op; 15]);
-    assert_eq!(raw_kinds("( ) , ; { ?", ctx), [LParen, RParen, Comma, Semi, Punct, Punct]);
+    assert_eq!(
+        raw_kinds("( ) , ; { ?", ctx),
+        [LParen, RParen, Comma, Semi, Punct, Punct]
+    );
 }
 
 #[test]
@@ -92,7 +100,10 @@ fn lexer_strings_honour_escapes_and_report_termination() {
 #[test]
 fn lexer_comments() {
     let ctx = SqlContext::AsIs;
-    assert_eq!(raw_kinds("1 -- x\n2 # y\n3 /* z */ 4 /* open", ctx), [Num, Comment, Num, Comment, Num, Comment, Num, Comment]);
+    assert_eq!(
+        raw_kinds("1 -- x\n2 # y\n3 /* z */ 4 /* open", ctx),
+        [Num, Comment, Num, Comment, Num, Comment, Num, Comment]
+    );
     let mut lex = Lexer::new(b"-- -", ctx);
     assert!(lex.next_token().unwrap().has(EMPTY_BODY));
     let mut lex = Lexer::new(b"-- note", ctx);
@@ -121,7 +132,10 @@ fn quote_contexts_open_a_string_first() {
 
 #[test]
 fn folding_drops_inline_comments_and_unary_operators() {
-    assert_eq!(folded_kinds("'/**/or/**/-1=-1", SqlContext::SingleQuote), [Str, Logic, Num, Cmp, Num]);
+    assert_eq!(
+        folded_kinds("'/**/or/**/-1=-1", SqlContext::SingleQuote),
+        [Str, Logic, Num, Cmp, Num]
+    );
     assert_eq!(folded_kinds("1 or not ~1", SqlContext::AsIs), [Num, Logic, Num]);
     assert_eq!(folded_kinds("1 - 1", SqlContext::AsIs), [Num, Op, Num]);
 }
@@ -130,7 +144,10 @@ fn folding_drops_inline_comments_and_unary_operators() {
 fn folding_merges_multi_word_keywords() {
     let f = folded("1 UNION/**/ALL SELECT 1 ORDER BY 2 GROUP  BY 3", SqlContext::AsIs);
     let texts: Vec<&str> = f.iter().map(|(_, s)| s.as_str()).collect();
-    assert_eq!(texts, ["1", "UNION/**/ALL", "SELECT", "1", "ORDER BY", "2", "GROUP  BY", "3"]);
+    assert_eq!(
+        texts,
+        ["1", "UNION/**/ALL", "SELECT", "1", "ORDER BY", "2", "GROUP  BY", "3"]
+    );
     assert_eq!(folded_kinds("a not like b", SqlContext::AsIs), [Word, Cmp, Word]);
     assert_eq!(folded_kinds("a is not null", SqlContext::AsIs), [Word, Cmp, Lit]);
     assert_eq!(folded_kinds("a sounds like b", SqlContext::AsIs), [Word, Cmp, Word]);
@@ -216,7 +233,21 @@ fn detection_reaches_past_the_first_window() {
 
 #[test]
 fn odd_bytes_do_not_panic() {
-    for input in [&b"\xff\xfe'\x00 or 1=1"[..], b"'", b"\"", b"`", b"[", b"@", b"$$", b"/*", b"/*!", b"*/", b"-", b"0x", b"x'"] {
+    for input in [
+        &b"\xff\xfe'\x00 or 1=1"[..],
+        b"'",
+        b"\"",
+        b"`",
+        b"[",
+        b"@",
+        b"$$",
+        b"/*",
+        b"/*!",
+        b"*/",
+        b"-",
+        b"0x",
+        b"x'",
+    ] {
         let _ = is_sqli(input, Sensitivity::High);
     }
 }

@@ -72,8 +72,15 @@ impl<'a> Entities<'a> {
         let mut j = self.i + if hex { 3 } else { 2 };
         let digits_start = j;
         let mut value: u32 = 0;
-        while let Some(d) = self.s.get(j).and_then(|&b| (b as char).to_digit(if hex { 16 } else { 10 })) {
-            value = value.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d).min(0x11_0000);
+        while let Some(d) = self
+            .s
+            .get(j)
+            .and_then(|&b| (b as char).to_digit(if hex { 16 } else { 10 }))
+        {
+            value = value
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(d)
+                .min(0x11_0000);
             j += 1;
         }
         if j == digits_start {
@@ -91,7 +98,13 @@ impl<'a> Entities<'a> {
 
     fn named(&mut self) -> Option<u8> {
         let start = self.i + 1;
-        let len = self.s.get(start..)?.iter().take(8).take_while(|b| b.is_ascii_alphanumeric()).count();
+        let len = self
+            .s
+            .get(start..)?
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
         // Longest name first: `&colon` must not stop at a shorter prefix.
         for l in (1..=len).rev() {
             let name = self.s.get(start..start + l)?;
@@ -114,7 +127,11 @@ impl Iterator for Entities<'_> {
     fn next(&mut self) -> Option<u8> {
         let b = *self.s.get(self.i)?;
         if b == b'&' {
-            let decoded = if self.at(self.i + 1) == b'#' { self.numeric() } else { self.named() };
+            let decoded = if self.at(self.i + 1) == b'#' {
+                self.numeric()
+            } else {
+                self.named()
+            };
             if let Some(d) = decoded {
                 return Some(d);
             }
@@ -170,18 +187,31 @@ pub(crate) fn dangerous_scheme(value: &[u8]) -> Option<Scheme> {
     let url = &buf[..n];
     for s in SCRIPT_SCHEMES {
         if url.starts_with(s) {
-            return Some(Scheme { data: false, next: url.get(s.len()).copied() });
+            return Some(Scheme {
+                data: false,
+                next: url.get(s.len()).copied(),
+            });
         }
     }
     let rest = url.strip_prefix(b"data:")?;
     let skip = rest.iter().take_while(|&&b| b == b' ').count();
     let mime = rest.get(skip..)?;
-    ACTIVE_DATA.iter().any(|m| mime.starts_with(m)).then_some(Scheme { data: true, next: None })
+    ACTIVE_DATA
+        .iter()
+        .any(|m| mime.starts_with(m))
+        .then_some(Scheme { data: true, next: None })
 }
 
 /// CSS constructs that run script or load behaviour, matched on the normalised style text.
-const CSS_PATTERNS: &[&[u8]] =
-    &[b"expression(", b"javascript:", b"vbscript:", b"-moz-binding", b"behavior:", b"behaviour:", b"@import"];
+const CSS_PATTERNS: &[&[u8]] = &[
+    b"expression(",
+    b"javascript:",
+    b"vbscript:",
+    b"-moz-binding",
+    b"behavior:",
+    b"behaviour:",
+    b"@import",
+];
 
 /// Whether a `style` value (or `<style>`-like CSS text) contains a scripting construct once normalised: entities
 /// decoded, CSS comments removed, CSS escapes decoded, whitespace removed, lower-cased.

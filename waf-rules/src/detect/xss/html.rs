@@ -30,7 +30,12 @@ pub(crate) enum Event {
     /// A start tag (`end == false`) or end tag name.
     Tag { name: (usize, usize), end: bool },
     /// An attribute. `real` is false for attributes of the unknown enclosing tag of an attribute-value context.
-    Attr { tag: (usize, usize), name: (usize, usize), value: Option<(usize, usize)>, real: bool },
+    Attr {
+        tag: (usize, usize),
+        name: (usize, usize),
+        value: Option<(usize, usize)>,
+        real: bool,
+    },
     /// `<!-- body -->`.
     Comment { body: (usize, usize) },
     /// `<![CDATA[ body ]]>` (or up to the end of the input).
@@ -68,7 +73,10 @@ fn find(s: &[u8], from: usize, b: u8) -> Option<usize> {
 }
 
 fn find_seq(s: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
-    s.get(from..)?.windows(pat.len()).position(|w| w == pat).map(|p| from + p)
+    s.get(from..)?
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|p| from + p)
 }
 
 struct Tokenizer<'a, F> {
@@ -142,7 +150,10 @@ impl<F: FnMut(&Event) -> Option<Hit>> Tokenizer<'_, F> {
         match self.at(i) {
             Some(b) if b.is_ascii_alphabetic() => {
                 let name_end = self.name_end(i);
-                self.emit(Event::Tag { name: (i, name_end), end: true })?;
+                self.emit(Event::Tag {
+                    name: (i, name_end),
+                    end: true,
+                })?;
                 // Attributes of end tags are parsed and ignored by browsers.
                 Ok(find(self.s, name_end, b'>').ok_or(Stop::Eof)? + 1)
             }
@@ -180,13 +191,17 @@ impl<F: FnMut(&Event) -> Option<Hit>> Tokenizer<'_, F> {
         if rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"[CDATA[") {
             let body = i + 7;
             let close = find_seq(s, body, b"]]>");
-            self.emit(Event::CData { body: (body, close.unwrap_or(s.len())) })?;
+            self.emit(Event::CData {
+                body: (body, close.unwrap_or(s.len())),
+            })?;
             // In HTML content (outside SVG/MathML) this is a bogus comment that ends at the first `>`; continue
             // from there so that markup hidden behind it is still seen.
             return Ok(find(s, i, b'>').ok_or(Stop::Eof)? + 1);
         }
         let close = find(s, i, b'>');
-        self.emit(Event::Decl { body: (i, close.unwrap_or(s.len())) })?;
+        self.emit(Event::Decl {
+            body: (i, close.unwrap_or(s.len())),
+        })?;
         Ok(close.ok_or(Stop::Eof)? + 1)
     }
 
@@ -222,7 +237,12 @@ impl<F: FnMut(&Event) -> Option<Hit>> Tokenizer<'_, F> {
                 j += 1;
             }
             if self.at(j) != Some(b'=') {
-                self.emit(Event::Attr { tag, name, value: None, real })?;
+                self.emit(Event::Attr {
+                    tag,
+                    name,
+                    value: None,
+                    real,
+                })?;
                 i = j;
                 continue;
             }
@@ -238,11 +258,19 @@ impl<F: FnMut(&Event) -> Option<Hit>> Tokenizer<'_, F> {
                     None => ((j + 1, s.len()), None),
                 },
                 Some(_) => {
-                    let end = s[j..].iter().position(|&b| is_ws(b) || b == b'>').map_or(s.len(), |p| j + p);
+                    let end = s[j..]
+                        .iter()
+                        .position(|&b| is_ws(b) || b == b'>')
+                        .map_or(s.len(), |p| j + p);
                     ((j, end), Some(end))
                 }
             };
-            self.emit(Event::Attr { tag, name, value: Some(value), real })?;
+            self.emit(Event::Attr {
+                tag,
+                name,
+                value: Some(value),
+                real,
+            })?;
             i = next.ok_or(Stop::Eof)?;
         }
     }

@@ -94,17 +94,37 @@ impl XssMatch {
 ///
 /// Linear in `input.len()`, never panics, and allocates nothing.
 pub fn is_xss(input: &[u8]) -> Option<XssMatch> {
-    let found = |hit: Hit, context| XssMatch { rule: hit.rule, context, span: hit.span };
+    let found = |hit: Hit, context| XssMatch {
+        rule: hit.rule,
+        context,
+        span: hit.span,
+    };
     if let Some(s) = decode::dangerous_scheme(input) {
         if s.data || s.next.is_some_and(|b| b > b' ') {
-            return Some(XssMatch { rule: XssRule::ScriptUrlValue, context: HtmlContext::UrlAttribute, span: (0, input.len()) });
+            return Some(XssMatch {
+                rule: XssRule::ScriptUrlValue,
+                context: HtmlContext::UrlAttribute,
+                span: (0, input.len()),
+            });
         }
     }
     let contexts = [
         (input.contains(&b'<'), Start::Data, HtmlContext::Data),
-        (input.contains(&b'"'), Start::AttrValue(b'"'), HtmlContext::DoubleQuotedAttribute),
-        (input.contains(&b'\''), Start::AttrValue(b'\''), HtmlContext::SingleQuotedAttribute),
-        (input.iter().any(|&b| is_ws(b) || b == b'>'), Start::AttrValue(0), HtmlContext::UnquotedAttribute),
+        (
+            input.contains(&b'"'),
+            Start::AttrValue(b'"'),
+            HtmlContext::DoubleQuotedAttribute,
+        ),
+        (
+            input.contains(&b'\''),
+            Start::AttrValue(b'\''),
+            HtmlContext::SingleQuotedAttribute,
+        ),
+        (
+            input.iter().any(|&b| is_ws(b) || b == b'>'),
+            Start::AttrValue(0),
+            HtmlContext::UnquotedAttribute,
+        ),
     ];
     contexts
         .into_iter()
@@ -144,11 +164,18 @@ fn check(input: &[u8], e: &Event, nested: bool) -> Option<Hit> {
             // `<scr<script>`: a filter that strips the inner tag leaves the outer one; check the inner name too.
             let inner = lname.rsplit(|&b| b == b'<').next().unwrap_or(lname);
             if end {
-                return (lname == b"script").then_some(Hit { rule: XssRule::ScriptEndTag, span: name });
+                return (lname == b"script").then_some(Hit {
+                    rule: XssRule::ScriptEndTag,
+                    span: name,
+                });
             }
-            let dangerous = names::contains(names::DANGEROUS_TAGS, lname) || names::contains(names::DANGEROUS_TAGS, local)
+            let dangerous = names::contains(names::DANGEROUS_TAGS, lname)
+                || names::contains(names::DANGEROUS_TAGS, local)
                 || names::contains(names::DANGEROUS_TAGS, inner);
-            dangerous.then_some(Hit { rule: XssRule::DangerousTag, span: name })
+            dangerous.then_some(Hit {
+                rule: XssRule::DangerousTag,
+                span: name,
+            })
         }
         Event::Attr { name, value, real, .. } => {
             let value_range = value?;
@@ -157,7 +184,10 @@ fn check(input: &[u8], e: &Event, nested: bool) -> Option<Hit> {
             let value = text(value_range);
             let Some(lname) = lower(raw_name, &mut buf) else {
                 // Longer than any name we know; only a real tag's `on*` prefix matters.
-                return (real && is_event_like(raw_name)).then_some(Hit { rule: XssRule::EventHandler, span });
+                return (real && is_event_like(raw_name)).then_some(Hit {
+                    rule: XssRule::EventHandler,
+                    span,
+                });
             };
             if (real && is_event_like(lname)) || names::contains(names::EVENT_HANDLERS, lname) {
                 return hit(XssRule::EventHandler, span);
@@ -177,26 +207,41 @@ fn check(input: &[u8], e: &Event, nested: bool) -> Option<Hit> {
         Event::Comment { body } => {
             let b = text(body);
             let conditional = starts_with_ci(b, b"[if") || contains_ci(b, b"[endif]");
-            (conditional || b.contains(&b'`')).then_some(Hit { rule: XssRule::CommentTrick, span: body })
+            (conditional || b.contains(&b'`')).then_some(Hit {
+                rule: XssRule::CommentTrick,
+                span: body,
+            })
         }
         Event::CData { body } => {
             if !nested {
                 return None;
             }
             let inner = text(body);
-            tokenize(inner, Start::Data, |e| check(inner, e, false))
-                .map(|_| Hit { rule: XssRule::CDataMarkup, span: body })
+            tokenize(inner, Start::Data, |e| check(inner, e, false)).map(|_| Hit {
+                rule: XssRule::CDataMarkup,
+                span: body,
+            })
         }
         Event::Decl { body } => {
             let b = text(body);
-            let decl = [&b"entity"[..], b"attlist", b"element", b"notation"].iter().any(|p| starts_with_ci(b, p));
+            let decl = [&b"entity"[..], b"attlist", b"element", b"notation"]
+                .iter()
+                .any(|p| starts_with_ci(b, p));
             let subset = starts_with_ci(b, b"doctype") && b.contains(&b'[');
-            (decl || subset).then_some(Hit { rule: XssRule::XmlDeclaration, span: body })
+            (decl || subset).then_some(Hit {
+                rule: XssRule::XmlDeclaration,
+                span: body,
+            })
         }
         Event::Pi { body } => {
             let b = text(body);
-            let code = [&b"import"[..], b"xml-stylesheet", b"xml:namespace"].iter().any(|p| starts_with_ci(b, p));
-            code.then_some(Hit { rule: XssRule::ProcessingInstruction, span: body })
+            let code = [&b"import"[..], b"xml-stylesheet", b"xml:namespace"]
+                .iter()
+                .any(|p| starts_with_ci(b, p));
+            code.then_some(Hit {
+                rule: XssRule::ProcessingInstruction,
+                span: body,
+            })
         }
     }
 }

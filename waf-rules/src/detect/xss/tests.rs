@@ -12,7 +12,12 @@ fn events(input: &str, start: Start) -> Vec<String> {
         out.push(match *e {
             Event::Tag { name, end } => format!("{}tag {}", if end { "end" } else { "" }, text(name)),
             Event::Attr { name, value, real, .. } => {
-                format!("{}attr {}={:?}", if real { "" } else { "ctx-" }, text(name), value.map(text))
+                format!(
+                    "{}attr {}={:?}",
+                    if real { "" } else { "ctx-" },
+                    text(name),
+                    value.map(text)
+                )
             }
             Event::Comment { body } => format!("comment {}", text(body)),
             Event::CData { body } => format!("cdata {}", text(body)),
@@ -42,9 +47,18 @@ fn name_lists_are_sorted_and_lower_case() {
 fn tokenizer_tags_and_attributes() {
     assert_eq!(
         events("a <img src=x alt='a b' title=\"t\" checked/> c", Start::Data),
-        ["tag img", "attr src=Some(\"x\")", "attr alt=Some(\"a b\")", "attr title=Some(\"t\")", "attr checked=None"]
+        [
+            "tag img",
+            "attr src=Some(\"x\")",
+            "attr alt=Some(\"a b\")",
+            "attr title=Some(\"t\")",
+            "attr checked=None"
+        ]
     );
-    assert_eq!(events("<svg/onload=go>", Start::Data), ["tag svg", "attr onload=Some(\"go\")"]);
+    assert_eq!(
+        events("<svg/onload=go>", Start::Data),
+        ["tag svg", "attr onload=Some(\"go\")"]
+    );
     assert_eq!(events("</p><b >", Start::Data), ["endtag p", "tag b"]);
     assert_eq!(events("<a =x>", Start::Data), ["tag a", "attr =x=None"]);
 }
@@ -61,14 +75,23 @@ fn tokenizer_comments_declarations_and_instructions() {
     assert_eq!(events("<!-- a --><b>", Start::Data), ["comment  a ", "tag b"]);
     assert_eq!(events("<!--><i>", Start::Data), ["tag i"]);
     assert_eq!(events("<!-- x --!><i>", Start::Data), ["comment  x ", "tag i"]);
-    assert_eq!(events("<!DOCTYPE html><?xml v?>", Start::Data), ["decl DOCTYPE html", "pi xml v?"]);
+    assert_eq!(
+        events("<!DOCTYPE html><?xml v?>", Start::Data),
+        ["decl DOCTYPE html", "pi xml v?"]
+    );
     assert_eq!(events("<![CDATA[x>y]]>", Start::Data), ["cdata x>y"]);
 }
 
 #[test]
 fn tokenizer_attribute_contexts_break_out() {
-    assert_eq!(events("v\" onclick=\"go", Start::AttrValue(b'"')), ["ctx-attr onclick=Some(\"go\")"]);
-    assert_eq!(events("v' a=b><i>", Start::AttrValue(b'\'')), ["ctx-attr a=Some(\"b\")", "tag i"]);
+    assert_eq!(
+        events("v\" onclick=\"go", Start::AttrValue(b'"')),
+        ["ctx-attr onclick=Some(\"go\")"]
+    );
+    assert_eq!(
+        events("v' a=b><i>", Start::AttrValue(b'\'')),
+        ["ctx-attr a=Some(\"b\")", "tag i"]
+    );
     assert_eq!(events("v w=x", Start::AttrValue(0)), ["ctx-attr w=Some(\"x\")"]);
     assert_eq!(events("no quote here", Start::AttrValue(b'"')), Vec::<String>::new());
 }
@@ -84,19 +107,37 @@ fn entities_decode_numeric_and_named_references() {
 
 #[test]
 fn url_schemes_are_normalised_like_a_browser() {
-    for v in ["javascript:x", " \x01JaVaScRiPt:x", "java\tscr\nipt:x", "jav&#x09;ascript:x", "&#106;avascript&colon;x"] {
+    for v in [
+        "javascript:x",
+        " \x01JaVaScRiPt:x",
+        "java\tscr\nipt:x",
+        "jav&#x09;ascript:x",
+        "&#106;avascript&colon;x",
+    ] {
         assert!(dangerous_scheme(v.as_bytes()).is_some(), "{v}");
     }
     assert!(dangerous_scheme(b"data:text/html,<b>").is_some_and(|s| s.data));
     assert!(dangerous_scheme(b"data:image/svg+xml;base64,x").is_some());
-    for v in ["https://x", "data:image/png;base64,x", "java script:x", "/javascript:x", "#javascript:x"] {
+    for v in [
+        "https://x",
+        "data:image/png;base64,x",
+        "java script:x",
+        "/javascript:x",
+        "#javascript:x",
+    ] {
         assert!(dangerous_scheme(v.as_bytes()).is_none(), "{v}");
     }
 }
 
 #[test]
 fn css_is_normalised_before_matching() {
-    for v in ["x:expression(1)", "x:EXPR/**/ESSION (1)", "x:ex\\70 ression(1)", "url(javascript:1)", "behavior : url(x)"] {
+    for v in [
+        "x:expression(1)",
+        "x:EXPR/**/ESSION (1)",
+        "x:ex\\70 ression(1)",
+        "url(javascript:1)",
+        "behavior : url(x)",
+    ] {
         assert!(dangerous_css(v.as_bytes()), "{v}");
     }
     for v in ["color:red", "background:url(/a.png)", "font-family: 'Expression Sans'"] {
@@ -128,8 +169,14 @@ fn rules_fire_in_their_contexts() {
     assert_eq!(rule("x\" onfocus=\"go()"), Some((EventHandler, DoubleQuotedAttribute)));
     assert_eq!(rule("x' onfocus='go()"), Some((EventHandler, SingleQuotedAttribute)));
     assert_eq!(rule("x onfocus=go()"), Some((EventHandler, UnquotedAttribute)));
-    assert_eq!(rule("<meta content='0;url=javascript:go()'>").map(|r| r.0), Some(DangerousTag));
-    assert_eq!(rule("<x content='0;URL=javascript:go()'>").map(|r| r.0), Some(DangerousUrl));
+    assert_eq!(
+        rule("<meta content='0;url=javascript:go()'>").map(|r| r.0),
+        Some(DangerousTag)
+    );
+    assert_eq!(
+        rule("<x content='0;URL=javascript:go()'>").map(|r| r.0),
+        Some(DangerousUrl)
+    );
 }
 
 #[test]
@@ -167,7 +214,21 @@ fn matched_data_is_the_triggering_text() {
 
 #[test]
 fn odd_bytes_do_not_panic() {
-    for input in [&b"<\xff\xfe onerror=\x00>"[..], b"<", b"<!", b"<!-", b"<!--", b"<?", b"</", b"<a", b"<a b", b"<a b=", b"&#", b"&#x", b"\""] {
+    for input in [
+        &b"<\xff\xfe onerror=\x00>"[..],
+        b"<",
+        b"<!",
+        b"<!-",
+        b"<!--",
+        b"<?",
+        b"</",
+        b"<a",
+        b"<a b",
+        b"<a b=",
+        b"&#",
+        b"&#x",
+        b"\"",
+    ] {
         let _ = is_xss(input);
     }
 }
