@@ -222,6 +222,9 @@ pub(crate) struct Lexer<'a> {
     pos: usize,
     pending_quote: Option<u8>,
     exec_depth: u32,
+    /// No `]` follows the current position (learned from an unterminated `[`), so later `[` are punctuation
+    /// without another search: keeps inputs like `[[[[...` linear.
+    no_bracket_close: bool,
     /// The input contained a MySQL executable comment `/*!`.
     pub saw_exec_comment: bool,
 }
@@ -251,6 +254,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             pending_quote,
             exec_depth: 0,
+            no_bracket_close: false,
             saw_exec_comment: false,
         }
     }
@@ -277,6 +281,7 @@ impl<'a> Lexer<'a> {
                 }
                 b'\'' | b'"' => self.string(start, start + 1, b),
                 b'`' => self.delimited_ident(start, b'`'),
+                b'[' if self.no_bracket_close => self.single(Kind::Punct, start),
                 b'[' => self.delimited_ident(start, b']'),
                 b'0'..=b'9' => self.number(start),
                 b'.' if next.is_ascii_digit() => self.number(start),
@@ -361,7 +366,10 @@ impl<'a> Lexer<'a> {
     fn delimited_ident(&mut self, start: usize, close: u8) -> Token {
         let end = match self.s[start + 1..].iter().position(|&b| b == close) {
             Some(p) => start + 1 + p + 1,
-            None if close == b']' => return self.single(Kind::Punct, start),
+            None if close == b']' => {
+                self.no_bracket_close = true;
+                return self.single(Kind::Punct, start);
+            }
             None => self.s.len(),
         };
         self.pos = end;

@@ -251,3 +251,18 @@ fn odd_bytes_do_not_panic() {
         let _ = is_sqli(input, Sensitivity::High);
     }
 }
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    // Each of these would be quadratic with a naive "search for the closing delimiter at every opener".
+    for unit in ["[", "/*", "'", "\"", "`", "$$", "-- ", "(", "sleep ", "a/**/"] {
+        let input = unit.repeat(20_000);
+        let started = std::time::Instant::now();
+        let _ = is_sqli(input.as_bytes(), Sensitivity::High);
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{unit:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}

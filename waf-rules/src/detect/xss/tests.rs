@@ -232,3 +232,30 @@ fn odd_bytes_do_not_panic() {
         let _ = is_xss(input);
     }
 }
+
+#[test]
+fn pathological_inputs_stay_fast() {
+    for unit in [
+        "<",
+        "<a",
+        "<a b",
+        "<a b='",
+        "<!--",
+        "<![CDATA[",
+        "<!",
+        "<?",
+        "&#",
+        "<a style='\\",
+        "x onload=",
+        "\" ",
+    ] {
+        let input = unit.repeat(20_000);
+        let started = std::time::Instant::now();
+        let _ = is_xss(input.as_bytes());
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{unit:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
