@@ -266,3 +266,26 @@ fn pathological_inputs_stay_fast() {
         );
     }
 }
+
+/// The behaviour `docs/waf-detectors.md` documents as known false positives and misses.
+#[test]
+fn documented_limits_hold() {
+    let (low, high) = (Sensitivity::Low, Sensitivity::High);
+    for fp in ["Jones'--", "2 and 2 = 2", "x' or 'a'='a", "id=2 or 1=1"] {
+        assert!(rule(fp, low).is_some(), "{fp}");
+    }
+    for high_only in [
+        "or ascii(x)",
+        "name; drop table users",
+        "1 or 2",
+        "Benchmark (2019 film)",
+        "Jones' #1 fan",
+    ] {
+        assert_eq!(rule(high_only, low), None, "{high_only}");
+        assert!(rule(high_only, high).is_some(), "{high_only}");
+    }
+    for miss in ["SELECT * FROM users WHERE id = 1", "1 procedure analyse()"] {
+        assert_eq!(rule(miss, high), None, "{miss}");
+    }
+    assert_eq!(rule("or sleep(5)", low), Some(SqliRule::TimeDelay));
+}

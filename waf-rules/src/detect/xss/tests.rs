@@ -259,3 +259,24 @@ fn pathological_inputs_stay_fast() {
         );
     }
 }
+
+/// The behaviour `docs/waf-detectors.md` documents as known false positives and misses.
+#[test]
+fn documented_limits_hold() {
+    for fp in [
+        "<p onion=\"soup\">",
+        "use the <form> element",
+        "javascript:void",
+        "</script>",
+    ] {
+        assert!(rule(fp).is_some(), "{fp}");
+    }
+    for miss in [
+        "<img src=`x`onerror=alert(1)>",
+        "';alert(1);//",
+        "{{constructor.constructor('alert(1)')()}}",
+        "javascript: alert(1)",
+    ] {
+        assert_eq!(rule(miss), None, "{miss}");
+    }
+}
