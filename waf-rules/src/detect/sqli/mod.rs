@@ -4,7 +4,7 @@
 //! The input is scanned up to three times, each time in a different *context* ([`SqlContext`]): as-is, as if it
 //! followed an opening `'`, and as if it followed an opening `"` (the quote passes only run when the input
 //! contains that quote). A pass tokenizes and folds the input in one linear sweep and evaluates the rules at every
-//! token with a fixed look-ahead of [`rules::RING`]` - 1` folded tokens, so the cost is linear in the input and
+//! token with a fixed look-ahead of 15 folded tokens, so the cost is linear in the input and
 //! the common path does not allocate. There is no scan budget: the whole input is read; the caller bounds its size
 //! (AWS WAF inspects at most the first 8/16/64 KB of a body, and the gateway applies that limit).
 //!
