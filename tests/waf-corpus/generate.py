@@ -67,7 +67,7 @@ def check(rec):
             raise CorpusError(f"{where}: body on {rec['method']}")
         if not ctype:
             raise CorpusError(f"{where}: body without Content-Type")
-        if re.match(r"application/(.+\+)?json", ctype) and rec["where"] == "body-json" or ctype.startswith("application/json"):
+        if re.match(r"application/([\w.-]+\+)?json\b", ctype):
             try:
                 json.loads(rec["body"])
             except ValueError as e:
