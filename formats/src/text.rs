@@ -60,6 +60,36 @@ fn push_escaped_byte(out: &mut Vec<u8>, b: u8) {
     }
 }
 
+/// The length of the prefix of `bytes` that certainly needs no escaping under `mode`, found eight bytes
+/// at a time (most values need no escaping at all). It may stop early; the byte loop decides from there.
+fn clean_prefix(bytes: &[u8], mode: Escape) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when some byte of `x` is below `n` (n <= 0x80) / equal to `b`.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let equal = |x: u64, b: u8| {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y & HIGH
+    };
+    let mut at = 0;
+    for word in bytes.chunks_exact(8) {
+        let mut bytes8 = [0u8; 8];
+        bytes8.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes8);
+        let mut hit = below(x, 0x20) | equal(x, 0x7f);
+        hit |= match mode {
+            Escape::Control => 0,
+            Escape::Json => equal(x, b'"') | equal(x, b'\\'),
+            Escape::Xml => equal(x, b'<') | equal(x, b'>') | equal(x, b'&') | equal(x, b'"'),
+        };
+        if hit != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at
+}
+
 /// Appends `s` escaped under `mode`. Copies whole runs that need no escaping in one `memcpy`.
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, mode: Escape) {
     let bytes = s.as_bytes();
@@ -69,7 +99,8 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str, mode: Escape) {
         Escape::Xml => &XML_TABLE,
     };
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let skip = clean_prefix(bytes, mode);
+    for (i, &b) in bytes.iter().enumerate().skip(skip) {
         if table[usize::from(b)] {
             out.extend_from_slice(&bytes[start..i]);
             if mode == Escape::Xml && b >= 0x20 && b != 0x7f {
@@ -157,6 +188,45 @@ pub(crate) fn write_clf_time(out: &mut Vec<u8>, epoch_ms: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Byte-at-a-time reference for [`write_escaped`].
+    fn escaped_slowly(s: &str, mode: Escape) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &b in s.as_bytes() {
+            if !needs_escape(b, mode) {
+                out.push(b);
+            } else if mode == Escape::Xml && b >= 0x20 && b != 0x7f {
+                out.extend_from_slice(match b {
+                    b'<' => b"&lt;".as_slice(),
+                    b'>' => b"&gt;",
+                    b'&' => b"&amp;",
+                    _ => b"&quot;",
+                });
+            } else {
+                push_escaped_byte(&mut out, b);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn word_at_a_time_scan_agrees_with_the_byte_loop_for_every_byte_at_every_position() {
+        for mode in [Escape::Control, Escape::Json, Escape::Xml] {
+            for b in 0u8..=0x7f {
+                for len in [1usize, 7, 8, 9, 17, 24] {
+                    for at in 0..len {
+                        let mut text = vec![b'a'; len];
+                        text[at] = b;
+                        // Multi-byte UTF-8 around it too: bytes >= 0x80 never need escaping.
+                        let s = format!("\u{e9}{}\u{20ac}", String::from_utf8(text).expect("ascii"));
+                        let mut out = Vec::new();
+                        write_escaped(&mut out, &s, mode);
+                        assert_eq!(out, escaped_slowly(&s, mode), "{mode:?} byte {b:#x} at {at} of {len}");
+                    }
+                }
+            }
+        }
+    }
 
     fn esc(s: &str, mode: Escape) -> String {
         let mut out = Vec::new();
