@@ -3,7 +3,7 @@
 //! No I/O here. Start at [`record::RequestRecord`], the borrowed view of one finished request that every
 //! format renders from; then [`access_log`] (API Gateway's `$context` format strings, compiled once and
 //! rendered per request without allocating) and [`execution_log`] (API Gateway's REST execution-log
-//! lines, `(requestId) text`, by level).
+//! lines, `(requestId) text`, by level) and [`waf_log`] (AWS WAF's web ACL traffic log record).
 //!
 //! Guarantees: every rendered record is exactly one line ending in `\n`, whatever the request carried
 //! (values are escaped, never trusted); rendering appends to a caller-owned buffer and does not allocate
@@ -14,3 +14,4 @@ pub mod access_log;
 pub mod execution_log;
 pub mod record;
 mod text;
+pub mod waf_log;
