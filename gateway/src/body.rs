@@ -118,6 +118,79 @@ impl Body for LimitedBody {
     }
 }
 
+/// A request body whose first bytes were read ahead (for WAF inspection): the buffered prefix is sent
+/// first, then the rest streams from `rest` as it arrives.
+pub struct PrefixedBody<B> {
+    prefix: Option<Bytes>,
+    rest: B,
+}
+
+impl<B: Body<Data = Bytes> + Unpin> PrefixedBody<B> {
+    /// A body with nothing read ahead.
+    #[must_use]
+    pub fn new(rest: B) -> PrefixedBody<B> {
+        PrefixedBody { prefix: None, rest }
+    }
+
+    /// Reads ahead until at least `limit` bytes are buffered or the body ends, and returns the buffered
+    /// bytes (which can exceed `limit` by part of one chunk). Reading again continues where it stopped.
+    ///
+    /// # Errors
+    /// The body's own error (too large, too slow, client gone).
+    pub async fn read_ahead(&mut self, limit: usize) -> Result<&[u8], B::Error> {
+        use http_body_util::BodyExt;
+        let mut buffered = self.prefix.take().unwrap_or_default();
+        let mut joined: Option<bytes::BytesMut> = None;
+        while buffered.len() + joined.as_ref().map_or(0, bytes::BytesMut::len) < limit && !self.rest.is_end_stream() {
+            let Some(frame) = self.rest.frame().await else { break };
+            let Ok(data) = frame?.into_data() else { continue };
+            if buffered.is_empty() && joined.is_none() {
+                buffered = data;
+            } else {
+                let joined = joined.get_or_insert_with(|| bytes::BytesMut::from(&buffered[..]));
+                joined.extend_from_slice(&data);
+            }
+        }
+        let prefix = joined.map_or(buffered, bytes::BytesMut::freeze);
+        Ok(self.prefix.insert(prefix))
+    }
+
+    /// The bytes read ahead so far.
+    #[must_use]
+    pub fn prefix(&self) -> &[u8] {
+        self.prefix.as_deref().unwrap_or_default()
+    }
+}
+
+impl<B: Body<Data = Bytes> + Unpin> Body for PrefixedBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        if let Some(prefix) = self.prefix.take().filter(|p| !p.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+        }
+        Pin::new(&mut self.rest).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.as_ref().is_none_or(Bytes::is_empty) && self.rest.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let mut hint = self.rest.size_hint();
+        let buffered = self.prefix.as_ref().map_or(0, |p| p.len() as u64);
+        if buffered > 0 {
+            // Upper first: `set_lower` insists on lower <= upper.
+            if let Some(upper) = hint.upper() {
+                hint.set_upper(upper.saturating_add(buffered));
+            }
+            hint.set_lower(hint.lower().saturating_add(buffered));
+        }
+        hint
+    }
+}
+
 /// Runs the log phase when a response body has been sent (or abandoned).
 pub trait OnComplete: Send {
     /// Called once with the number of body bytes sent and whether the body ended normally.
@@ -209,5 +282,55 @@ impl Body for GatewayBody {
             Source::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             Source::Upstream(body) => body.size_hint(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full};
+
+    /// A body that yields one piece per poll.
+    struct Chunks(std::collections::VecDeque<&'static [u8]>);
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.pop_front().map(|p| Ok(Frame::data(Bytes::from_static(p)))))
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.0.is_empty()
+        }
+    }
+
+    fn chunks(pieces: &[&'static [u8]]) -> Chunks {
+        Chunks(pieces.iter().copied().collect())
+    }
+
+    #[tokio::test]
+    async fn read_ahead_joins_chunks_up_to_the_limit_and_forwards_everything_once() {
+        let mut body = PrefixedBody::new(chunks(&[b"abc", b"def", b"ghi", b"jkl"]));
+        assert_eq!(body.read_ahead(5).await.expect("body"), b"abcdef");
+        assert_eq!(body.size_hint().lower(), 6);
+        let all = body.collect().await.expect("body").to_bytes();
+        assert_eq!(&all[..], b"abcdefghijkl");
+    }
+
+    #[tokio::test]
+    async fn read_ahead_of_a_short_or_empty_body_takes_it_all() {
+        let mut body = PrefixedBody::new(Full::new(Bytes::from_static(b"{\"a\":1}")));
+        assert_eq!(body.read_ahead(16 * 1024).await.expect("body"), b"{\"a\":1}");
+        assert_eq!(body.size_hint().exact(), Some(7));
+        assert!(!body.is_end_stream());
+        assert_eq!(&body.collect().await.expect("body").to_bytes()[..], b"{\"a\":1}");
+        let mut empty = PrefixedBody::new(Full::new(Bytes::new()));
+        assert_eq!(empty.read_ahead(10).await.expect("body"), b"");
+        assert!(empty.is_end_stream());
     }
 }
