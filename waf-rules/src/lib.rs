@@ -3,4 +3,6 @@
 //! No I/O and no async runtime here: the gateway hands in a borrowed view of a request and gets a decision back.
 #![deny(missing_docs)]
 
+/// SQL-injection and cross-site-scripting detectors (the `SqliMatchStatement` and `XssMatchStatement` engines).
+pub mod detect;
 pub mod transform;
