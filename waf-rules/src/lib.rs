@@ -5,4 +5,5 @@
 
 /// SQL-injection and cross-site-scripting detectors (the `SqliMatchStatement` and `XssMatchStatement` engines).
 pub mod detect;
+pub mod model;
 pub mod transform;
