@@ -54,6 +54,11 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
         .map_err(|e| {
             if e.size_limit().is_some() {
                 format!("regex {pattern:?} is too large once compiled (limit {REGEX_SIZE_LIMIT} bytes)")
+            } else if let Some(syntax) = e.syntax_error() {
+                format!(
+                    "regex {pattern:?} is not supported: {}",
+                    syntax.to_string().replace('\n', " ")
+                )
             } else {
                 format!("regex {pattern:?} is not supported: {e}")
             }

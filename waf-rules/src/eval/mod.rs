@@ -6,7 +6,7 @@ mod engine;
 mod fields;
 pub(crate) mod json;
 pub(crate) mod rate;
-// pub mod reference;
+pub mod reference;
 
 // #[cfg(test)]
 // mod tests;
