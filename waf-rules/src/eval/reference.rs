@@ -243,7 +243,7 @@ impl<'a> Reference<'a> {
             FieldToMatch::SingleHeader(n) => (
                 req.headers
                     .iter()
-                    .filter(|h| h.name.to_ascii_lowercase() == n.name.to_ascii_lowercase())
+                    .filter(|h| h.name.eq_ignore_ascii_case(&n.name))
                     .map(|h| t(h.value))
                     .collect(),
                 false,
@@ -252,7 +252,7 @@ impl<'a> Reference<'a> {
             FieldToMatch::SingleQueryArgument(n) => (
                 query_pairs(req.query_string)
                     .into_iter()
-                    .filter(|(k, _)| k.to_ascii_lowercase() == n.name.to_ascii_lowercase().into_bytes())
+                    .filter(|(k, _)| k.eq_ignore_ascii_case(n.name.as_bytes()))
                     .map(|(_, v)| t(&v))
                     .collect(),
                 false,
