@@ -19,3 +19,4 @@ pub mod routing;
 pub mod runtime;
 pub mod server;
 pub mod tls;
+pub mod waf;

@@ -19,7 +19,7 @@ use crate::integration::h1::FieldParts;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
 use moat_formats::access_log::{AccessLogFormat, Preset};
 use moat_formats::execution_log::{ExecutionLog, ExecutionLogLevel, ExecutionLogSettings, LineClass};
-use moat_formats::record::{ApiType, ErrorRecord, IntegrationRecord, RequestRecord};
+use moat_formats::record::{ApiType, ErrorRecord, IntegrationRecord, RequestRecord, WafRecord};
 
 use crate::body::OnComplete;
 use crate::config::compile::Problems;
@@ -56,7 +56,7 @@ impl SinkRegistry {
         }
     }
 
-    fn sink(
+    pub(crate) fn sink(
         &mut self,
         destination: &str,
         rotate_bytes: u64,
@@ -414,6 +414,8 @@ pub struct PendingLog {
     pub error: Option<ResponseType>,
     /// Execution-log lines.
     pub exec: Option<ExecTrace>,
+    /// The stage's WAF decision, when the stage has a WebACL.
+    pub waf: Option<crate::waf::WafFacts>,
     /// Response body bytes sent (set when the body ends).
     response_length: u64,
     /// Milliseconds from arrival to the end of the response (set when the body ends).
@@ -455,6 +457,7 @@ impl PendingLog {
             integration_error: None,
             error: None,
             exec: None,
+            waf: None,
             response_length: 0,
             response_latency_ms: 0,
         }
@@ -538,7 +541,11 @@ impl DeferredRecord for PendingLog {
             status: self.status,
             response_length: self.response_length,
             request_length: self.request_length,
-            waf: None,
+            waf: self.waf.as_ref().map(|w| WafRecord {
+                web_acl_arn: &w.arn,
+                response_code: if w.blocked { "WAF_BLOCK" } else { "WAF_ALLOW" },
+                latency_ms: w.latency_ms,
+            }),
             request_time_epoch_ms: self.request_time_ms,
             response_latency_ms: self.response_latency_ms,
             integration: self.integration_latency_ms.map(|latency_ms| IntegrationRecord {

@@ -21,7 +21,7 @@ use http::{HeaderMap, Request, Response, Version};
 use hyper::body::Incoming;
 use moat_formats::record::ApiType;
 
-use crate::body::{BodyLimitError, GatewayBody, LimitedBody};
+use crate::body::{BodyLimitError, GatewayBody, LimitedBody, PrefixedBody};
 use crate::gateway_response::{GatewayResponses, ResponseType};
 use crate::ids::TraceHeader;
 use crate::integration::deadline::Deadlines;
@@ -30,6 +30,7 @@ use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
 use crate::logging::{ExecTrace, PendingLog, RouteFacts};
 use crate::runtime::{Gateway, Stage};
+use crate::waf::{self, Verdict};
 
 /// What one worker thread shares between its connections.
 pub struct Worker {
@@ -171,19 +172,45 @@ pub async fn handle(
         }
     }
 
+    let limits = &gateway.limits;
+    let (mut parts, body) = req.into_parts();
+    let mut body = PrefixedBody::new(LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout));
+
+    // WAF: every request of the stage, matched route or not, as AWS WAF sees requests before API Gateway.
+    if let Some(waf) = &stage.waf {
+        match waf::inspect(waf, &parts, &mut body, source_ip, log.request_id.as_str(), epoch_ms).await {
+            Err(error) => return Ok(stage_error(stage, body_error_response(error), log)),
+            Ok((verdict, facts)) => {
+                log.waf = Some(facts);
+                match verdict {
+                    Verdict::Pass(insert) => {
+                        for (name, value) in insert {
+                            parts.headers.append(name, value);
+                        }
+                    }
+                    Verdict::Block => return Ok(stage_error(stage, ResponseType::WafFiltered, log)),
+                    Verdict::Custom { status, headers, body } => {
+                        return Ok(waf_custom_response(stage, status, headers, body, log));
+                    }
+                    Verdict::Puzzle(action) => return Ok(waf_puzzle_response(stage, action, log)),
+                }
+            }
+        }
+    }
+
     // Canary split.
     let canary = stage.canary.as_ref().filter(|c| c.selects(fastrand::u64(..)));
     log.is_canary = canary.is_some();
     let variant = canary.map_or(&stage.main, |c| &c.variant);
 
     // Route.
-    let path = req.uri().path();
+    let path = parts.uri.path();
     let relative = if target.offset >= path.len() {
         "/"
     } else {
         &path[target.offset..]
     };
-    let Some(found) = variant.routes.find(req.method(), relative) else {
+    let Some(found) = variant.routes.find(&parts.method, relative) else {
         let kind = match stage.api_type {
             ApiType::Rest => ResponseType::MissingAuthenticationToken,
             ApiType::Http => ResponseType::ResourceNotFound,
@@ -201,7 +228,7 @@ pub async fn handle(
             route,
             relative,
             found.params,
-            req.uri().query(),
+            parts.uri.query(),
         );
     }
 
@@ -210,10 +237,70 @@ pub async fn handle(
         Integration::HttpProxy(proxy) => {
             let param = |i: usize| found.params.get(relative, i);
             let mut target_path = String::with_capacity(relative.len() + 32);
-            proxy.write_path_and_query(param, req.uri().query(), &mut target_path);
-            Ok(proxy_request(&worker, &conn, stage, proxy, req, target_path, log, exec).await)
+            proxy.write_path_and_query(param, parts.uri.query(), &mut target_path);
+            let request = ProxiedRequest {
+                parts: &parts,
+                body,
+                target_path,
+            };
+            Ok(proxy_request(&worker, &conn, stage, proxy, request, log, exec).await)
         }
     }
+}
+
+/// The gateway response for a request body that failed while being read.
+fn body_error_response(error: BodyLimitError) -> ResponseType {
+    match error {
+        BodyLimitError::TooLarge(_) => ResponseType::RequestTooLarge,
+        BodyLimitError::TooSlow(_) => ResponseType::RequestTimeout,
+        BodyLimitError::Client => ResponseType::BadRequestBody,
+    }
+}
+
+/// A WebACL rule's `CustomResponse`.
+fn waf_custom_response(
+    stage: &Stage,
+    status: u16,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<(&'static str, String)>,
+    mut log: Box<PendingLog>,
+) -> Response<GatewayBody> {
+    let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::FORBIDDEN);
+    log.status = status.as_u16();
+    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    let content = body.map(|(content_type, text)| {
+        map.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        Bytes::from(text)
+    });
+    for (name, value) in headers {
+        map.append(name, value);
+    }
+    add_id_headers(map, &log, stage.api_type);
+    *response.body_mut() = GatewayBody::full(content.unwrap_or_default(), Some(log));
+    response
+}
+
+/// CAPTCHA (405) and Challenge (202), answered as AWS WAF answers a request without a valid token.
+fn waf_puzzle_response(stage: &Stage, action: moat_waf::Action, mut log: Box<PendingLog>) -> Response<GatewayBody> {
+    let (status, name, message) = match action {
+        moat_waf::Action::Captcha => (http::StatusCode::METHOD_NOT_ALLOWED, "captcha", "CAPTCHA required"),
+        _ => (http::StatusCode::ACCEPTED, "challenge", "Challenge required"),
+    };
+    log.status = status.as_u16();
+    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    map.insert(
+        HeaderName::from_static("x-amzn-waf-action"),
+        HeaderValue::from_static(name),
+    );
+    map.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    add_id_headers(map, &log, stage.api_type);
+    let body = Bytes::from(format!("{{\"message\":\"{message}\"}}"));
+    *response.body_mut() = GatewayBody::full(body, Some(log));
+    response
 }
 
 fn request_host<B>(req: &Request<B>) -> Option<HeaderValue> {
@@ -437,19 +524,28 @@ fn is_replaced_on_forward(name: &HeaderName, connection_listed: &[&[u8]]) -> boo
             .any(|listed| listed.eq_ignore_ascii_case(text.as_bytes()))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The client's request as the integration phase forwards it.
+struct ProxiedRequest<'a> {
+    parts: &'a http::request::Parts,
+    body: PrefixedBody<LimitedBody>,
+    /// The endpoint path and query, parameters substituted.
+    target_path: String,
+}
+
 async fn proxy_request(
     worker: &Worker,
     conn: &ConnInfo,
     stage: &Stage,
     proxy: &HttpProxy,
-    req: Request<Incoming>,
-    target_path: String,
+    request: ProxiedRequest<'_>,
     mut log: Box<PendingLog>,
     mut exec: Option<ExecTrace>,
 ) -> Response<GatewayBody> {
-    let limits = &worker.gateway.limits;
-    let (parts, body) = req.into_parts();
+    let ProxiedRequest {
+        parts,
+        body,
+        target_path,
+    } = request;
     // The forwarded head: the client's fields minus hop-by-hop ones (and any its `Connection` lists) and
     // minus those Moat sets, then Moat's. Written straight into the request head, never into a map.
     let listed: Vec<&[u8]> = parts
@@ -483,7 +579,6 @@ async fn proxy_request(
     if let Some(exec) = exec.as_mut() {
         exec.endpoint_request(&parts.headers, &proxy.authority, &target_path, fields());
     }
-    let body = LimitedBody::new(body, limits.max_body_bytes, limits.body_read_timeout);
     // The request head goes out microseconds after arrival, so arrival is the reference for both the
     // deadline and `$context.integrationLatency` (whole milliseconds): one clock read fewer per request.
     let arrived = log.arrived();
@@ -516,12 +611,7 @@ async fn proxy_request(
             Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
         }
         Ok(Err(error)) => {
-            let kind = match BodyLimitError::find(&error) {
-                Some(BodyLimitError::TooLarge(_)) => ResponseType::RequestTooLarge,
-                Some(BodyLimitError::TooSlow(_)) => ResponseType::RequestTimeout,
-                Some(BodyLimitError::Client) => ResponseType::BadRequestBody,
-                None => ResponseType::IntegrationFailure,
-            };
+            let kind = BodyLimitError::find(&error).map_or(ResponseType::IntegrationFailure, body_error_response);
             let reason = error_chain(&error);
             if let Some(exec) = exec.as_mut() {
                 exec.integration_failed(&reason);

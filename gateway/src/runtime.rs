@@ -179,6 +179,8 @@ pub struct Stage {
     pub gateway_responses: Arc<GatewayResponses>,
     /// Access and execution logging.
     pub logging: StageLogging,
+    /// The stage's WebACL, if it has one.
+    pub waf: Option<crate::waf::StageWaf>,
 }
 
 /// A stage's canary.

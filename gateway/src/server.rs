@@ -146,6 +146,16 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
 fn flush_logs(gateway: &Gateway) {
     for stage in gateway.apis.iter().flat_map(|api| api.stages.values()) {
         stage.logging.flush();
+        let waf_sink = stage
+            .waf
+            .as_ref()
+            .and_then(|w| w.log.as_ref())
+            .and_then(|l| l.sink.as_ref());
+        if let Some(sink) = waf_sink {
+            if let Err(e) = sink.flush_and_close() {
+                eprintln!("moat: flushing {}: {e}", sink.destination());
+            }
+        }
     }
 }
 

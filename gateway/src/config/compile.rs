@@ -21,6 +21,8 @@ use crate::routing::{RouteKey, RouteTable};
 use crate::runtime::{Api, Canary, Cidr, Domain, Gateway, Limits, ListenerSpec, Mapping, Route, Stage, StageVariant};
 use crate::tls;
 
+use super::waf::WafLoader;
+
 /// Problems found so far: field path and message.
 #[derive(Debug, Default)]
 pub struct Problems(Vec<(String, String)>);
@@ -35,7 +37,8 @@ impl Problems {
 /// Integration timeout when none is configured (API Gateway's default, 29 s).
 pub const DEFAULT_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
-fn field(base: &str, key: &str) -> String {
+/// `base.key`, with `key` quoted when it is not a plain identifier.
+pub(crate) fn field(base: &str, key: &str) -> String {
     let mut path = base.to_owned();
     push_key(&mut path, key);
     path
@@ -80,6 +83,7 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     let region = raw.server.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
 
     let mut sinks = SinkRegistry::new(base_dir, options.open_sinks);
+    let mut wafs = WafLoader::new(base_dir, &account_id, &region);
     let mut apis: Vec<Arc<Api>> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     for (i, raw_api) in raw.apis.iter().enumerate() {
@@ -90,7 +94,11 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
                 format!("another API is already named `{}`", raw_api.name),
             );
         }
-        if let Some(api) = api(raw_api, &path, &account_id, &mut sinks, &mut problems) {
+        let mut shared = Shared {
+            sinks: &mut sinks,
+            wafs: &mut wafs,
+        };
+        if let Some(api) = api(raw_api, &path, &account_id, &mut shared, &mut problems) {
             if let Some(other) = ids.insert(api.id.to_string(), i) {
                 problems.push(
                     field(&path, "id"),
@@ -246,7 +254,13 @@ fn derived_id(seed: &str, len: usize) -> String {
         .collect()
 }
 
-fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, problems: &mut Problems) -> Option<Api> {
+/// What every API's stages share while a config compiles: log sinks and compiled WebACLs.
+struct Shared<'a> {
+    sinks: &'a mut SinkRegistry,
+    wafs: &'a mut WafLoader,
+}
+
+fn api(raw: &RawApi, path: &str, account_id: &str, shared: &mut Shared<'_>, problems: &mut Problems) -> Option<Api> {
     let api_type = match raw.api_type.as_str() {
         "rest" => ApiType::Rest,
         "http" => ApiType::Http,
@@ -330,7 +344,7 @@ fn api(raw: &RawApi, path: &str, account_id: &str, sinks: &mut SinkRegistry, pro
             deployments: &deployments,
             keys: &keys,
         };
-        if let Some(stage) = stage(&context, raw_stage, account_id, &responses, sinks, problems) {
+        if let Some(stage) = stage(&context, raw_stage, account_id, &responses, shared, problems) {
             let stage = Arc::new(stage);
             if name == "$default" {
                 default_stage = Some(Arc::clone(&stage));
@@ -370,7 +384,7 @@ fn stage(
     raw: &RawStage,
     account_id: &str,
     responses: &Arc<GatewayResponses>,
-    sinks: &mut SinkRegistry,
+    shared: &mut Shared<'_>,
     problems: &mut Problems,
 ) -> Option<Stage> {
     let deployment = resolve_deployment(
@@ -420,9 +434,15 @@ fn stage(
             account_id,
         },
         cx.stage_path,
-        sinks,
+        shared.sinks,
         problems,
     );
+    let waf = raw.waf.as_ref().and_then(|waf| {
+        let at = field(cx.stage_path, "waf");
+        shared
+            .wafs
+            .stage_waf(waf, &at, (cx.api_id, cx.stage_name), shared.sinks, problems)
+    });
     Some(Stage {
         name: cx.stage_name.into(),
         api_name: cx.api.name.as_str().into(),
@@ -432,6 +452,7 @@ fn stage(
         canary,
         gateway_responses: Arc::clone(responses),
         logging,
+        waf,
     })
 }
 

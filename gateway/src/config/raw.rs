@@ -188,6 +188,64 @@ pub struct RawStage {
     pub access_log: Option<RawAccessLog>,
     /// Execution logging (REST APIs only).
     pub execution_log: Option<RawExecutionLog>,
+    /// The stage's WebACL (AWS WAF v2 JSON or YAML).
+    pub waf: Option<RawWaf>,
+}
+
+/// A stage's WebACL and the resources it references, as files (paths relative to the config file).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWaf {
+    /// The WebACL, as `aws wafv2 get-web-acl` prints it (or the bare `WebACL` object; JSON or YAML).
+    pub web_acl: String,
+    /// IP sets the WebACL references by ARN (`aws wafv2 get-ip-set` output).
+    #[serde(default)]
+    pub ip_sets: Vec<String>,
+    /// Regex pattern sets the WebACL references (`aws wafv2 get-regex-pattern-set` output).
+    #[serde(default)]
+    pub regex_pattern_sets: Vec<String>,
+    /// Rule groups the WebACL references (`aws wafv2 get-rule-group` output).
+    #[serde(default)]
+    pub rule_groups: Vec<String>,
+    /// A MaxMind-format country database for `GeoMatchStatement` (e.g. GeoLite2-Country.mmdb).
+    pub geo_database: Option<String>,
+    /// The WAF log (AWS WAF's log record format).
+    pub log: Option<RawWafLog>,
+}
+
+/// Where a stage's WAF log records go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWafLog {
+    /// `stdout` or a file path.
+    pub destination: String,
+    /// Request parts written as `REDACTED` (AWS `RedactedFields`).
+    #[serde(default)]
+    pub redacted_fields: RawRedactedFields,
+    /// Rotate the file when it reaches this many bytes (default 100 MiB; 0 disables rotation).
+    pub rotate_bytes: Option<u64>,
+    /// Rotated files kept (default 5).
+    pub keep_files: Option<u32>,
+    /// Batches waiting for the writer before new records are dropped and counted (default 1024).
+    pub queue_batches: Option<usize>,
+}
+
+/// Request parts a WAF log redacts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedactedFields {
+    /// Header names (case-insensitive).
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// The query string.
+    #[serde(default)]
+    pub query_string: bool,
+    /// The URI path.
+    #[serde(default)]
+    pub uri_path: bool,
+    /// The method.
+    #[serde(default)]
+    pub method: bool,
 }
 
 /// Canary settings of a stage (AWS `canarySettings`).

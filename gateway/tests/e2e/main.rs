@@ -16,6 +16,7 @@ mod responses;
 mod routing;
 mod selftest;
 mod tls;
+mod waf;
 
 /// Replaces `@NAME@` placeholders in a config template (braces are left alone: route keys use them).
 pub fn fill(template: &str, vars: &[(&str, String)]) -> String {

@@ -1,0 +1,149 @@
+//! `stages.<name>.waf`: loading a stage's WebACL and the resources it references from files, compiled once
+//! per file however many stages name it. Every problem names the config field, the file, and (from
+//! `moat-waf`) the JSON path inside the file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use moat_waf::{Resources, WebAcl};
+
+use super::compile::{field, Problems};
+use super::raw::RawWaf;
+use crate::logging::{SinkRegistry, DEFAULT_KEEP_FILES, DEFAULT_QUEUE_BATCHES, DEFAULT_ROTATE_BYTES};
+use crate::waf::{StageWaf, WafLogging};
+
+/// Loads stages' WebACLs for one config.
+pub struct WafLoader {
+    base_dir: PathBuf,
+    account_id: String,
+    region: String,
+    /// Compiled WebACLs by the text of their `waf:` block, so stages sharing one are compiled once.
+    compiled: HashMap<String, Arc<WebAcl>>,
+}
+
+impl WafLoader {
+    /// A loader resolving paths against `base_dir`, with ARNs in `account_id` / `region`.
+    #[must_use]
+    pub fn new(base_dir: &Path, account_id: &str, region: &str) -> WafLoader {
+        WafLoader {
+            base_dir: base_dir.to_path_buf(),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            compiled: HashMap::new(),
+        }
+    }
+
+    fn read(&self, path: &str, at: &str, problems: &mut Problems) -> Option<Vec<u8>> {
+        let resolved = self.base_dir.join(path);
+        match std::fs::read(&resolved) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                problems.push(at, format!("cannot read `{}`: {e}", resolved.display()));
+                None
+            }
+        }
+    }
+
+    fn read_text(&self, path: &str, at: &str, problems: &mut Problems) -> Option<String> {
+        let bytes = self.read(path, at, problems)?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                problems.push(at, format!("`{path}` is not UTF-8 text"));
+                None
+            }
+        }
+    }
+
+    /// The resources named in `raw`.
+    fn resources(&self, raw: &RawWaf, at: &str, problems: &mut Problems) -> Resources {
+        let mut resources = Resources::new(self.account_id.clone(), self.region.clone());
+        type Add = fn(&mut Resources, &str) -> Result<(), moat_waf::LoadError>;
+        let lists: [(&str, &[String], Add); 3] = [
+            ("ip_sets", &raw.ip_sets, Resources::add_ip_set),
+            (
+                "regex_pattern_sets",
+                &raw.regex_pattern_sets,
+                Resources::add_regex_pattern_set,
+            ),
+            ("rule_groups", &raw.rule_groups, Resources::add_rule_group),
+        ];
+        for (name, files, add) in lists {
+            for (i, file) in files.iter().enumerate() {
+                let item = format!("{}[{i}]", field(at, name));
+                if let Some(text) = self.read_text(file, &item, problems) {
+                    if let Err(e) = add(&mut resources, &text) {
+                        problems.push(item, format!("{file}: {e}"));
+                    }
+                }
+            }
+        }
+        if let Some(file) = &raw.geo_database {
+            let item = field(at, "geo_database");
+            if let Some(bytes) = self.read(file, &item, problems) {
+                if let Err(e) = resources.set_geo_database(bytes) {
+                    problems.push(item, format!("{file}: {e}"));
+                }
+            }
+        }
+        resources
+    }
+
+    /// Compiles the `waf:` block at config path `at` for stage `stage` of API `api_id`.
+    pub fn stage_waf(
+        &mut self,
+        raw: &RawWaf,
+        at: &str,
+        (api_id, stage): (&str, &str),
+        sinks: &mut SinkRegistry,
+        problems: &mut Problems,
+    ) -> Option<StageWaf> {
+        let key = format!("{raw:?}");
+        let acl = match self.compiled.get(&key) {
+            Some(acl) => Arc::clone(acl),
+            None => {
+                let resources = self.resources(raw, at, problems);
+                let item = field(at, "web_acl");
+                let text = self.read_text(&raw.web_acl, &item, problems)?;
+                match WebAcl::load(&text, &resources) {
+                    Ok(acl) => {
+                        let acl = Arc::new(acl);
+                        self.compiled.insert(key, Arc::clone(&acl));
+                        acl
+                    }
+                    Err(e) => {
+                        problems.push(item, format!("{}: {e}", raw.web_acl));
+                        return None;
+                    }
+                }
+            }
+        };
+        let log = raw.log.as_ref().map(|log| {
+            let sink = sinks
+                .sink(
+                    &log.destination,
+                    log.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
+                    log.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
+                    log.queue_batches.unwrap_or(DEFAULT_QUEUE_BATCHES),
+                )
+                .unwrap_or_else(|message| {
+                    problems.push(field(&field(at, "log"), "destination"), message);
+                    None
+                });
+            WafLogging {
+                sink,
+                redacted_headers: log.redacted_fields.headers.clone(),
+                redact_query_string: log.redacted_fields.query_string,
+                redact_uri_path: log.redacted_fields.uri_path,
+                redact_method: log.redacted_fields.method,
+            }
+        });
+        Some(StageWaf {
+            arn: acl.arn().into(),
+            acl,
+            http_source_id: format!("{}:{api_id}:{stage}", self.account_id).into(),
+            log,
+        })
+    }
+}
