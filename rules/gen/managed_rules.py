@@ -349,7 +349,7 @@ SQLX_FUNCS = (
         r"utl_http\.request", r"dbms_xmlgen\.\w+", r"ctxsys\.drithsx\.sn", r"xmltype", r"load_file",
         r"pg_read_file", r"pg_ls_dir", r"lo_import", r"lo_export", r"sys_eval", r"sys_exec",
         r"convert\s*\(\s*int", r"cast\s*\(\s*\(?\s*select",
-    ) + r"\s*\(\s*(?:\(?\s*select|0x|concat|char|chr|user|version|database|@@|~|['\"])"
+    ) + r"\s*\(\s*(?:[\w'\"]{0,20}\s*,\s*)?(?:\(?\s*select|0x|concat|char|chr|user|version|database|@@|~|['\"])"
 )
 SQLX_CATALOG = (
     B + alt(
