@@ -116,7 +116,7 @@ def bm(literal, field, tt, pos="CONTAINS"):
 
 
 def bms(literals, field, tt, pos="CONTAINS"):
-    return [bm(x, field, tt, pos) for x in literals]
+    return [bm(x, field, tt, pos) for x in dict.fromkeys(literals)]
 
 
 def sqli(field, tt, level="LOW"):
