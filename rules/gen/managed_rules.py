@@ -233,7 +233,12 @@ META_PATHS = alt(
     r"/v2/credentials/",
 )
 # Hosts written with enclosed alphanumerics or full-width digits (NFKC-normalised to ASCII by URL parsers).
-ODD_DIGIT_HOST = r"[\x{2460}-\x{24ff}\x{ff10}-\x{ff19}]{1,3}(?:[.\x{3002}\x{ff0e}][\x{2460}-\x{24ff}\x{ff10}-\x{ff19}]{1,3}){3}"
+# Matched as UTF-8 bytes (the engine's regexes are byte-oriented, like PCRE without UTF mode): circled
+# digits U+2460-U+24FF are E2 91 A0 .. E2 93 BF, fullwidth digits U+FF10-U+FF19 are EF BC 90 .. EF BC 99,
+# the ideographic full stop U+3002 is E3 80 82 and the fullwidth full stop U+FF0E is EF BC 8E.
+_ODD_DIGIT = r"(?:\xE2[\x91-\x93][\x80-\xBF]|\xEF\xBC[\x90-\x99])"
+_ODD_DOT = r"(?:\.|\xE3\x80\x82|\xEF\xBC\x8E)"
+ODD_DIGIT_HOST = _ODD_DIGIT + "{1,3}(?:" + _ODD_DOT + _ODD_DIGIT + "{1,3}){3}"
 
 # ------------------------------------------------ remote file inclusion ----------------------------------------
 SCHEME = r"(?:https?|ftps?|file|gopher|dict|ldaps?|tftp|jar:https?|netdoc|smb|sftp|rmi|nfs)"

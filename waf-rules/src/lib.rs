@@ -7,6 +7,7 @@ pub mod compile;
 /// SQL-injection and cross-site-scripting detectors (the `SqliMatchStatement` and `XssMatchStatement` engines).
 pub mod detect;
 pub mod eval;
+pub mod managed;
 pub mod model;
 pub mod request;
 

@@ -56,7 +56,8 @@ impl WafLoader {
         }
     }
 
-    /// The resources named in `raw`.
+    /// The resources named in `raw`, then Moat's managed rule groups (whose empty IP reputation lists a
+    /// user's IP set of the same name replaces).
     fn resources(&self, raw: &RawWaf, at: &str, problems: &mut Problems) -> Resources {
         let mut resources = Resources::new(self.account_id.clone(), self.region.clone());
         type Add = fn(&mut Resources, &str) -> Result<(), moat_waf::LoadError>;
@@ -78,6 +79,9 @@ impl WafLoader {
                     }
                 }
             }
+        }
+        if let Err(e) = moat_waf::managed::register_builtin(&mut resources) {
+            problems.push(at, format!("Moat's managed rule groups: {e}"));
         }
         if let Some(file) = &raw.geo_database {
             let item = field(at, "geo_database");
