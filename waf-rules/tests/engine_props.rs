@@ -140,13 +140,15 @@ Rules:
 
 fn resources() -> Resources {
     let mut res = Resources::new("111122223333", "us-east-1");
-    res.add_ip_set(r#"{"Name":"good","IPAddressVersion":"IPV4","Addresses":["198.51.100.0/24"]}"#).unwrap();
-    res.add_ip_set(r#"{"Name":"bad","IPAddressVersion":"IPV4","Addresses":["203.0.113.0/24"]}"#).unwrap();
+    res.add_ip_set(r#"{"Name":"good","IPAddressVersion":"IPV4","Addresses":["198.51.100.0/24"]}"#)
+        .expect("resource");
+    res.add_ip_set(r#"{"Name":"bad","IPAddressVersion":"IPV4","Addresses":["203.0.113.0/24"]}"#)
+        .expect("resource");
     res.add_regex_pattern_set(
         r#"{"Name":"pats","RegularExpressionList":[{"RegexString":"^/api/"},{"RegexString":"admin$"},{"RegexString":"a+b"}]}"#,
     )
-    .unwrap();
-    res.add_managed_rule_group("Moat", GROUP).unwrap();
+    .expect("resource");
+    res.add_managed_rule_group("Moat", GROUP).expect("resource");
     res
 }
 
@@ -159,19 +161,57 @@ fn concat(options: &'static [&'static str], max: usize) -> impl Strategy<Value =
 }
 
 fn request() -> impl Strategy<Value = Req> {
-    let path = concat(&["/", "admin", "ADMIN", "api", "..", "%2e", "%61dmin", "x", "aab", "/api/"], 6);
+    let path = concat(
+        &[
+            "/", "admin", "ADMIN", "api", "..", "%2e", "%61dmin", "x", "aab", "/api/",
+        ],
+        6,
+    );
     let query = concat(
-        &["q=admin", "&", "Q=%3Cscript%3E", "id=1%27%20or%20%271%27=%271", "q=x", "a=admin_", "=", "admin", "%20"],
+        &[
+            "q=admin",
+            "&",
+            "Q=%3Cscript%3E",
+            "id=1%27%20or%20%271%27=%271",
+            "q=x",
+            "a=admin_",
+            "=",
+            "admin",
+            "%20",
+        ],
         5,
     );
     let body = concat(
-        &["{", "}", "[", "]", "\"a\"", ":", ",", "\"evil\"", "\"x\"", "1", " ", "\"b\"", "null", "' or 1=1 --"],
+        &[
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"a\"",
+            ":",
+            ",",
+            "\"evil\"",
+            "\"x\"",
+            "1",
+            " ",
+            "\"b\"",
+            "null",
+            "' or 1=1 --",
+        ],
         12,
     );
     let headers = prop::collection::vec(
         (
             pick(&["User-Agent", "X-Forwarded-For", "Cookie", "Evil-Header", "Accept"]),
-            pick(&["evil", "Evil bot", "203.0.113.5", "1.2.3.4, 203.0.113.9", "s=xevil", "x=1; s=a", "text/html"]),
+            pick(&[
+                "evil",
+                "Evil bot",
+                "203.0.113.5",
+                "1.2.3.4, 203.0.113.9",
+                "s=xevil",
+                "x=1; s=a",
+                "text/html",
+            ]),
         ),
         0..5,
     );

@@ -1,0 +1,148 @@
+//! Unit tests of the JSON reader, the rate counters and IP tables.
+
+use super::json::{under_pointer, walk, Item, JsonScratch};
+use super::rate::{RateCounters, BUCKETS, MAX_KEYS_PER_RULE};
+use crate::compile::ipset::IpTable;
+use crate::model::parse_ip_set;
+
+fn items(input: &str, track: bool) -> (Vec<(Item, String, String)>, bool) {
+    let mut js = JsonScratch::default();
+    let mut out = Vec::new();
+    let ok = walk(input.as_bytes(), track, &mut js, |i, b, p| {
+        out.push((
+            i,
+            String::from_utf8_lossy(b).into_owned(),
+            String::from_utf8_lossy(p).into_owned(),
+        ))
+    })
+    .is_ok();
+    (out, ok)
+}
+
+#[test]
+fn json_items_and_pointers() {
+    let (got, ok) = items(r#" {"a": [1, {"b~/c": "x\ny"}], "": true, "d": null} "#, true);
+    assert!(ok);
+    let want = [
+        (Item::Key, "a", "/a"),
+        (Item::Value, "1", "/a/0"),
+        (Item::Key, "b~/c", "/a/1/b~0~1c"),
+        (Item::Value, "x\ny", "/a/1/b~0~1c"),
+        (Item::Key, "", "/"),
+        (Item::Value, "true", "/"),
+        (Item::Key, "d", "/d"),
+        (Item::Value, "null", "/d"),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(i, v, p)| (*i, v.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_escapes_and_surrogates() {
+    let (got, ok) = items(r#"["\u0041\u00e9\ud83d\ude00\/\\\"", "\ud800x"]"#, false);
+    assert!(ok);
+    assert_eq!(got[0].1, "Aé😀/\\\"");
+    assert_eq!(got[1].1, "\u{fffd}x");
+}
+
+#[test]
+fn json_errors_stop_after_what_was_read() {
+    for (text, n) in [
+        (r#"{"a": "x", }"#, 2),
+        (r#"{"a": tru}"#, 1),
+        (r#"[1, 2"#, 1),
+        (r#"[1, 2]x"#, 2),
+        (r#"{"a" "b"}"#, 1),
+        ("[\"a\u{1}\"]", 0),
+        (r#"[1.]"#, 0),
+        (r#"[-]"#, 0),
+        (r#"{"a": [12"#, 1),
+        ("", 0),
+    ] {
+        let (got, ok) = items(text, false);
+        assert!(!ok, "{text} parsed");
+        assert_eq!(got.len(), n, "{text}: {got:?}");
+    }
+    // A complete top-level number at the end of input is fine; inside a container it may be cut off.
+    assert!(items("12", false).1);
+    assert!(!items("[12", false).1);
+}
+
+#[test]
+fn json_deep_nesting_is_not_recursive() {
+    // Pointers are tracked but not copied out here (the test closure only counts), so this stays linear.
+    let mut js = JsonScratch::default();
+    let deep = "[".repeat(200_000) + &"]".repeat(200_000);
+    assert!(walk(deep.as_bytes(), true, &mut js, |_, _, _| {}).is_ok());
+    let open = "{\"a\":".repeat(100_000);
+    let mut keys = 0;
+    assert!(walk(open.as_bytes(), true, &mut js, |_, _, p| keys +=
+        usize::from(p.len() >= 2))
+    .is_err());
+    assert_eq!(keys, 100_000);
+}
+
+#[test]
+fn json_pointer_prefixes() {
+    assert!(under_pointer(b"/a/b", b"/a"));
+    assert!(under_pointer(b"/a", b"/a"));
+    assert!(!under_pointer(b"/ab", b"/a"));
+    assert!(under_pointer(b"/anything", b""));
+}
+
+#[test]
+fn rate_counters_slide_and_forget() {
+    let c = RateCounters::new(60_000);
+    for i in 0..5 {
+        assert_eq!(c.hit(7, 1_000 + i), i + 1);
+    }
+    // Half a window later all five still count.
+    assert_eq!(c.hit(7, 31_000), 6);
+    // Just over a window after the first burst, only the later hit remains.
+    assert_eq!(c.hit(7, 1_000 + 60_000 + 5_000), 2);
+    assert_eq!(c.hit(8, 70_000), 1);
+    const { assert!(BUCKETS >= 10) };
+}
+
+#[test]
+fn rate_counters_are_bounded() {
+    let c = RateCounters::new(60_000);
+    let mut untracked = 0;
+    for k in 0..(MAX_KEYS_PER_RULE as u64 + 5_000) {
+        let key = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        c.hit(key, 0);
+        if c.hit(key, 1) == 1 {
+            untracked += 1;
+        }
+    }
+    assert!(c.len() <= MAX_KEYS_PER_RULE);
+    assert!(untracked >= 5_000);
+    // A window later the idle keys are dropped to make room.
+    let fresh = 0xDEAD_BEEF_u64 << 8;
+    assert_eq!(c.hit(fresh, 120_000), 1);
+    assert_eq!(c.hit(fresh, 120_001), 2);
+}
+
+#[test]
+fn ip_tables_merge_and_look_up() {
+    let set = parse_ip_set(
+        r#"{"Name":"s","IPAddressVersion":"IPV4","Addresses":["10.0.0.0/9","10.128.0.0/9","192.0.2.255/32","0.0.0.0/1"]}"#,
+    )
+    .unwrap();
+    let t = IpTable::new(&set);
+    for (ip, want) in [
+        ("10.255.255.255", true),
+        ("11.0.0.0", true),
+        ("127.255.255.255", true),
+        ("128.0.0.0", false),
+        ("192.0.2.255", true),
+        ("192.0.2.254", false),
+        ("::ffff:10.1.2.3", true),
+        ("2001:db8::1", false),
+    ] {
+        assert_eq!(t.contains(ip.parse().unwrap()), want, "{ip}");
+    }
+}
