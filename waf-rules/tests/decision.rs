@@ -217,7 +217,16 @@ fn captcha_and_challenge_terminate() {
         "FieldToMatch": {"UriPath": {}}, "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "STARTS_WITH"}}}]}"#;
     let acl = WebAcl::load(text, &Resources::default()).unwrap();
     let mut s = acl.scratch();
-    req("GET", "/c", "", &[], "").with(|q| assert_eq!(acl.evaluate(q, &mut s).action(), Action::Captcha));
-    req("GET", "/cc", "", &[], "").with(|q| assert_eq!(acl.evaluate(q, &mut s).action(), Action::Challenge));
+    req("GET", "/c", "", &[], "").with(|q| {
+        let d = acl.evaluate(q, &mut s);
+        assert_eq!((d.action(), d.response_status()), (Action::Captcha, Some(405)));
+        assert_eq!(d.action().waf_action_header(), Some("captcha"));
+    });
+    req("GET", "/cc", "", &[], "").with(|q| {
+        let d = acl.evaluate(q, &mut s);
+        assert_eq!((d.action(), d.response_status()), (Action::Challenge, Some(202)));
+        assert_eq!(d.action().waf_action_header(), Some("challenge"));
+    });
+    req("GET", "/", "", &[], "").with(|q| assert_eq!(acl.evaluate(q, &mut s).response_status(), None));
     assert_eq!(Action::Captcha.as_str(), "CAPTCHA");
 }
