@@ -45,8 +45,38 @@ fn regex_config(limit: usize) -> meta::Config {
         .nfa_size_limit(Some(limit))
 }
 
+/// Finds PCRE possessive quantifiers (`a++`, `a*+`, `a?+`, `a{2}+`), which regex-syntax would otherwise read as a
+/// repetition of a repetition with different meaning.
+struct PossessiveFinder;
+
+impl regex_syntax::ast::Visitor for PossessiveFinder {
+    type Output = ();
+    type Err = ();
+
+    fn finish(self) -> Result<(), ()> {
+        Ok(())
+    }
+
+    fn visit_pre(&mut self, ast: &regex_syntax::ast::Ast) -> Result<(), ()> {
+        match ast {
+            regex_syntax::ast::Ast::Repetition(rep) if matches!(*rep.ast, regex_syntax::ast::Ast::Repetition(_)) => {
+                Err(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Compiles one regex alone, for validation (and for the reference evaluator).
 pub(crate) fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
+    if let Ok(ast) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        if regex_syntax::ast::visit(&ast, PossessiveFinder).is_err() {
+            return Err(format!(
+                "regex {pattern:?} is not supported: possessive quantifiers (a quantifier directly after another, \
+                 like `a++`) are not supported"
+            ));
+        }
+    }
     meta::Regex::builder()
         .syntax(regex_syntax())
         .configure(regex_config(REGEX_SIZE_LIMIT))
