@@ -146,3 +146,48 @@ fn ip_tables_merge_and_look_up() {
         assert_eq!(t.contains(ip.parse().unwrap()), want, "{ip}");
     }
 }
+
+#[test]
+fn a_warm_scratch_stops_growing() {
+    use crate::{Header, HttpRequest, Resources, WebAcl};
+    let acl = WebAcl::load(
+        r#"{"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [
+          {"Name": "c", "Priority": 0, "Action": {"Count": {}}, "RuleLabels": [{"Name": "x"}],
+           "Statement": {"SqliMatchStatement": {"FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL"}},
+             "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"}]}}},
+          {"Name": "r", "Priority": 1, "Action": {"Count": {}},
+           "Statement": {"RegexMatchStatement": {"RegexString": "a+b", "FieldToMatch": {"Headers": {"MatchPattern": {"All": {}},
+             "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}}, "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"}]}}}]}"#,
+        &Resources::default(),
+    )
+    .unwrap();
+    let headers = [
+        Header {
+            name: "X-A",
+            value: b"AAB",
+        },
+        Header {
+            name: "Host",
+            value: b"h",
+        },
+    ];
+    let req = HttpRequest {
+        client_ip: "192.0.2.1".parse().unwrap(),
+        method: "POST",
+        uri_path: "/",
+        query_string: "",
+        http_version: "HTTP/1.1",
+        headers: &headers,
+        body: br#"{"q": "1' or '1'='1", "list": [1, 2, "x%41"]}"#,
+        body_size: 0,
+        now_ms: 0,
+    };
+    let mut s = acl.scratch();
+    let first = acl.evaluate(&req, &mut s).non_terminating_matching_rules().count();
+    assert_eq!(first, 2);
+    let warm = s.st.capacity();
+    for _ in 0..50 {
+        assert_eq!(acl.evaluate(&req, &mut s).non_terminating_matching_rules().count(), 2);
+    }
+    assert_eq!(s.st.capacity(), warm);
+}
