@@ -230,3 +230,24 @@ fn captcha_and_challenge_terminate() {
     req("GET", "/", "", &[], "").with(|q| assert_eq!(acl.evaluate(q, &mut s).response_status(), None));
     assert_eq!(Action::Captcha.as_str(), "CAPTCHA");
 }
+
+#[test]
+fn default_block_with_custom_response() {
+    let text = r#"{"Name": "b", "DefaultAction": {"Block": {"CustomResponse": {"ResponseCode": 429,
+      "CustomResponseBodyKey": "slow", "ResponseHeaders": [{"Name": "Retry-After", "Value": "10"}]}}},
+      "CustomResponseBodies": {"slow": {"ContentType": "TEXT_PLAIN", "Content": "slow down"}}}"#;
+    let acl = WebAcl::load(text, &Resources::default()).unwrap();
+    let mut s = acl.scratch();
+    req("GET", "/", "", &[], "").with(|q| {
+        let d = acl.evaluate(q, &mut s);
+        assert_eq!(d.action(), Action::Block);
+        assert!(d.is_default_action());
+        let r = d.custom_response().unwrap();
+        assert_eq!(
+            (r.status, r.body, r.content_type),
+            (429, Some("slow down"), Some(ResponseContentType::TextPlain))
+        );
+        assert_eq!(d.response_status(), Some(429));
+        assert_eq!(d.insert_headers().count(), 0);
+    });
+}

@@ -191,3 +191,62 @@ fn a_warm_scratch_stops_growing() {
     }
     assert_eq!(s.st.capacity(), warm);
 }
+
+fn collect_value(v: &serde_json::Value, path: &str, out: &mut Vec<(Item, String, String)>) {
+    let esc = |k: &str| k.replace('~', "~0").replace('/', "~1");
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{path}/{}", esc(k));
+                out.push((Item::Key, k.clone(), p.clone()));
+                collect_value(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                collect_value(x, &format!("{path}/{i}"), out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((Item::Value, s.clone(), path.to_owned())),
+        other => out.push((Item::Value, other.to_string(), path.to_owned())),
+    }
+}
+
+fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i32>().prop_map(serde_json::Value::from),
+        "[a-z~/\"\\\\\u{e9}\u{1F600}\n ]{0,6}".prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(4, 40, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map("[a-z~/]{0,4}", inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn json_reader_agrees_with_serde_json(v in json_value(), pretty in proptest::bool::ANY) {
+        let text = if pretty { serde_json::to_string_pretty(&v).unwrap() } else { serde_json::to_string(&v).unwrap() };
+        let (got, ok) = items(&text, true);
+        proptest::prop_assert!(ok, "{}", text);
+        let mut want = Vec::new();
+        collect_value(&v, "", &mut want);
+        proptest::prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn json_reader_never_panics_on_prefixes(v in json_value(), cut in 0usize..200) {
+        let text = serde_json::to_string(&v).unwrap();
+        let cut = cut.min(text.len());
+        let mut js = JsonScratch::default();
+        let complete = walk(&text.as_bytes()[..cut], true, &mut js, |_, _, _| {}).is_ok();
+        // Only the whole document (or a prefix that is itself a complete scalar) parses.
+        proptest::prop_assert!(!complete || cut == text.len() || serde_json::from_str::<serde_json::Value>(&text[..cut]).is_ok());
+    }
+}
