@@ -173,13 +173,10 @@ impl<'r> Builder<'r> {
         let qualified = key.starts_with("awswaf:");
         let hits = self.labels.iter().enumerate().filter(|(_, label)| match scope {
             LabelMatchScope::Label => {
-                if qualified {
-                    label.as_str() == key
-                } else {
-                    label.strip_prefix(ns).is_some_and(|rest| {
-                        rest == key || (rest.ends_with(key) && rest[..rest.len() - key.len()].ends_with(':'))
-                    })
-                }
+                // The name, optionally preceded by any of its namespaces up to the full label; unqualified keys
+                // only see labels of the statement's own context.
+                (qualified || label.starts_with(ns))
+                    && (label.as_str() == key || label.strip_suffix(key).is_some_and(|head| head.ends_with(':')))
             }
             LabelMatchScope::Namespace => {
                 let key = key.trim_end_matches(':');

@@ -462,7 +462,7 @@ impl<'a> Reference<'a> {
                     if key.starts_with("awswaf:") {
                         subject == key
                     } else {
-                        subject == key || subject.ends_with(&format!(":{key}"))
+                        l == &format!("{ns}{key}") || l.ends_with(&format!(":{key}"))
                     }
                 }
                 LabelMatchScope::Namespace => {
