@@ -1,4 +1,4 @@
-//! Compilation of a parsed WebACL, with its referenced resources, into a [`Program`]: rules in evaluation order,
+//! Compilation of a parsed WebACL, with its referenced resources, into a program: rules in evaluation order,
 //! rule groups inlined per reference, statements turned into trees of deduplicated predicates over deduplicated
 //! inspection slots, and each slot's patterns merged into one regex automaton and one Aho-Corasick automaton.
 
