@@ -141,14 +141,14 @@ Rules:
 fn resources() -> Resources {
     let mut res = Resources::new("111122223333", "us-east-1");
     res.add_ip_set(r#"{"Name":"good","IPAddressVersion":"IPV4","Addresses":["198.51.100.0/24"]}"#)
-        .unwrap();
+        .expect("resource");
     res.add_ip_set(r#"{"Name":"bad","IPAddressVersion":"IPV4","Addresses":["203.0.113.0/24"]}"#)
-        .unwrap();
+        .expect("resource");
     res.add_regex_pattern_set(
         r#"{"Name":"pats","RegularExpressionList":[{"RegexString":"^/api/"},{"RegexString":"admin$"},{"RegexString":"a+b"}]}"#,
     )
-    .unwrap();
-    res.add_managed_rule_group("Moat", GROUP).unwrap();
+    .expect("resource");
+    res.add_managed_rule_group("Moat", GROUP).expect("resource");
     res
 }
 

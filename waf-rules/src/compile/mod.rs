@@ -1,4 +1,4 @@
-//! Compilation of a parsed WebACL, with its referenced resources, into a [`Program`]: rules in evaluation order,
+//! Compilation of a parsed WebACL, with its referenced resources, into a program: rules in evaluation order,
 //! rule groups inlined per reference, statements turned into trees of deduplicated predicates over deduplicated
 //! inspection slots, and each slot's patterns merged into one regex automaton and one Aho-Corasick automaton.
 
@@ -45,8 +45,38 @@ fn regex_config(limit: usize) -> meta::Config {
         .nfa_size_limit(Some(limit))
 }
 
+/// Finds PCRE possessive quantifiers (`a++`, `a*+`, `a?+`, `a{2}+`), which regex-syntax would otherwise read as a
+/// repetition of a repetition with different meaning.
+struct PossessiveFinder;
+
+impl regex_syntax::ast::Visitor for PossessiveFinder {
+    type Output = ();
+    type Err = ();
+
+    fn finish(self) -> Result<(), ()> {
+        Ok(())
+    }
+
+    fn visit_pre(&mut self, ast: &regex_syntax::ast::Ast) -> Result<(), ()> {
+        match ast {
+            regex_syntax::ast::Ast::Repetition(rep) if matches!(*rep.ast, regex_syntax::ast::Ast::Repetition(_)) => {
+                Err(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Compiles one regex alone, for validation (and for the reference evaluator).
 pub(crate) fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
+    if let Ok(ast) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        if regex_syntax::ast::visit(&ast, PossessiveFinder).is_err() {
+            return Err(format!(
+                "regex {pattern:?} is not supported: possessive quantifiers (a quantifier directly after another, \
+                 like `a++`) are not supported"
+            ));
+        }
+    }
     meta::Regex::builder()
         .syntax(regex_syntax())
         .configure(regex_config(REGEX_SIZE_LIMIT))
@@ -143,13 +173,10 @@ impl<'r> Builder<'r> {
         let qualified = key.starts_with("awswaf:");
         let hits = self.labels.iter().enumerate().filter(|(_, label)| match scope {
             LabelMatchScope::Label => {
-                if qualified {
-                    label.as_str() == key
-                } else {
-                    label.strip_prefix(ns).is_some_and(|rest| {
-                        rest == key || (rest.ends_with(key) && rest[..rest.len() - key.len()].ends_with(':'))
-                    })
-                }
+                // The name, optionally preceded by any of its namespaces up to the full label; unqualified keys
+                // only see labels of the statement's own context.
+                (qualified || label.starts_with(ns))
+                    && (label.as_str() == key || label.strip_suffix(key).is_some_and(|head| head.ends_with(':')))
             }
             LabelMatchScope::Namespace => {
                 let key = key.trim_end_matches(':');

@@ -37,6 +37,27 @@ impl Action {
         }
     }
 
+    /// The status AWS answers with when this action ends a request without a custom response: 403 for BLOCK,
+    /// 405 for CAPTCHA and 202 for CHALLENGE (AWS's answers to a request without a valid token, which is every
+    /// request here: Moat cannot verify AWS WAF tokens); `None` for ALLOW and COUNT.
+    pub fn response_status(self) -> Option<u16> {
+        match self {
+            Self::Block => Some(403),
+            Self::Captcha => Some(405),
+            Self::Challenge => Some(202),
+            Self::Allow | Self::Count => None,
+        }
+    }
+
+    /// The `x-amzn-waf-action` response header value AWS sends with CAPTCHA and Challenge responses.
+    pub fn waf_action_header(self) -> Option<&'static str> {
+        match self {
+            Self::Captcha => Some("captcha"),
+            Self::Challenge => Some("challenge"),
+            _ => None,
+        }
+    }
+
     /// True for the actions that end evaluation (all but Count).
     pub fn is_terminating(self) -> bool {
         self != Self::Count

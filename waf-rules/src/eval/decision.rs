@@ -295,6 +295,14 @@ impl<'s> Decision<'s> {
         })
     }
 
+    /// The status to answer with when the request is not forwarded: the custom response's, else 403 (BLOCK),
+    /// 405 (CAPTCHA) or 202 (CHALLENGE); `None` for ALLOW.
+    pub fn response_status(&self) -> Option<u16> {
+        self.custom_response()
+            .map(|r| r.status)
+            .or_else(|| self.st.action.response_status())
+    }
+
     /// Request headers to insert before forwarding (`CustomRequestHandling` of matching Count rules and of the
     /// terminating Allow or default Allow), names prefixed `x-amzn-waf-`. Meaningful only when the request is
     /// forwarded (action ALLOW).

@@ -152,6 +152,24 @@ impl State {
         self.term_act = ActRef::Default;
     }
 
+    /// Sum of the capacities of every growable buffer (tests check that a warm scratch stops growing).
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.values.arena.capacity()
+            + self.values.vals.capacity()
+            + self.values.raw.capacity()
+            + self.detail_tokens.capacity()
+            + self.detail_bytes.capacity()
+            + self.detail_preds.capacity()
+            + self.labels.capacity()
+            + self.top_recs.capacity()
+            + self.group_recs.capacity()
+            + self.groups.capacity()
+            + self.rate_hits.capacity()
+            + self.headers.capacity()
+            + self.values.chain.capacity()
+    }
+
     fn add_label(&mut self, id: u32) {
         if let Some(g) = self.label_gen.get_mut(id as usize) {
             if *g != self.gen {

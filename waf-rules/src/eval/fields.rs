@@ -106,6 +106,11 @@ pub(crate) fn compute(prog: &Program, slot: usize, req: &HttpRequest<'_>, v: &mu
         Field::Json { paths, scope, fallback } => {
             let (body, over) = body_prefix(prog, req);
             st.oversize = over;
+            if body.is_empty() {
+                // No body is not an invalid body: nothing to inspect, no fallback.
+                st.vals = (start, start);
+                return st;
+            }
             let track = paths.is_some();
             let result = json::walk(body, track, js, |item, bytes, path| {
                 let scoped = matches!(

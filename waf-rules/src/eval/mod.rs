@@ -8,8 +8,8 @@ pub(crate) mod json;
 pub(crate) mod rate;
 pub mod reference;
 
-// #[cfg(test)]
-// mod tests;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

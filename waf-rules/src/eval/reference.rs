@@ -4,6 +4,7 @@
 //! traffic.
 //!
 //! Rate-based statements are outside its scope (they never match here); differential cases leave them out.
+//! Firewall Manager pre- and post-process rule groups are evaluated before and after the ACL's rules.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -461,7 +462,7 @@ impl<'a> Reference<'a> {
                     if key.starts_with("awswaf:") {
                         subject == key
                     } else {
-                        subject == key || subject.ends_with(&format!(":{key}"))
+                        l == &format!("{ns}{key}") || l.ends_with(&format!(":{key}"))
                     }
                 }
                 LabelMatchScope::Namespace => {
@@ -628,10 +629,38 @@ impl<'a> Reference<'a> {
             .label_namespace
             .clone()
             .unwrap_or_else(|| format!("awswaf:{}:webacl:{}:", self.res.account_id(), acl.name));
-        let mut rules: Vec<&Rule> = acl.rules.iter().collect();
-        rules.sort_by_key(|r| r.priority);
+        // Firewall Manager pre-process groups, the ACL's rules, then post-process groups, each by priority.
+        let fm = |list: &[FirewallManagerRuleGroup]| -> Vec<Rule> {
+            let mut v: Vec<Rule> = list
+                .iter()
+                .map(|g| Rule {
+                    name: g.name.clone(),
+                    priority: g.priority,
+                    statement: match &g.firewall_manager_statement.managed_rule_group_statement {
+                        Some(m) => Statement::ManagedRuleGroupStatement(Box::new(m.clone())),
+                        None => match &g.firewall_manager_statement.rule_group_reference_statement {
+                            Some(r) => Statement::RuleGroupReferenceStatement(r.clone()),
+                            None => Statement::OrStatement(OrStatement { statements: Vec::new() }),
+                        },
+                    },
+                    action: None,
+                    override_action: Some(g.override_action.clone()),
+                    rule_labels: Vec::new(),
+                    visibility_config: None,
+                    captcha_config: None,
+                    challenge_config: None,
+                })
+                .collect();
+            v.sort_by_key(|r| r.priority);
+            v
+        };
+        let mut own = acl.rules.clone();
+        own.sort_by_key(|r| r.priority);
+        let mut all = fm(&acl.pre_process_firewall_manager_rule_groups);
+        all.extend(own);
+        all.extend(fm(&acl.post_process_firewall_manager_rule_groups));
         let mut non_terminating = Vec::new();
-        for rule in rules {
+        for rule in &all {
             let group = match &rule.statement {
                 Statement::ManagedRuleGroupStatement(m) => {
                     self.res.managed_rule_group(&m.vendor_name, &m.name).map(|g| {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use std::net::IpAddr;
 
 use moat_waf::{Header, HttpRequest, LoadError, Resources, WebAcl};
