@@ -73,12 +73,30 @@ pub const GROUPS: &[BuiltinGroup] = &[
 
 /// The IP sets the shipped groups reference, by `Name` (empty lists).
 pub const IP_SETS: &[(&str, &str)] = &[
-    ("AWSManagedIPDDoSList-IPV4", include_str!("../../rules/aws/ipsets/AWSManagedIPDDoSList-IPV4.json")),
-    ("AWSManagedIPDDoSList-IPV6", include_str!("../../rules/aws/ipsets/AWSManagedIPDDoSList-IPV6.json")),
-    ("AWSManagedIPReputationList-IPV4", include_str!("../../rules/aws/ipsets/AWSManagedIPReputationList-IPV4.json")),
-    ("AWSManagedIPReputationList-IPV6", include_str!("../../rules/aws/ipsets/AWSManagedIPReputationList-IPV6.json")),
-    ("AWSManagedReconnaissanceList-IPV4", include_str!("../../rules/aws/ipsets/AWSManagedReconnaissanceList-IPV4.json")),
-    ("AWSManagedReconnaissanceList-IPV6", include_str!("../../rules/aws/ipsets/AWSManagedReconnaissanceList-IPV6.json")),
+    (
+        "AWSManagedIPDDoSList-IPV4",
+        include_str!("../../rules/aws/ipsets/AWSManagedIPDDoSList-IPV4.json"),
+    ),
+    (
+        "AWSManagedIPDDoSList-IPV6",
+        include_str!("../../rules/aws/ipsets/AWSManagedIPDDoSList-IPV6.json"),
+    ),
+    (
+        "AWSManagedIPReputationList-IPV4",
+        include_str!("../../rules/aws/ipsets/AWSManagedIPReputationList-IPV4.json"),
+    ),
+    (
+        "AWSManagedIPReputationList-IPV6",
+        include_str!("../../rules/aws/ipsets/AWSManagedIPReputationList-IPV6.json"),
+    ),
+    (
+        "AWSManagedReconnaissanceList-IPV4",
+        include_str!("../../rules/aws/ipsets/AWSManagedReconnaissanceList-IPV4.json"),
+    ),
+    (
+        "AWSManagedReconnaissanceList-IPV6",
+        include_str!("../../rules/aws/ipsets/AWSManagedReconnaissanceList-IPV6.json"),
+    ),
 ];
 
 /// Registers every shipped group in `resources`, and the shipped (empty) IP sets whose names `resources`

@@ -42,7 +42,10 @@ struct Case {
 
 /// A WebACL with only `group`, every one of its rules overridden to Count.
 fn acl_for(group: &str) -> WebAcl {
-    let shipped = managed::GROUPS.iter().find(|g| g.name == group).expect("group is shipped");
+    let shipped = managed::GROUPS
+        .iter()
+        .find(|g| g.name == group)
+        .expect("group is shipped");
     let doc: serde_json::Value = serde_json::from_str(shipped.document).expect("group JSON");
     let rules = doc["RuleGroup"]["Rules"].as_array().expect("rules");
     let overrides: Vec<serde_json::Value> = rules
@@ -131,5 +134,10 @@ fn every_shipped_group_loads_and_matches_its_expectations() {
         }
     }
     assert!(checked >= 150, "only {checked} requests checked");
-    assert!(failures.is_empty(), "{} of {checked} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
