@@ -295,7 +295,10 @@ fn rich_acl_dedupes_slots() {
     assert!(acl.slot_count() < 20, "{}", acl.slot_count());
 }
 
-fn arbitrary_request() -> impl Strategy<Value = (Vec<(String, Vec<u8>)>, Vec<u8>, String, String)> {
+/// Headers, body, path and query of an arbitrary request.
+type RawParts = (Vec<(String, Vec<u8>)>, Vec<u8>, String, String);
+
+fn arbitrary_request() -> impl Strategy<Value = RawParts> {
     (
         prop::collection::vec(("[A-Za-z-]{1,12}", prop::collection::vec(any::<u8>(), 0..40)), 0..8),
         prop::collection::vec(any::<u8>(), 0..300),
