@@ -294,3 +294,59 @@ fn rich_acl_dedupes_slots() {
     // UriPath appears with three chains (URL_DECODE+LOWERCASE shared by two rules, NONE).
     assert!(acl.slot_count() < 20, "{}", acl.slot_count());
 }
+
+/// Headers, body, path and query of an arbitrary request.
+type RawParts = (Vec<(String, Vec<u8>)>, Vec<u8>, String, String);
+
+fn arbitrary_request() -> impl Strategy<Value = RawParts> {
+    (
+        prop::collection::vec(("[A-Za-z-]{1,12}", prop::collection::vec(any::<u8>(), 0..40)), 0..8),
+        prop::collection::vec(any::<u8>(), 0..300),
+        "[ -~]{0,40}",
+        "[ -~]{0,40}",
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary bytes in headers and body (invalid UTF-8, broken JSON, stray escapes) never panic.
+    #[test]
+    fn arbitrary_bytes_never_panic((headers, body, path, query) in arbitrary_request()) {
+        let res = resources();
+        let acl = WebAcl::load(ACL, &res).unwrap();
+        let mut scratch = acl.scratch();
+        let owned = Owned {
+            ip: "192.0.2.1".parse().unwrap(),
+            method: "POST".into(),
+            path,
+            query,
+            headers,
+            body_size: body.len() as u64,
+            body,
+            now_ms: 0,
+        };
+        owned.with(|req| {
+            let d = acl.evaluate(req, &mut scratch);
+            let _ = (d.action(), d.labels().count(), d.rule_group_list().count());
+            if let Some(t) = d.terminating_rule() {
+                for m in t.match_details() {
+                    let _ = m.matched_data().count();
+                }
+            }
+        });
+    }
+
+    /// Damaged ACL text is rejected with an error, never a panic.
+    #[test]
+    fn damaged_acl_text_never_panics(cut in 0usize..4000, len in 0usize..20, junk in "[\\[\\]{}:,\"a-zA-Z0-9 ]{0,5}") {
+        let res = resources();
+        let json = serde_json::to_string(&serde_yaml::from_str::<serde_json::Value>(ACL).unwrap()).unwrap();
+        let cut = cut.min(json.len());
+        let end = (cut + len).min(json.len());
+        if json.is_char_boundary(cut) && json.is_char_boundary(end) {
+            let damaged = format!("{}{junk}{}", &json[..cut], &json[end..]);
+            let _ = WebAcl::load(&damaged, &res);
+        }
+    }
+}

@@ -268,6 +268,7 @@ impl<'a> Reference<'a> {
             FieldToMatch::QueryString(_) => (vec![t(req.query_string.as_bytes())], false, None),
             FieldToMatch::Method(_) => (vec![t(req.method.as_bytes())], false, None),
             FieldToMatch::Body(_) => (vec![t(body)], body_over, None),
+            FieldToMatch::JsonBody(_) if body.is_empty() => (Vec::new(), body_over, None),
             FieldToMatch::JsonBody(j) => {
                 let mut p = Json {
                     s: body,
