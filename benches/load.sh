@@ -2,15 +2,17 @@
 # Moat next to nginx and HAProxy on this machine: one run, one table.
 #
 # Builds moat (release), starts the reference peers (../shared/bench/peers.sh: upstream on 18080, nginx on 18081,
-# HAProxy on 18083), starts `moat serve --config examples/bench.yaml --threads 1` (port 18090), warms up, then runs
-# wrk against each proxy one after another with the same settings, for a GET and for a JSON POST, and prints:
+# HAProxy on 18083), starts `moat serve --config examples/bench.yaml --threads 1` (port 18090) and
+# `moat serve --config examples/bench-waf.yaml --threads 1` (port 18091: the same proxy behind every AWS-named
+# managed rule group Moat ships, in Block mode), warms up, then runs wrk against each one after another with
+# the same settings, for a GET and for a JSON POST, and prints:
 #   case  name  req/s  p50  p99  req/s vs nginx  p99 vs nginx
 # plus Moat's resident memory (peak VmHWM, and the highest VmRSS sampled during the load).
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
 # Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
 # $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
-# the peers running), WRK_C / WRK_D (passed to peers.sh: connections, seconds), WARMUP (seconds, default 2),
+# the peers running), WRK_C / WRK_D (wrk connections and seconds, as peers.sh reads them), WARMUP (seconds, default 2),
 # BODY (POST body file, default order.json next to peers.sh).
 set -euo pipefail
 
@@ -22,6 +24,12 @@ WARMUP=${WARMUP:-2}
 ROUNDS=${ROUNDS:-3}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
 moat_port=18090
+waf_port=18091
+# Every request carries this Host, as traffic through a custom domain does (a loopback address in Host is
+# itself something the managed rules flag: Host_localhost_HEADER), and a browser's User-Agent and Accept
+# (wrk sends no User-Agent, which NoUserAgent_HEADER blocks).
+bench_host=api.example.com
+bench_agent='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36'
 get_path='/products/42?color=red'
 post_path='/orders'
 
@@ -36,14 +44,15 @@ work=$(mktemp -d /tmp/moat-load.XXXXXX)
 mkdir -p /tmp/moat-bench
 rm -f /tmp/moat-bench/access.log*
 moat_pid=""
+waf_pid=""
 sampler_pid=""
 
 cleanup() {
   [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
-  if [[ -n $moat_pid ]]; then
-    kill "$moat_pid" 2>/dev/null || true
-    wait "$moat_pid" 2>/dev/null || true
-  fi
+  for pid in $moat_pid $waf_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   [[ ${KEEP_PEERS:-0} == 1 ]] || bash "$PEERS" stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -54,6 +63,15 @@ bash "$PEERS" start >&2
 
 "$moat_bin" serve --config "$root/examples/bench.yaml" --threads 1 2>"$work/moat.err" >"$work/moat.out" &
 moat_pid=$!
+"$moat_bin" serve --config "$root/examples/bench-waf.yaml" --threads 1 2>"$work/waf.err" >"$work/waf.out" &
+waf_pid=$!
+for _ in $(seq 100); do
+  if curl -fs -o /dev/null -H "Host: $bench_host" -A "$bench_agent" "http://127.0.0.1:$waf_port$get_path"; then break; fi
+  if ! kill -0 "$waf_pid" 2>/dev/null; then
+    echo "load.sh: moat (WAF) exited:" >&2; cat "$work/waf.err" >&2; exit 1
+  fi
+  sleep 0.1
+done
 for _ in $(seq 100); do
   if curl -fs -o /dev/null "http://127.0.0.1:$moat_port$get_path"; then break; fi
   if ! kill -0 "$moat_pid" 2>/dev/null; then
@@ -77,28 +95,59 @@ curl -fs -o /dev/null "http://127.0.0.1:$moat_port$get_path" || {
 ) &
 sampler_pid=$!
 
+# One wrk client configuration for every target: the same Host header, and for the POST the same body.
+get_lua=$work/get.lua
+post_lua=$work/post.lua
+printf 'wrk.headers["Host"] = "%s"\nwrk.headers["User-Agent"] = "%s"\nwrk.headers["Accept"] = "application/json"\n' \
+  "$bench_host" "$bench_agent" >"$get_lua"
+cp "$get_lua" "$post_lua"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = io.open("%s"):read("*a")\n' \
+  "$BODY" >>"$post_lua"
+
+# wrk with ../shared/bench/peers.sh's settings (-t1, WRK_C connections, WRK_D seconds, --latency), one target
+# after another; prints `name req/s p50 p99` rows as `peers.sh bench` does.
+bench() {
+  local script=$1 pair name url out
+  shift
+  for pair in "$@"; do
+    name=${pair%%=*} url=${pair#*=}
+    out=$(wrk -t1 -c"${WRK_C:-64}" -d"${WRK_D:-8}s" --latency -s "$script" "$url" 2>&1)
+    printf '%-12s %12s %10s %10s\n' "$name" \
+      "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+      "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+      "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    if grep -q "Non-2xx" <<<"$out"; then
+      # A target answering errors measures its error path, not proxying: the run is void.
+      echo "load.sh: $name answered non-2xx responses ($(grep Non-2xx <<<"$out" | xargs)); stopping" >&2
+      exit 1
+    fi
+  done
+}
+
 echo "warming up (${WARMUP}s per target)..." >&2
-for url in "http://127.0.0.1:$moat_port$get_path" "http://127.0.0.1:18081$get_path" "http://127.0.0.1:18083$get_path"; do
-  wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" "$url" >/dev/null 2>&1
+for port in $moat_port $waf_port 18081 18083; do
+  wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$port$get_path" >/dev/null 2>&1
 done
 
-# Each round runs every proxy once, in a rotated order (round 1: Moat nginx HAProxy, round 2: nginx HAProxy
-# Moat, ...), so no proxy always runs first or last; the table shows each proxy's median round.
+# Each round runs every target once, in a rotated order (round 1: Moat Moat-WAF nginx HAProxy, round 2:
+# Moat-WAF nginx HAProxy Moat, ...), so no target always runs first or last; the table shows each one's
+# median round.
 targets() {
   local path=$1 round=$2
-  local all=("Moat=http://127.0.0.1:$moat_port$path" "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
+  local all=("Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path"
+    "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
   local i
-  for i in 0 1 2; do echo "${all[$(((i + round) % 3))]}"; done
+  for i in 0 1 2 3; do echo "${all[$(((i + round) % 4))]}"; done
 }
 : >"$work/get.txt"
 : >"$work/post.txt"
 for round in $(seq 0 $((ROUNDS - 1))); do
   echo "round $((round + 1))/$ROUNDS: GET $get_path ..." >&2
   # shellcheck disable=SC2046
-  bash "$PEERS" bench $(targets "$get_path" "$round") | sed 's/^/GET /' >>"$work/get.txt"
+  bench "$get_lua" $(targets "$get_path" "$round") | sed 's/^/GET /' >>"$work/get.txt"
   echo "round $((round + 1))/$ROUNDS: POST $post_path ($(wc -c <"$BODY") bytes of JSON) ..." >&2
   # shellcheck disable=SC2046
-  WRK_BODY=$BODY bash "$PEERS" bench $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
+  bench "$post_lua" $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
 done
 
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
@@ -110,7 +159,7 @@ sed 's/^/#   /' "$work/get.txt" "$work/post.txt" | grep -v ' name '
 # The median round of each proxy (by req/s), keeping that round's latencies.
 sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
   { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
-for k in GET POST; do for n in Moat nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk '
+for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk '
   # wrk latencies: 850.00us, 1.23ms, 1.02s -> milliseconds
   function ms(v) {
     if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }

@@ -20,3 +20,4 @@ pub mod runtime;
 pub mod server;
 pub mod tls;
 pub mod waf;
+pub mod waf_tools;

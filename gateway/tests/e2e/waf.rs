@@ -197,3 +197,82 @@ fn check_names_the_file_and_json_path_of_a_bad_rule() {
         "{output}"
     );
 }
+
+fn moat_waf(args: &[&str], stdin: Option<&[u8]>) -> (i32, String) {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = std::process::Command::new(crate::harness::moat_bin())
+        .arg("waf")
+        .args(args)
+        .current_dir(&root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run moat waf");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("moat waf output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn waf_test_runs_the_example_suite_and_fails_on_a_wrong_expectation() {
+    let (code, out) = moat_waf(
+        &[
+            "test",
+            "--acl",
+            "examples/waf/all-managed.json",
+            "examples/waf/cases.yaml",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("5 case(s): 5 passed, 0 failed"), "{out}");
+
+    let dir = tempdir();
+    let cases = dir.path().join("cases.yaml");
+    std::fs::write(
+        &cases,
+        "cases:\n  - name: wrongly expected to pass\n    query: id=1%27%20OR%20%271%27%3D%271\n    \
+         headers: [[User-Agent, x], [Host, api.example.com]]\n    expect: {action: ALLOW, not_matched: [SQLi_QUERYARGUMENTS]}\n",
+    )
+    .expect("write cases");
+    let (code, out) = moat_waf(
+        &[
+            "test",
+            "--acl",
+            "examples/waf/all-managed.json",
+            &cases.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  wrongly expected to pass"), "{out}");
+    assert!(out.contains("action BLOCK (expected ALLOW)"), "{out}");
+    assert!(out.contains("rule SQLi_QUERYARGUMENTS matched"), "{out}");
+}
+
+#[test]
+fn waf_eval_explains_a_raw_request_from_stdin() {
+    let raw = b"GET /download?f=..%2f..%2fetc%2fpasswd HTTP/1.1\nHost: api.example.com\nUser-Agent: curl/8.5\n\n";
+    let (code, out) = moat_waf(&["eval", "--acl", "examples/waf/all-managed.json"], Some(raw));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("action: BLOCK (HTTP 403)"), "{out}");
+    assert!(out.contains("GenericLFI_QUERYARGUMENTS"), "{out}");
+    assert!(out.contains("awswaf:managed:aws:core-rule-set:"), "{out}");
+    let (code, out) = moat_waf(&["eval", "--acl", "examples/waf/all-managed.json"], Some(b"garbage"));
+    assert_eq!(code, 2, "{out}");
+}
