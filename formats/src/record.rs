@@ -55,6 +55,9 @@ pub struct WafRecord<'a> {
     pub response_code: &'a str,
     /// `$context.waf.latency`: milliseconds spent evaluating the WebACL.
     pub latency_ms: u64,
+    /// `$context.waf.status`: the status the WAF decided on: 200 when it let the request through, else the
+    /// status of its answer (403, a custom response's code, 405 for CAPTCHA, 202 for Challenge).
+    pub status: u16,
 }
 
 /// One request as the log phase sees it. Borrowed, so building it costs nothing on the request path.

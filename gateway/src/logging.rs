@@ -545,6 +545,7 @@ impl DeferredRecord for PendingLog {
                 web_acl_arn: &w.arn,
                 response_code: if w.blocked { "WAF_BLOCK" } else { "WAF_ALLOW" },
                 latency_ms: w.latency_ms,
+                status: w.status,
             }),
             request_time_epoch_ms: self.request_time_ms,
             response_latency_ms: self.response_latency_ms,

@@ -89,6 +89,8 @@ pub struct WafFacts {
     pub blocked: bool,
     /// Milliseconds spent evaluating.
     pub latency_ms: u64,
+    /// `$context.waf.status`: 200 when let through, else the status of the WAF's answer.
+    pub status: u16,
 }
 
 thread_local! {
@@ -150,10 +152,17 @@ pub async fn inspect(
         }
         verdict_of(&decision)
     });
+    let status = match &verdict {
+        Verdict::Pass(_) => 200,
+        Verdict::Block => 403,
+        Verdict::Custom { status, .. } => *status,
+        Verdict::Puzzle(action) => action.response_status().unwrap_or(403),
+    };
     let facts = WafFacts {
         arn: Arc::clone(&waf.arn),
         blocked: !matches!(verdict, Verdict::Pass(_)),
         latency_ms: crate::pipeline::duration_ms(started.elapsed()),
+        status,
     };
     Ok((verdict, facts))
 }

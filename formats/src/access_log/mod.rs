@@ -311,6 +311,7 @@ impl AccessLogFormat {
             Source::ResponseLength => return write_u64(out, rec.response_length),
             Source::Status => return write_u64(out, u64::from(rec.status)),
             Source::WafLatency => return write_opt_u64(out, waf.map(|w| w.latency_ms)),
+            Source::WafStatus => return write_opt_u64(out, waf.map(|w| u64::from(w.status))),
             Source::RequestTime => return write_clf_time(out, rec.request_time_epoch_ms),
             Source::ErrorMessageString => {
                 out.push(b'"');

@@ -63,6 +63,7 @@ pub(crate) enum Source {
     UserAgent,
     WafLatency,
     WafResponseCode,
+    WafStatus,
     WebAclArn,
     XrayTraceId,
     /// No data in Moat yet: renders `-`.
@@ -202,7 +203,7 @@ pub static CONTEXT_VARIABLES: &[ContextVariable] = &[
     ContextVariable::new("status", BOTH, S::Status),
     ContextVariable::new("waf.error", REST, S::Empty),
     ContextVariable::new("waf.latency", REST, S::WafLatency),
-    ContextVariable::new("waf.status", REST, S::Empty),
+    ContextVariable::new("waf.status", REST, S::WafStatus),
     ContextVariable::new("wafResponseCode", REST, S::WafResponseCode),
     ContextVariable::new("webaclArn", REST, S::WebAclArn),
     ContextVariable::new("xrayTraceId", REST, S::XrayTraceId),

@@ -60,7 +60,7 @@ apis:
           log: {destination: "{dir}/waf.log", redacted_fields: {headers: [authorization]}}
         access_log:
           destination: "{dir}/access.log"
-          format: '{"requestId":"$context.requestId","status":"$context.status","waf":"$context.wafResponseCode","acl":"$context.webaclArn","error":"$context.error.responseType"}'
+          format: '{"requestId":"$context.requestId","status":"$context.status","waf":"$context.wafResponseCode","acl":"$context.webaclArn","error":"$context.error.responseType","wafStatus":"$context.waf.status"}'
 "#;
 
 fn start(up: &Upstream) -> Moat {
@@ -127,6 +127,8 @@ async fn blocks_matching_requests_and_forwards_the_rest_with_bodies_intact() {
             ("429".into(), "WAF_BLOCK".into(), "-".into()),
         ]
     );
+    let waf_status: Vec<String> = access.iter().map(|r| field(r, "wafStatus")).collect();
+    assert_eq!(waf_status, ["403", "403", "200", "429"]);
     let arn = field(&access[0], "acl");
     assert!(
         arn.starts_with("arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-acl/"),
