@@ -4,4 +4,6 @@
 //! input, allocate nothing on the common path, and never panic, whatever the bytes (invalid UTF-8 included).
 
 pub mod sqli;
+#[cfg(test)]
+mod test_inputs;
 pub mod xss;

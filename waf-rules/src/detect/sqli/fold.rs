@@ -27,6 +27,15 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// A folder whose lexer starts at byte `pos` ([`Lexer::resume`]) with no token before it.
+    pub(crate) fn resume(input: &'a [u8], pos: usize) -> Self {
+        Folder {
+            lex: Lexer::resume(input, pos),
+            peeked: None,
+            prev: None,
+        }
+    }
+
     /// The input contained a MySQL executable comment (`/*!`).
     pub(crate) fn saw_exec_comment(&self) -> bool {
         self.lex.saw_exec_comment

@@ -1,9 +1,13 @@
 //! The SQL keyword, function and well-known-identifier table shared by every dialect we recognise (MySQL,
 //! PostgreSQL, MSSQL, Oracle, SQLite).
 //!
-//! One flat table, sorted by upper-case name and searched with a binary search over an upper-cased copy of the
-//! word held on the stack, so a lookup never allocates. Dialects are merged: an attacker picks the dialect, so a
-//! word that is a keyword in any of them is classified as one.
+//! One flat table, sorted by upper-case name (for readability and review), indexed by an open-addressing hash
+//! table that is built at compile time. A lookup hashes a few bytes of the word, upper-cased on the fly, and
+//! compares the candidate rows case-insensitively: no allocation, no copy, usually one comparison. Dialects are
+//! merged: an attacker picks the dialect, so a word that is a keyword in any of them is classified as one.
+//!
+//! A second hash table holds only the *trigger* words (see [`is_trigger`]): the words without which no decision
+//! rule can fire away from the start of the input. The prefilter (`prefilter.rs`) looks words up there.
 
 use super::lexer::{Kind, Word};
 
@@ -31,23 +35,120 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 32;
 
 /// Looks a word up case-insensitively. `None` for words that are not in the table (plain identifiers).
 pub(crate) fn lookup(word: &[u8]) -> Option<&'static Entry> {
+    probe(&SLOTS, word)
+}
+
+/// Looks a word up case-insensitively among the trigger words only ([`is_trigger`]).
+pub(crate) fn lookup_trigger(word: &[u8]) -> Option<&'static Entry> {
+    probe(&TRIGGER_SLOTS, word)
+}
+
+/// A byte's class for [`trigger_shapes`], case-insensitive: letters 0-25, `_` 26, digits 27, `.` 28, `$` 29,
+/// anything else 30.
+pub(crate) const fn shape(b: u8) -> u8 {
+    match b.to_ascii_uppercase() {
+        c @ b'A'..=b'Z' => c - b'A',
+        b'_' => 26,
+        b'0'..=b'9' => 27,
+        b'.' => 28,
+        b'$' => 29,
+        _ => 30,
+    }
+}
+
+/// The shapes of the trigger words: entry `n * 32 + f` has bit `l` set when some trigger word of length `n`
+/// starts with a byte of [`shape`] `f` and ends with one of shape `l`. A word whose entry lacks its bit is no
+/// trigger, which turns most words away without hashing them.
+pub(crate) const fn trigger_shapes() -> [u32; (MAX_KEYWORD_LEN + 1) * 32] {
+    let mut t = [0u32; (MAX_KEYWORD_LEN + 1) * 32];
+    let mut i = 0;
+    while i < LIST.len() {
+        if is_trigger(&LIST[i]) {
+            let name = LIST[i].name.as_bytes();
+            let n = name.len();
+            t[n * 32 + shape(name[0]) as usize] |= 1 << shape(name[n - 1]);
+        }
+        i += 1;
+    }
+    t
+}
+
+/// Whether a row can be the token that a rule evaluated away from the first token hinges on: a set operator
+/// (`UnionSelect`), boolean logic other than `NOT`, `WHERE` or `HAVING` (`Tautology`), `WAITFOR` or a time
+/// function (`TimeDelay`), an attack-only function, procedure or catalog table (`Dangerous*`), or `INTO`
+/// (`FileWrite`). Together with `;`, `&&`, `||`, bracket and backtick identifiers and the `information_schema` /
+/// `pg_catalog` prefixes, these are what the prefilter looks for (see `prefilter.rs`).
+pub(crate) const fn is_trigger(e: &Entry) -> bool {
+    matches!(e.kind, Kind::Union)
+        || (matches!(e.kind, Kind::Logic) && !matches!(e.word, Word::Not))
+        || matches!(
+            e.word,
+            Word::Having
+                | Word::Where
+                | Word::Waitfor
+                | Word::TimeFn
+                | Word::DangerFn
+                | Word::DangerName
+                | Word::SchemaTable
+                | Word::Into
+        )
+}
+
+/// log2 of the number of hash slots (1,024 for 412 rows: at most 40% full, so probe sequences stay short).
+const SLOT_BITS: u32 = 10;
+const SLOT_COUNT: usize = 1 << SLOT_BITS;
+
+/// Hash of a word, case-insensitive: its length and four of its bytes, upper-cased. `word` is not empty.
+const fn hash(word: &[u8]) -> usize {
+    const fn up(word: &[u8], i: usize) -> u32 {
+        word[i].to_ascii_uppercase() as u32
+    }
+    let n = word.len();
+    let x = (n as u32) | (up(word, 0) << 8) | (up(word, n / 2) << 16) | (up(word, n - 1) << 24);
+    let x = x ^ up(word, n.saturating_sub(2)).wrapping_mul(0x2545_F491);
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - SLOT_BITS)) as usize
+}
+
+/// Open-addressing table: each slot holds a row index + 1 of [`KEYWORDS`], 0 for empty; linear probing.
+/// `only_triggers` keeps the rows for which [`is_trigger`] holds.
+const fn build(only_triggers: bool) -> [u16; SLOT_COUNT] {
+    let mut slots = [0u16; SLOT_COUNT];
+    let mut i = 0;
+    while i < LIST.len() {
+        if !only_triggers || is_trigger(&LIST[i]) {
+            let mut h = hash(LIST[i].name.as_bytes());
+            while slots[h] != 0 {
+                h = (h + 1) & (SLOT_COUNT - 1);
+            }
+            slots[h] = (i + 1) as u16;
+        }
+        i += 1;
+    }
+    slots
+}
+
+static SLOTS: [u16; SLOT_COUNT] = build(false);
+static TRIGGER_SLOTS: [u16; SLOT_COUNT] = build(true);
+
+fn probe(slots: &[u16; SLOT_COUNT], word: &[u8]) -> Option<&'static Entry> {
     if word.is_empty() || word.len() > MAX_KEYWORD_LEN {
         return None;
     }
-    let mut buf = [0u8; MAX_KEYWORD_LEN];
-    let upper = &mut buf[..word.len()];
-    for (dst, src) in upper.iter_mut().zip(word) {
-        *dst = src.to_ascii_uppercase();
+    let mut h = hash(word);
+    loop {
+        let e = LIST.get(usize::from(slots[h]).checked_sub(1)?)?;
+        if e.name.len() == word.len() && e.name.as_bytes().eq_ignore_ascii_case(word) {
+            return Some(e);
+        }
+        h = (h + 1) & (SLOT_COUNT - 1);
     }
-    let upper: &[u8] = upper;
-    KEYWORDS
-        .binary_search_by(|e| e.name.as_bytes().cmp(upper))
-        .ok()
-        .and_then(|i| KEYWORDS.get(i))
 }
 
 /// Every known word, sorted by its upper-case bytes (a unit test checks the order).
-pub(crate) static KEYWORDS: &[Entry] = &[
+#[cfg(test)]
+pub(crate) static KEYWORDS: &[Entry] = LIST;
+
+const LIST: &[Entry] = &[
     kw("ABS", Kind::Function, Word::None, true),
     kw("ACOS", Kind::Function, Word::None, true),
     kw("AES_DECRYPT", Kind::Function, Word::None, true),

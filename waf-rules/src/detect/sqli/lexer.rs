@@ -229,15 +229,15 @@ pub(crate) struct Lexer<'a> {
     pub saw_exec_comment: bool,
 }
 
-fn is_word_start(b: u8) -> bool {
+pub(crate) fn is_word_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
-fn is_word_byte(b: u8) -> bool {
+pub(crate) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.' || b >= 0x80
 }
 
-fn is_space(b: u8) -> bool {
+pub(crate) fn is_space(b: u8) -> bool {
     b <= b' ' || b == 0x7f
 }
 
@@ -253,6 +253,20 @@ impl<'a> Lexer<'a> {
             s,
             pos: 0,
             pending_quote,
+            exec_depth: 0,
+            no_bracket_close: false,
+            saw_exec_comment: false,
+        }
+    }
+
+    /// A lexer over `s` that starts at byte `pos` outside any string, comment or MySQL executable comment: the
+    /// state of any pass that has just ended a token at `pos`, when `s` contains no `/*!` (a pass inside a
+    /// `/*! ... */` body reads `*/` differently). Used by the prefilter to re-read the tokens after a trigger.
+    pub(crate) fn resume(s: &'a [u8], pos: usize) -> Self {
+        Lexer {
+            s,
+            pos,
+            pending_quote: None,
             exec_depth: 0,
             no_bracket_close: false,
             saw_exec_comment: false,

@@ -13,6 +13,9 @@
 mod fold;
 mod keywords;
 mod lexer;
+mod prefilter;
+#[cfg(test)]
+mod prefilter_tests;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -72,7 +75,18 @@ impl SqliMatch {
 /// `sensitivity`; the first match found, trying the as-is context first, then `'`, then `"`.
 ///
 /// Linear in `input.len()`, never panics, and allocates nothing.
+///
+/// An exact prefilter (`prefilter.rs`) first proves, for most benign inputs, that no rule can fire; the full
+/// passes run only when it cannot. The result is the same as without it.
 pub fn is_sqli(input: &[u8], sensitivity: Sensitivity) -> Option<SqliMatch> {
+    if !prefilter::may_match(input, sensitivity) {
+        return None;
+    }
+    is_sqli_unfiltered(input, sensitivity)
+}
+
+/// [`is_sqli`] without the prefilter: every pass, every token.
+fn is_sqli_unfiltered(input: &[u8], sensitivity: Sensitivity) -> Option<SqliMatch> {
     let contexts = [
         (true, SqlContext::AsIs),
         (input.contains(&b'\''), SqlContext::SingleQuote),

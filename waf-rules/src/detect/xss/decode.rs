@@ -66,6 +66,18 @@ impl<'a> Entities<'a> {
         self.s.get(i).copied().unwrap_or(0)
     }
 
+    /// Whether the `&` at `i` starts a character reference that [`Entities`] decodes. Exact when the value
+    /// being decoded runs to the end of `s`; for a value that ends earlier the reference can only be shorter,
+    /// so a `false` here holds for it too.
+    pub(crate) fn reference_at(s: &'a [u8], i: usize) -> bool {
+        let mut e = Entities { s, i };
+        if e.at(i + 1) == b'#' {
+            e.numeric().is_some()
+        } else {
+            e.named().is_some()
+        }
+    }
+
     /// `&#...;` at `self.i`: returns the decoded byte and advances, or `None` (nothing consumed).
     fn numeric(&mut self) -> Option<u8> {
         let hex = self.at(self.i + 2) | 0x20 == b'x';
@@ -150,7 +162,7 @@ pub(crate) struct Scheme {
     pub next: Option<u8>,
 }
 
-const SCRIPT_SCHEMES: &[&[u8]] = &[b"javascript:", b"vbscript:", b"livescript:", b"mocha:"];
+pub(crate) const SCRIPT_SCHEMES: &[&[u8]] = &[b"javascript:", b"vbscript:", b"livescript:", b"mocha:"];
 const ACTIVE_DATA: &[&[u8]] = &[
     b"text/html",
     b"text/xml",

@@ -16,6 +16,9 @@
 mod decode;
 mod html;
 mod names;
+mod prefilter;
+#[cfg(test)]
+mod prefilter_tests;
 #[cfg(test)]
 mod tests;
 
@@ -93,7 +96,18 @@ impl XssMatch {
 /// match found across the contexts listed in the module documentation.
 ///
 /// Linear in `input.len()`, never panics, and allocates nothing.
+///
+/// An exact prefilter (`prefilter.rs`) first proves, for most benign inputs, that no rule can fire; the
+/// tokenizer runs only when it cannot. The result is the same as without it.
 pub fn is_xss(input: &[u8]) -> Option<XssMatch> {
+    if !prefilter::may_match(input) {
+        return None;
+    }
+    is_xss_unfiltered(input)
+}
+
+/// [`is_xss`] without the prefilter.
+fn is_xss_unfiltered(input: &[u8]) -> Option<XssMatch> {
     let found = |hit: Hit, context| XssMatch {
         rule: hit.rule,
         context,

@@ -1,0 +1,237 @@
+//! The prefilter never changes a verdict: `is_sqli` (prefiltered) and `is_sqli_unfiltered` (every pass, every
+//! token) return the same result, at both sensitivities, on arbitrary and fragment-built inputs, on every line of
+//! the labelled lists and on every value of the WAF corpus.
+
+use proptest::prelude::*;
+
+use super::{is_sqli, is_sqli_unfiltered, prefilter, Sensitivity};
+use crate::detect::test_inputs::{corpus_values, data_lines, fragment_soup, mutate};
+
+/// Asserts the equivalence on `input`; returns whether the prefilter let the full detector run (at HIGH).
+fn same(input: &[u8]) -> bool {
+    for s in [Sensitivity::Low, Sensitivity::High] {
+        let full = is_sqli_unfiltered(input, s);
+        assert_eq!(
+            is_sqli(input, s),
+            full,
+            "{s:?} prefiltered and full detector differ on {:?}",
+            String::from_utf8_lossy(input)
+        );
+        if full.is_some() {
+            assert!(prefilter::may_match(input, s));
+        }
+    }
+    prefilter::may_match(input, Sensitivity::High)
+}
+
+const SQL: &[&str] = &[
+    "'",
+    "\"",
+    "`",
+    "(",
+    ")",
+    ",",
+    ";",
+    "--",
+    "-- -",
+    "#",
+    "/*",
+    "*/",
+    "/*!",
+    "/*!50000",
+    "=",
+    "<",
+    ">",
+    "<>",
+    "!=",
+    "<=>",
+    "&&",
+    "||",
+    "|",
+    "&",
+    "+",
+    "-",
+    "~",
+    "!",
+    "*",
+    "/",
+    ":=",
+    "::",
+    "@",
+    "@@",
+    "@@version",
+    "$$",
+    "$1",
+    "[",
+    "]",
+    "\\",
+    ".",
+    "0x",
+    "0x41",
+    "0b1",
+    "1",
+    "2",
+    "10",
+    "1.5e3",
+    ".5",
+    "x'41'",
+    "n'a'",
+    "e'a'",
+    "a",
+    "x",
+    "b",
+    "id",
+    "users",
+    "admin",
+    "name",
+    "password",
+    "table",
+    "union",
+    "all",
+    "distinct",
+    "select",
+    "from",
+    "where",
+    "having",
+    "and",
+    "or",
+    "xor",
+    "not",
+    "like",
+    "rlike",
+    "in",
+    "is",
+    "between",
+    "sounds",
+    "null",
+    "true",
+    "false",
+    "order",
+    "group",
+    "by",
+    "into",
+    "outfile",
+    "dumpfile",
+    "insert",
+    "update",
+    "delete",
+    "drop",
+    "truncate",
+    "create",
+    "alter",
+    "exec",
+    "execute",
+    "immediate",
+    "declare",
+    "set",
+    "shutdown",
+    "with",
+    "waitfor",
+    "delay",
+    "time",
+    "grant",
+    "attach",
+    "database",
+    "case",
+    "when",
+    "then",
+    "end",
+    "sleep",
+    "benchmark",
+    "pg_sleep",
+    "dbms_lock.sleep",
+    "extractvalue",
+    "updatexml",
+    "load_file",
+    "char",
+    "ascii",
+    "substr",
+    "version",
+    "xp_cmdshell",
+    "sp_executesql",
+    "information_schema.tables",
+    "pg_catalog.pg_user",
+    "sysobjects",
+    "sqlite_master",
+    "mysql.user",
+    "intersect",
+    "except",
+    "minus",
+    "values",
+    "top",
+    "limit",
+    "1abc",
+    "0x1aunion",
+    "$$a$$",
+    "`xp_cmdshell`",
+    "[sysobjects]",
+    "[",
+    "é",
+    "\u{a0}",
+];
+
+#[test]
+fn labelled_lists_give_the_same_verdicts() {
+    let lines = data_lines();
+    let ran = lines.iter().filter(|l| same(l)).count();
+    println!(
+        "sqli prefilter: full detector ran on {ran}/{} labelled lines",
+        lines.len()
+    );
+}
+
+#[test]
+fn corpus_values_give_the_same_verdicts() {
+    let values = corpus_values();
+    let ran = values.iter().filter(|v| same(v)).count();
+    println!(
+        "sqli prefilter: full detector ran on {ran}/{} corpus values",
+        values.len()
+    );
+    assert!(values.len() > 5000, "{}", values.len());
+}
+
+#[test]
+fn benign_values_mostly_skip_the_full_detector() {
+    // Performance guard, not a verdict: the prefilter must keep rejecting ordinary values.
+    let benign = [
+        &b"summer dresses under $50"[..],
+        b"Patrick O'Brien",
+        b"It's a gift for my mother's 70th birthday, so no invoice in the box please.",
+        b"Please deliver after 5pm; ring twice.",
+        b"12 Union Street",
+        b"Select Comfort mattress, size 3",
+        b"don't drop it -- fragile",
+        b"https://tracking.example.com/track?id=1Z999AA10123456784&lang=en",
+        b"I've ordered three times now and it's always been great. Shipping's fast; packaging's solid.",
+        b"rock and roll or jazz",
+    ];
+    for v in benign {
+        assert!(!same(v), "prefilter let {:?} through", String::from_utf8_lossy(v));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::detect::test_inputs::cases(4096), ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(input in prop::collection::vec(any::<u8>(), 0..300)) {
+        same(&input);
+    }
+
+    #[test]
+    fn biased_bytes(input in prop::collection::vec(
+        prop::sample::select(b"'\"`;()[]&|/*!-#=<>@$.,:0123456789xXbBaeEnN \t\n\\".to_vec()), 0..120)) {
+        same(&input);
+    }
+
+    #[test]
+    fn sql_fragments(input in fragment_soup(SQL, 24)) {
+        same(&input);
+    }
+
+    #[test]
+    fn edited_list_lines(input in mutate(data_lines(), SQL)) {
+        same(&input);
+    }
+}
