@@ -38,6 +38,17 @@ pub(crate) fn lookup(word: &[u8]) -> Option<&'static Entry> {
     probe(&SLOTS, word)
 }
 
+/// Looks a word up case-insensitively among the words that can start an anchor-0 rule only
+/// ([`can_start_rule`]).
+pub(crate) fn lookup_rule_start(word: &[u8]) -> Option<&'static Entry> {
+    let (&first, &last) = (word.first()?, word.last()?);
+    let shapes = RULE_START_SHAPES.get(word.len() * 32 + usize::from(SHAPE[usize::from(first)]))?;
+    if shapes >> SHAPE[usize::from(last)] & 1 == 0 {
+        return None;
+    }
+    probe(&RULE_START_SLOTS, word)
+}
+
 /// Looks a word up case-insensitively among the trigger words only ([`is_trigger`]).
 pub(crate) fn lookup_trigger(word: &[u8]) -> Option<&'static Entry> {
     probe(&TRIGGER_SLOTS, word)
@@ -60,10 +71,14 @@ pub(crate) const fn shape(b: u8) -> u8 {
 /// starts with a byte of [`shape`] `f` and ends with one of shape `l`. A word whose entry lacks its bit is no
 /// trigger, which turns most words away without hashing them.
 pub(crate) const fn trigger_shapes() -> [u32; (MAX_KEYWORD_LEN + 1) * 32] {
+    shapes_of(Rows::Triggers)
+}
+
+const fn shapes_of(rows: Rows) -> [u32; (MAX_KEYWORD_LEN + 1) * 32] {
     let mut t = [0u32; (MAX_KEYWORD_LEN + 1) * 32];
     let mut i = 0;
     while i < LIST.len() {
-        if is_trigger(&LIST[i]) {
+        if rows.keep(&LIST[i]) {
             let name = LIST[i].name.as_bytes();
             let n = name.len();
             t[n * 32 + shape(name[0]) as usize] |= 1 << shape(name[n - 1]);
@@ -72,6 +87,21 @@ pub(crate) const fn trigger_shapes() -> [u32; (MAX_KEYWORD_LEN + 1) * 32] {
     }
     t
 }
+
+const fn shape_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = shape(b as u8);
+        b += 1;
+    }
+    t
+}
+
+/// [`shape`] of every byte.
+pub(crate) static SHAPE: [u8; 256] = shape_table();
+
+static RULE_START_SHAPES: [u32; (MAX_KEYWORD_LEN + 1) * 32] = shapes_of(Rows::RuleStarts);
 
 /// Whether a row can be the token that a rule evaluated away from the first token hinges on: a set operator
 /// (`UnionSelect`), boolean logic other than `NOT`, `WHERE` or `HAVING` (`Tautology`), `WAITFOR` or a time
@@ -109,13 +139,36 @@ const fn hash(word: &[u8]) -> usize {
     (x.wrapping_mul(0x9E37_79B1) >> (32 - SLOT_BITS)) as usize
 }
 
+/// Whether a row is a literal, boolean logic or a set operator: the words that can be the first token of an
+/// anchor-0 rule (see `prefilter.rs`).
+pub(crate) const fn can_start_rule(e: &Entry) -> bool {
+    matches!(e.kind, Kind::Lit | Kind::Logic | Kind::Union)
+}
+
+/// Which rows a hash table holds.
+#[derive(Clone, Copy)]
+enum Rows {
+    All,
+    Triggers,
+    RuleStarts,
+}
+
+impl Rows {
+    const fn keep(self, e: &Entry) -> bool {
+        match self {
+            Rows::All => true,
+            Rows::Triggers => is_trigger(e),
+            Rows::RuleStarts => can_start_rule(e),
+        }
+    }
+}
+
 /// Open-addressing table: each slot holds a row index + 1 of [`KEYWORDS`], 0 for empty; linear probing.
-/// `only_triggers` keeps the rows for which [`is_trigger`] holds.
-const fn build(only_triggers: bool) -> [u16; SLOT_COUNT] {
+const fn build(rows: Rows) -> [u16; SLOT_COUNT] {
     let mut slots = [0u16; SLOT_COUNT];
     let mut i = 0;
     while i < LIST.len() {
-        if !only_triggers || is_trigger(&LIST[i]) {
+        if rows.keep(&LIST[i]) {
             let mut h = hash(LIST[i].name.as_bytes());
             while slots[h] != 0 {
                 h = (h + 1) & (SLOT_COUNT - 1);
@@ -127,8 +180,9 @@ const fn build(only_triggers: bool) -> [u16; SLOT_COUNT] {
     slots
 }
 
-static SLOTS: [u16; SLOT_COUNT] = build(false);
-static TRIGGER_SLOTS: [u16; SLOT_COUNT] = build(true);
+static SLOTS: [u16; SLOT_COUNT] = build(Rows::All);
+static TRIGGER_SLOTS: [u16; SLOT_COUNT] = build(Rows::Triggers);
+static RULE_START_SLOTS: [u16; SLOT_COUNT] = build(Rows::RuleStarts);
 
 fn probe(slots: &[u16; SLOT_COUNT], word: &[u8]) -> Option<&'static Entry> {
     if word.is_empty() || word.len() > MAX_KEYWORD_LEN {

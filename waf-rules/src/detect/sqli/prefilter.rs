@@ -50,16 +50,20 @@ use super::Sensitivity;
 
 /// Whether the full detector may match `input` at `sens`; `false` proves it returns `None`.
 pub(crate) fn may_match(input: &[u8], sens: Sensitivity) -> bool {
-    start_may_match(input, SqlContext::AsIs, sens)
-        || triggers_may_match(input)
-        || (memchr::memchr(b'\'', input).is_some() && start_may_match(input, SqlContext::SingleQuote, sens))
-        || (memchr::memchr(b'"', input).is_some() && start_may_match(input, SqlContext::DoubleQuote, sens))
+    if start_may_match(input, SqlContext::AsIs, sens) {
+        return true;
+    }
+    let Some(quotes) = triggers_may_match(input) else {
+        return true;
+    };
+    (quotes & SINGLE_QUOTE != 0 && start_may_match(input, SqlContext::SingleQuote, sens))
+        || (quotes & DOUBLE_QUOTE != 0 && start_may_match(input, SqlContext::DoubleQuote, sens))
 }
 
 /// Whether a rule can fire on the first window of the pass in `ctx` (exact for the anchor-0 rules; the rules
 /// that fire anywhere are covered by [`triggers_may_match`]).
 fn start_may_match(input: &[u8], ctx: SqlContext, sens: Sensitivity) -> bool {
-    if ctx == SqlContext::AsIs && !first_word_may_start(input) {
+    if ctx == SqlContext::AsIs && !first_token_may_start(input) {
         return false;
     }
     let mut folder = Folder::new(input, ctx);
@@ -115,16 +119,37 @@ fn start_may_match(input: &[u8], ctx: SqlContext, sens: Sensitivity) -> bool {
     rules::check(&view, sens).is_some()
 }
 
-/// As-is pass, shortcut without the folder: `false` when the input starts (after whitespace) with a word that
-/// is not boolean logic, a set operator or a literal, so the first folded token cannot start an anchor-0 rule.
-/// (Such a word is folded neither away nor into a token of one of those classes: only `NOT` is dropped, and
-/// `UNION ALL` is the only merge that yields one.)
-fn first_word_may_start(input: &[u8]) -> bool {
+/// As-is pass, shortcut without the folder: `false` when the first token cannot start an anchor-0 rule for
+/// sure. That is when the input starts (after whitespace) with a word that is not boolean logic, a set operator
+/// or a literal (such a word is folded neither away nor into a token of one of those classes: only `NOT` is
+/// dropped, and `UNION ALL` is the only merge that yields one), or with a byte that always makes a token of
+/// another class that folding keeps: punctuation, `(`, `,`, a comparison, a non-unary operator, a `#` comment,
+/// a backtick or bracket identifier.
+fn first_token_may_start(input: &[u8]) -> bool {
     let Some(start) = input.iter().position(|&b| !is_space(b)) else {
         return false;
     };
-    if !is_word_start(input[start]) {
-        return true;
+    let first = input[start];
+    if !is_word_start(first) {
+        return !matches!(
+            first,
+            b'{' | b'}'
+                | b'('
+                | b','
+                | b'?'
+                | b'\\'
+                | b']'
+                | b'='
+                | b'<'
+                | b'>'
+                | b':'
+                | b'%'
+                | b'^'
+                | b'*'
+                | b'#'
+                | b'`'
+                | b'['
+        );
     }
     let end = input[start..]
         .iter()
@@ -134,12 +159,7 @@ fn first_word_may_start(input: &[u8]) -> bool {
         // `X'41'`, `N'a'`: a number or a string.
         return true;
     }
-    keywords::lookup(&input[start..end]).is_some_and(|e| {
-        matches!(
-            e.kind,
-            Kind::Num | Kind::RParen | Kind::Var | Kind::Lit | Kind::Str | Kind::Logic | Kind::Union | Kind::Semi
-        )
-    })
+    keywords::lookup_rule_start(&input[start..end]).is_some()
 }
 
 /// Bytes per block of [`triggers_may_match`].
@@ -147,25 +167,31 @@ const BLOCK: usize = 64;
 
 /// Per byte of a block: bit 0 a word byte (`lexer::is_word_byte`), bit 1 a digit, `.`, `$` (a word token can
 /// start right after one inside a run of word bytes) or one of `;`, `&`, `|`, `` ` ``, `[`, `/` (the other
-/// bytes that can start a trigger). Written as comparisons so that the compiler vectorizes it.
+/// bytes that can start a trigger), bits 2 and 3 `'` and `"`. Written as comparisons so that the compiler
+/// vectorizes it.
 #[inline(always)]
-fn classify(b: u8) -> u8 {
+pub(crate) fn classify(b: u8) -> u8 {
     let digit = b.wrapping_sub(b'0') < 10;
     let letter = (b | 0x20).wrapping_sub(b'a') < 26;
     let numberish = digit | (b == b'.') | (b == b'$');
     let word = letter | numberish | (b == b'_') | (b >= 0x80);
     let special = (b == b';') | (b == b'&') | (b == b'|') | (b == b'`') | (b == b'[') | (b == b'/');
-    u8::from(word) | (u8::from(numberish | special) << 1)
+    u8::from(word) | (u8::from(numberish | special) << 1) | (u8::from(b == b'\'') << 2) | (u8::from(b == b'"') << 3)
 }
 
-/// The word-byte mask and the numberish-or-special mask of a block of at most [`BLOCK`] bytes (bit `j` for
-/// byte `j`; missing bytes count as neither).
+/// [`classify`] bits of the quotes: whether the single- and double-quote passes run.
+const SINGLE_QUOTE: u8 = 4;
+const DOUBLE_QUOTE: u8 = 8;
+
+/// The word-byte mask and the numberish-or-special mask of a block (bit `j` for byte `j`), and the quote bits
+/// of [`classify`] of any of its bytes.
 #[inline(always)]
-fn block_masks(block: &[u8]) -> (u64, u64) {
+fn block_masks(block: &[u8; BLOCK]) -> (u64, u64, u8) {
     let mut cls = [0u8; BLOCK];
     for (c, &b) in cls.iter_mut().zip(block) {
         *c = classify(b);
     }
+    let quotes = cls.iter().fold(0, |a, &c| a | c) & (SINGLE_QUOTE | DOUBLE_QUOTE);
     // Packs the low bit of each of 8 bytes into one byte.
     const LOW_BITS: u64 = 0x0101_0101_0101_0101;
     const GATHER: u64 = 0x0102_0408_1020_4080;
@@ -177,7 +203,73 @@ fn block_masks(block: &[u8]) -> (u64, u64) {
         word |= ((x & LOW_BITS).wrapping_mul(GATHER) >> 56) << (8 * k);
         marked |= (((x >> 1) & LOW_BITS).wrapping_mul(GATHER) >> 56) << (8 * k);
     }
-    (word, marked)
+    (word, marked, quotes)
+}
+
+/// The masks of the bytes `s[base..]`, at most [`BLOCK`] of them (bytes past the end count as neither), and
+/// quote bits that cover at least those bytes.
+#[inline(always)]
+pub(crate) fn masks_at(s: &[u8], base: usize) -> (u64, u64, u8) {
+    let len = s.len();
+    if let Some(Ok(full)) = s.get(base..base + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+        // A full block has a fixed length, so its classification loop is vectorized without a remainder.
+        return block_masks(full);
+    }
+    if let Some(Ok(last)) = len.checked_sub(BLOCK).map(|b| <&[u8; BLOCK]>::try_from(&s[b..])) {
+        // The partial last block of a long input: the last 64 bytes, minus those already seen.
+        let (word, marked, quotes) = block_masks(last);
+        let seen = base + BLOCK - len;
+        return (word >> seen, marked >> seen, quotes);
+    }
+    short_masks(s)
+}
+
+/// [`block_masks`] for an input shorter than [`BLOCK`]: 8 bytes at a time in a `u64` (SWAR), which avoids
+/// copying the input into a block (a copy whose byte-wise stores would stall the wide loads that follow).
+fn short_masks(s: &[u8]) -> (u64, u64, u8) {
+    let (mut word, mut marked, mut quotes) = (0u64, 0u64, 0u8);
+    let mut k = 0;
+    while k < s.len() {
+        let x = match s.get(k..k + 8).map(<[u8; 8]>::try_from) {
+            Some(Ok(eight)) => u64::from_le_bytes(eight),
+            // The last bytes: the 8 bytes that end the input, shifted so that its bytes from `k` come first.
+            _ => match s.len().checked_sub(8) {
+                Some(b) => s[b..].iter().rev().fold(0, |x, &c| x << 8 | u64::from(c)) >> (8 * (k - b)),
+                None => s[k..].iter().rev().fold(0, |x, &c| x << 8 | u64::from(c)),
+            },
+        };
+        let (w, m, q) = swar_classify(x);
+        word |= w << k;
+        marked |= m << k;
+        quotes |= q;
+        k += 8;
+    }
+    (word, marked, quotes)
+}
+
+/// [`classify`] for the 8 bytes of `x` at once: the word-byte and numberish-or-special bits (bit `j` for byte
+/// `j`; zero bytes are neither), and the quote bits of any byte.
+fn swar_classify(x: u64) -> (u64, u64, u8) {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    // Bytes of `y` (all below 0x80) that are at least `c`, as their high bit; no carry crosses a byte.
+    let ge = |y: u64, c: u8| y.wrapping_add(u64::from(0x80 - c) * LOW) & HIGH;
+    let range = |y: u64, lo: u8, hi: u8| ge(y, lo) & !ge(y, hi + 1);
+    let eq = |y: u64, c: u8| range(y, c, c);
+    let high = x & HIGH;
+    let y = x & !HIGH;
+    let letter = range(y | (0x20 * LOW), b'a', b'z');
+    let numberish = (range(y, b'0', b'9') | eq(y, b'.') | eq(y, b'$')) & !high;
+    let word = high | ((letter | eq(y, b'_')) & !high) | numberish;
+    let special = (eq(y, b';') | eq(y, b'&') | eq(y, b'|') | eq(y, b'`') | eq(y, b'[') | eq(y, b'/')) & !high;
+    let pack = |m: u64| ((m >> 7).wrapping_mul(GATHER)) >> 56;
+    let quote = |c: u8, bit: u8| if eq(y, c) & !high != 0 { bit } else { 0 };
+    (
+        pack(word),
+        pack(numberish | special),
+        quote(b'\'', SINGLE_QUOTE) | quote(b'"', DOUBLE_QUOTE),
+    )
 }
 
 /// Bits `from..64`.
@@ -219,26 +311,14 @@ const fn run_shapes() -> [u32; (LONG + 1) * 32] {
 
 static RUN_SHAPES: [u32; (LONG + 1) * 32] = run_shapes();
 
-const fn shapes() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = keywords::shape(b as u8);
-        b += 1;
-    }
-    t
-}
-
-static SHAPE: [u8; 256] = shapes();
-
 /// Whether the word token `s[start..end]` can be a trigger, judged by its length and first and last bytes
 /// only: `false` for most words, and always for words that start with a digit, `.` or `$` (numbers, `$$`
 /// strings, variables: no trigger starts so). Branch-free.
 #[inline(always)]
 fn shape_may_match(s: &[u8], start: usize, end: usize) -> bool {
     let n = (end - start).min(LONG);
-    let first = usize::from(SHAPE[usize::from(s[start])]);
-    let last = u32::from(SHAPE[usize::from(s[end - 1])]);
+    let first = usize::from(keywords::SHAPE[usize::from(s[start])]);
+    let last = u32::from(keywords::SHAPE[usize::from(s[end - 1])]);
     RUN_SHAPES[n * 32 + first] >> last & 1 != 0
 }
 
@@ -246,18 +326,18 @@ fn shape_may_match(s: &[u8], start: usize, end: usize) -> bool {
 /// trigger token can start and checks the tokens that follow it. Works on 64-byte blocks: the runs of word bytes
 /// and the special bytes are found with bit masks, and each run is first judged by its shape alone, so the cost
 /// per byte is small and mostly branch-free.
-fn triggers_may_match(s: &[u8]) -> bool {
+///
+/// Returns `None` when a trigger may complete a rule, otherwise the quote bits of [`classify`] of the input.
+fn triggers_may_match(s: &[u8]) -> Option<u8> {
     // State carried from block to block: whether the previous byte was a word byte / numberish, and the run of
     // word bytes still open at the end of the previous block.
     let (mut word_carry, mut numberish_carry) = (0u64, 0u64);
     let mut open: Option<(usize, bool)> = None;
+    let mut quotes = 0;
     let mut base = 0;
     while base < s.len() {
-        // A full block has a fixed length, so its classification loop is vectorized without a remainder.
-        let (word, marked) = match s.get(base..base + BLOCK).map(<&[u8; BLOCK]>::try_from) {
-            Some(Ok(full)) => block_masks(full),
-            _ => block_masks(&s[base..]),
-        };
+        let (word, marked, block_quotes) = masks_at(s, base);
+        quotes |= block_quotes;
         let numberish = marked & word;
         let special = marked & !word;
         // Word-start bytes right after a digit, `.` or `$`: a word token can start there inside a run (this
@@ -268,12 +348,16 @@ fn triggers_may_match(s: &[u8]) -> bool {
         numberish_carry = numberish >> 63;
         let mut starts = word & !after_word;
         let mut ends = !word & after_word;
+        // One-byte words are never triggers (nor have room for one inside): drop them.
+        let single = starts & (ends >> 1);
+        starts &= !single;
+        ends &= !(single << 1);
         if let Some((start, has_inner)) = open {
             if ends != 0 {
                 let end = ends.trailing_zeros() as usize;
                 ends &= ends - 1;
                 if run_may_match(s, start, base + end, has_inner || inner & !bits_from(end) != 0) {
-                    return true;
+                    return None;
                 }
                 open = None;
             } else {
@@ -285,7 +369,7 @@ fn triggers_may_match(s: &[u8]) -> bool {
             starts &= starts - 1;
             ends &= ends - 1;
             if run_may_match(s, base + start, base + end, inner & bits_between(start, end) != 0) {
-                return true;
+                return None;
             }
         }
         if starts != 0 {
@@ -297,12 +381,15 @@ fn triggers_may_match(s: &[u8]) -> bool {
             let j = special.trailing_zeros() as usize;
             special &= special - 1;
             if special_may_match(s, base + j) {
-                return true;
+                return None;
             }
         }
         base += BLOCK;
     }
-    open.is_some_and(|(start, has_inner)| run_may_match(s, start, s.len(), has_inner))
+    match open {
+        Some((start, has_inner)) if run_may_match(s, start, s.len(), has_inner) => None,
+        _ => Some(quotes),
+    }
 }
 
 /// The run of word bytes `s[start..end]`: the word token that starts with it and, when `has_inner`, the ones

@@ -235,3 +235,48 @@ proptest! {
         same(&input);
     }
 }
+
+#[test]
+fn block_classifications_agree_byte_by_byte() {
+    use super::lexer::is_word_byte;
+    use super::prefilter::{classify, masks_at};
+    for b in 0..=255u8 {
+        let marked = b.is_ascii_digit() || b".$;&|`[/".contains(&b);
+        let quotes = u8::from(b == b'\'') << 2 | u8::from(b == b'"') << 3;
+        assert_eq!(
+            classify(b),
+            u8::from(is_word_byte(b)) | u8::from(marked) << 1 | quotes,
+            "{b:#x}"
+        );
+    }
+    // Every byte value at every position of a short input (SWAR), of a full block (vectorized) and of the
+    // partial last block of a long input (overlapped), with neighbours of every class.
+    for len in [1, 7, 8, 9, 23, 63, 64, 65, 100, 128, 130] {
+        for b in 0..=255u8 {
+            for fill in [b'a', b'0', b';', b' ', 0xc3, b'"'] {
+                let mut input = vec![fill; len];
+                for at in [0, len / 2, len - 1] {
+                    input[at] = b;
+                    let mut base = 0;
+                    let mut quotes = 0;
+                    while base < len {
+                        let (word, marked, q) = masks_at(&input, base);
+                        quotes |= q;
+                        for j in 0..64 {
+                            let expect = input.get(base + j).map_or(0, |&c| classify(c) & 3);
+                            let got = (word >> j & 1) as u8 | (((marked >> j) & 1) as u8) << 1;
+                            assert_eq!(
+                                got, expect,
+                                "len {len} byte {b:#x} fill {fill} at {at} base {base} j {j}"
+                            );
+                        }
+                        base += 64;
+                    }
+                    let expect = input.iter().fold(0, |a, &c| a | classify(c)) & 12;
+                    assert_eq!(quotes, expect, "quotes: len {len} byte {b:#x} fill {fill} at {at}");
+                    input[at] = fill;
+                }
+            }
+        }
+    }
+}
