@@ -63,7 +63,11 @@ pub(crate) fn may_match(input: &[u8], sens: Sensitivity) -> bool {
 /// Whether a rule can fire on the first window of the pass in `ctx` (exact for the anchor-0 rules; the rules
 /// that fire anywhere are covered by [`triggers_may_match`]).
 fn start_may_match(input: &[u8], ctx: SqlContext, sens: Sensitivity) -> bool {
-    if ctx == SqlContext::AsIs && !first_token_may_start(input) {
+    let shortcut = match ctx {
+        SqlContext::AsIs => first_token_may_start(input),
+        SqlContext::SingleQuote | SqlContext::DoubleQuote => after_break_out_may_start(input, ctx),
+    };
+    if !shortcut {
         return false;
     }
     let mut folder = Folder::new(input, ctx);
@@ -151,15 +155,71 @@ fn first_token_may_start(input: &[u8]) -> bool {
                 | b'['
         );
     }
-    let end = input[start..]
-        .iter()
-        .position(|&b| !is_word_byte(b))
-        .map_or(input.len(), |p| start + p);
+    let end = word_end(input, start);
     if end == start + 1 && input.get(end) == Some(&b'\'') {
         // `X'41'`, `N'a'`: a number or a string.
         return true;
     }
     keywords::lookup_rule_start(&input[start..end]).is_some()
+}
+
+/// Quote passes, shortcut without the folder: the first token is the string up to the first unescaped quote,
+/// and the anchor-0 rules need the token after it (and its `)`s) to be a connector, a comment, `;`, an
+/// operator, a comparison, a set operator or `ORDER BY`/`GROUP BY`. `false` when that token is for sure a plain
+/// word, a keyword of another class, a number, a string, a variable, `(`, `,` or punctuation.
+fn after_break_out_may_start(input: &[u8], ctx: SqlContext) -> bool {
+    let quote = if ctx == SqlContext::SingleQuote { b'\'' } else { b'"' };
+    let t0_end = string_end(input, quote);
+    let Some(start) = input[t0_end..].iter().position(|&b| !is_space(b)).map(|p| t0_end + p) else {
+        return false;
+    };
+    let first = input[start];
+    if !is_word_start(first) {
+        return !matches!(
+            first,
+            b'{' | b'}' | b'(' | b',' | b'?' | b'\\' | b']' | b'`' | b'[' | b'\'' | b'"' | b'@' | b'$' | b'0'..=b'9'
+        );
+    }
+    let end = word_end(input, start);
+    if end == start + 1 && input.get(end) == Some(&b'\'') {
+        return true;
+    }
+    let Some(e) = keywords::lookup(&input[start..end]) else {
+        // A plain word (possibly a catalog name, which is still a bareword).
+        return false;
+    };
+    if matches!(e.word, Word::Order | Word::Group | Word::Sounds) {
+        // Merged with a following `BY` / `LIKE` (possibly after a comment) into a class that matters.
+        let next = input[end..].iter().find(|&&b| !is_space(b));
+        return next.is_some_and(|&b| matches!(b | 0x20, b'b' | b'l') || b == b'/');
+    }
+    matches!(
+        e.kind,
+        Kind::Logic | Kind::Comment | Kind::Semi | Kind::Op | Kind::Cmp | Kind::Union
+    ) || matches!(e.word, Word::Having | Word::Where)
+}
+
+/// Where the string that a quote pass starts with ends: after the first `quote` that is neither escaped by a
+/// backslash nor doubled, or at the end of the input; the same position as `Lexer::string`, found with memchr.
+pub(crate) fn string_end(s: &[u8], quote: u8) -> usize {
+    let mut i = 0;
+    while let Some(p) = s.get(i..).and_then(|rest| memchr::memchr2(quote, b'\\', rest)) {
+        i += p;
+        if s[i] == b'\\' || s.get(i + 1) == Some(&quote) {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    s.len()
+}
+
+/// End of the run of word bytes that starts at `start`.
+fn word_end(input: &[u8], start: usize) -> usize {
+    input[start..]
+        .iter()
+        .position(|&b| !is_word_byte(b))
+        .map_or(input.len(), |p| start + p)
 }
 
 /// Bytes per block of [`triggers_may_match`].
@@ -312,13 +372,12 @@ const fn run_shapes() -> [u32; (LONG + 1) * 32] {
 static RUN_SHAPES: [u32; (LONG + 1) * 32] = run_shapes();
 
 /// Whether the word token `s[start..end]` can be a trigger, judged by its length and first and last bytes
-/// only: `false` for most words, and always for words that start with a digit, `.` or `$` (numbers, `$$`
-/// strings, variables: no trigger starts so). Branch-free.
+/// only: `false` for most words. Branch-free.
 #[inline(always)]
 fn shape_may_match(s: &[u8], start: usize, end: usize) -> bool {
     let n = (end - start).min(LONG);
-    let first = usize::from(keywords::SHAPE[usize::from(s[start])]);
-    let last = u32::from(keywords::SHAPE[usize::from(s[end - 1])]);
+    let first = usize::from(keywords::shape(s[start]));
+    let last = u32::from(keywords::shape(s[end - 1]));
     RUN_SHAPES[n * 32 + first] >> last & 1 != 0
 }
 
@@ -362,6 +421,17 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
                 open = None;
             } else {
                 open = Some((start, has_inner || inner != 0));
+            }
+        }
+        if inner == 0 {
+            // The common case, without the per-run test for inner starts.
+            while ends != 0 {
+                let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
+                starts &= starts - 1;
+                ends &= ends - 1;
+                if run_may_match(s, base + start, base + end, false) {
+                    return None;
+                }
             }
         }
         while ends != 0 {

@@ -280,3 +280,17 @@ fn block_classifications_agree_byte_by_byte() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::detect::test_inputs::cases(4096), ..ProptestConfig::default() })]
+
+    #[test]
+    fn string_end_is_where_the_lexer_ends_the_first_string(input in prop::collection::vec(
+        prop::sample::select(b"'\"\\ab ".to_vec()), 0..40)) {
+        use super::lexer::{Lexer, SqlContext};
+        for (ctx, q) in [(SqlContext::SingleQuote, b'\''), (SqlContext::DoubleQuote, b'"')] {
+            let t = Lexer::new(&input, ctx).next_token().map_or(0, |t| t.end);
+            prop_assert_eq!(super::prefilter::string_end(&input, q), t);
+        }
+    }
+}
