@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::{is_sqli, is_sqli_unfiltered, prefilter, Sensitivity};
-use crate::detect::test_inputs::{corpus_values, data_lines, fragment_soup, mutate};
+use crate::detect::test_inputs::{corpus_values, data_lines, fragment_soup, list, mutate};
 
 /// Asserts the equivalence on `input`; returns whether the prefilter let the full detector run (at HIGH).
 fn same(input: &[u8]) -> bool {
@@ -178,6 +178,12 @@ fn labelled_lists_give_the_same_verdicts() {
         "sqli prefilter: full detector ran on {ran}/{} labelled lines",
         lines.len()
     );
+    let benign = list("sqli_benign.txt");
+    let ran = benign.iter().filter(|l| same(l)).count();
+    println!(
+        "sqli prefilter: full detector ran on {ran}/{} lines of sqli_benign.txt",
+        benign.len()
+    );
 }
 
 #[test]
@@ -292,5 +298,31 @@ proptest! {
             let t = Lexer::new(&input, ctx).next_token().map_or(0, |t| t.end);
             prop_assert_eq!(super::prefilter::string_end(&input, q), t);
         }
+    }
+}
+
+#[test]
+fn every_keyword_that_can_start_an_anchor_0_rule_is_in_the_rule_start_table() {
+    // `first_token_may_start` relies on it.
+    use super::keywords::{can_start_rule, lookup_rule_start, KEYWORDS};
+    use super::lexer::Kind;
+    for e in KEYWORDS {
+        let starts = matches!(
+            e.kind,
+            Kind::Num | Kind::RParen | Kind::Var | Kind::Lit | Kind::Str | Kind::Logic | Kind::Union | Kind::Semi
+        );
+        assert_eq!(starts, can_start_rule(e), "{}", e.name);
+        assert_eq!(starts, lookup_rule_start(e.name.as_bytes()).is_some(), "{}", e.name);
+        let lower = e.name.to_ascii_lowercase();
+        assert_eq!(starts, lookup_rule_start(lower.as_bytes()).is_some(), "{}", e.name);
+    }
+}
+
+#[test]
+fn trigger_table_holds_exactly_the_triggers() {
+    use super::keywords::{is_trigger, lookup, lookup_trigger, KEYWORDS};
+    for e in KEYWORDS {
+        assert_eq!(lookup_trigger(e.name.as_bytes()).is_some(), is_trigger(e), "{}", e.name);
+        assert!(lookup(e.name.to_ascii_lowercase().as_bytes()).is_some_and(|f| f.name == e.name));
     }
 }
