@@ -393,6 +393,9 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
     let (mut word_carry, mut numberish_carry) = (0u64, 0u64);
     let mut open: Option<(usize, bool)> = None;
     let mut quotes = 0;
+    // Bytes the re-reading after triggers may examine in all (each trigger's tokens can run far, for instance an
+    // unterminated comment after every `;`); past it the full detector decides, so the prefilter stays linear.
+    let mut budget = s.len().saturating_mul(8).saturating_add(4096);
     let mut base = 0;
     while base < s.len() {
         let (word, marked, block_quotes) = masks_at(s, base);
@@ -415,7 +418,13 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
             if ends != 0 {
                 let end = ends.trailing_zeros() as usize;
                 ends &= ends - 1;
-                if run_may_match(s, start, base + end, has_inner || inner & !bits_from(end) != 0) {
+                if run_may_match(
+                    s,
+                    start,
+                    base + end,
+                    has_inner || inner & !bits_from(end) != 0,
+                    &mut budget,
+                ) {
                     return None;
                 }
                 open = None;
@@ -429,7 +438,7 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
                 let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
                 starts &= starts - 1;
                 ends &= ends - 1;
-                if run_may_match(s, base + start, base + end, false) {
+                if run_may_match(s, base + start, base + end, false, &mut budget) {
                     return None;
                 }
             }
@@ -438,7 +447,13 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
             let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
             starts &= starts - 1;
             ends &= ends - 1;
-            if run_may_match(s, base + start, base + end, inner & bits_between(start, end) != 0) {
+            if run_may_match(
+                s,
+                base + start,
+                base + end,
+                inner & bits_between(start, end) != 0,
+                &mut budget,
+            ) {
                 return None;
             }
         }
@@ -450,14 +465,14 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
         while special != 0 {
             let j = special.trailing_zeros() as usize;
             special &= special - 1;
-            if special_may_match(s, base + j) {
+            if special_may_match(s, base + j, &mut budget) {
                 return None;
             }
         }
         base += BLOCK;
     }
     match open {
-        Some((start, has_inner)) if run_may_match(s, start, s.len(), has_inner) => None,
+        Some((start, has_inner)) if run_may_match(s, start, s.len(), has_inner, &mut budget) => None,
         _ => Some(quotes),
     }
 }
@@ -465,17 +480,18 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
 /// The run of word bytes `s[start..end]`: the word token that starts with it and, when `has_inner`, the ones
 /// that can start inside it.
 #[inline(always)]
-fn run_may_match(s: &[u8], start: usize, end: usize, has_inner: bool) -> bool {
-    (shape_may_match(s, start, end) && word_may_match(s, start, end)) || (has_inner && inner_may_match(s, start, end))
+fn run_may_match(s: &[u8], start: usize, end: usize, has_inner: bool, budget: &mut usize) -> bool {
+    (shape_may_match(s, start, end) && word_may_match(s, start, end, budget))
+        || (has_inner && inner_may_match(s, start, end, budget))
 }
 
 /// A byte that is not a word byte but can start a trigger: `;`, `&&`, `||`, a backtick or bracket identifier;
 /// and `/*!`, which makes the prefilter give up.
-fn special_may_match(s: &[u8], i: usize) -> bool {
+fn special_may_match(s: &[u8], i: usize, budget: &mut usize) -> bool {
     let next = s.get(i + 1).copied();
     match s[i] {
-        b';' => local_may_match(s, i),
-        b @ (b'&' | b'|') => next == Some(b) && local_may_match(s, i),
+        b';' => local_may_match(s, i, budget),
+        b @ (b'&' | b'|') => next == Some(b) && local_may_match(s, i, budget),
         b'`' => delimited_may_match(s, i, b'`'),
         b'[' => delimited_may_match(s, i, b']'),
         // A MySQL executable comment changes how the lexer reads `*/` after it.
@@ -486,7 +502,7 @@ fn special_may_match(s: &[u8], i: usize) -> bool {
 /// The word tokens that can start inside the run of word bytes `s[start..end]`: after a number (which ends
 /// after a digit or `.`, or after a hexadecimal digit for `0x`/`0b` numbers) or a `$$` string.
 #[inline(never)]
-fn inner_may_match(s: &[u8], start: usize, end: usize) -> bool {
+fn inner_may_match(s: &[u8], start: usize, end: usize, budget: &mut usize) -> bool {
     let hex = s[start..end]
         .windows(2)
         .any(|w| w[0] == b'0' && matches!(w[1], b'x' | b'X' | b'b' | b'B'));
@@ -495,7 +511,7 @@ fn inner_may_match(s: &[u8], start: usize, end: usize) -> bool {
         is_word_start(s[p])
             && (before.is_ascii_digit() || before == b'.' || before == b'$' || (hex && before.is_ascii_hexdigit()))
             && shape_may_match(s, p, end)
-            && word_may_match(s, p, end)
+            && word_may_match(s, p, end, budget)
     })
 }
 
@@ -505,7 +521,7 @@ fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
 
 /// A word token `s[start..end]` (the lexer's `word`): a trigger whose following tokens may complete a rule.
 #[inline(never)]
-fn word_may_match(s: &[u8], start: usize, end: usize) -> bool {
+fn word_may_match(s: &[u8], start: usize, end: usize, budget: &mut usize) -> bool {
     let word = &s[start..end];
     // Catalog names by prefix (`lexer::word`), whatever their length.
     if word.len() >= 10
@@ -517,7 +533,7 @@ fn word_may_match(s: &[u8], start: usize, end: usize) -> bool {
         None => false,
         // `DangerousIdentifier` fires on the name itself (at HIGH) or after `FROM`.
         Some(e) if matches!(e.word, Word::DangerName | Word::SchemaTable) => true,
-        Some(_) => local_may_match(s, start),
+        Some(_) => local_may_match(s, start, budget),
     }
 }
 
@@ -541,7 +557,11 @@ fn delimited_may_match(s: &[u8], start: usize, close: u8) -> bool {
 
 /// The trigger token that a lexer resumed at `p` reads, and the tokens after it: whether the rule the trigger
 /// can complete may fire (see the module documentation).
-fn local_may_match(s: &[u8], p: usize) -> bool {
+fn local_may_match(s: &[u8], p: usize, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        // Too much re-reading already: let the full detector decide.
+        return true;
+    }
     let mut folder = Folder::resume(s, p);
     let mut toks = [Token::EMPTY; RING];
     let mut len = 0;
@@ -577,9 +597,11 @@ fn local_may_match(s: &[u8], p: usize) -> bool {
         _ => false,
     };
     if !worth {
+        *budget = budget.saturating_sub(folder.examined() - p);
         return false;
     }
     fill(RING, &mut toks, &mut len);
+    *budget = budget.saturating_sub(folder.examined() - p);
     // Anchored at the trigger: the time, dangerous and file-write rules.
     let at_trigger = View {
         input: s,

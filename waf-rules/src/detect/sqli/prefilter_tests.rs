@@ -326,3 +326,22 @@ fn trigger_table_holds_exactly_the_triggers() {
         assert!(lookup(e.name.to_ascii_lowercase().as_bytes()).is_some_and(|f| f.name == e.name));
     }
 }
+
+#[test]
+fn prefilter_stays_linear_when_triggers_precede_long_tokens() {
+    // Every trigger re-reads the tokens after it; without the budget these would be quadratic.
+    for unit in [
+        "; -- ", ";/*", "; [", "sleep /*", "sleep ", "and '", "union /*", "|| --", "; `", "into #",
+    ] {
+        let input = unit.repeat(20_000);
+        let started = std::time::Instant::now();
+        for s in [Sensitivity::Low, Sensitivity::High] {
+            assert_eq!(is_sqli(input.as_bytes(), s), is_sqli_unfiltered(input.as_bytes(), s));
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1500),
+            "{unit:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
