@@ -188,15 +188,25 @@ fn after_break_out_may_start(input: &[u8], ctx: SqlContext) -> bool {
         // A plain word (possibly a catalog name, which is still a bareword).
         return false;
     };
-    if matches!(e.word, Word::Order | Word::Group | Word::Sounds) {
-        // Merged with a following `BY` / `LIKE` (possibly after a comment) into a class that matters.
-        let next = input[end..].iter().find(|&&b| !is_space(b));
-        return next.is_some_and(|&b| matches!(b | 0x20, b'b' | b'l') || b == b'/');
-    }
-    matches!(
+    let continues = matches!(
         e.kind,
         Kind::Logic | Kind::Comment | Kind::Semi | Kind::Op | Kind::Cmp | Kind::Union
-    ) || matches!(e.word, Word::Having | Word::Where)
+    ) || matches!(e.word, Word::Having | Word::Where);
+    if continues || !matches!(e.word, Word::Order | Word::Group | Word::Sounds) {
+        return continues;
+    }
+    // `ORDER`/`GROUP` merge with a following `BY` into `ORDER BY`/`GROUP BY`, `SOUNDS` with a following `LIKE`,
+    // `RLIKE`, `REGEXP`... into a comparison (`fold.rs`); a comment may come between them.
+    let Some(next) = input[end..].iter().position(|&b| !is_space(b)).map(|p| end + p) else {
+        return false;
+    };
+    if !is_word_start(input[next]) {
+        return input[next] == b'/';
+    }
+    keywords::lookup(&input[next..word_end(input, next)]).is_some_and(|n| match e.word {
+        Word::Sounds => n.kind == Kind::Cmp && n.word == Word::Like,
+        _ => n.word == Word::By,
+    })
 }
 
 /// Where the string that a quote pass starts with ends: after the first `quote` that is neither escaped by a

@@ -211,6 +211,7 @@ fn benign_values_mostly_skip_the_full_detector() {
         b"https://tracking.example.com/track?id=1Z999AA10123456784&lang=en",
         b"I've ordered three times now and it's always been great. Shipping's fast; packaging's solid.",
         b"rock and roll or jazz",
+        b"{\"order\":1}",
     ];
     for v in benign {
         assert!(!same(v), "prefilter let {:?} through", String::from_utf8_lossy(v));
@@ -343,5 +344,20 @@ fn prefilter_stays_linear_when_triggers_precede_long_tokens() {
             "{unit:?} took {:?}",
             started.elapsed()
         );
+    }
+}
+
+#[test]
+fn found_by_the_soak_runs() {
+    // Inputs on which a version of the prefilter once disagreed with the full detector.
+    for input in [
+        &b"\"sounds rlike'"[..],
+        b"\"sounds regexp 'x",
+        b"'sounds/**/like 'a",
+        b"\"order by 1--",
+        b"\"group/**/by 2#",
+        b"'order by 3",
+    ] {
+        same(input);
     }
 }
