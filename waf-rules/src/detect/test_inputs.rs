@@ -8,6 +8,19 @@ use proptest::prelude::*;
 
 use crate::transform::TransformationType;
 
+/// The inputs of one labelled list, as `tests/detect_corpus.rs` reads them (`url:` lines percent-decoded).
+pub(crate) fn list(name: &str) -> Vec<Vec<u8>> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter(|l| !l.starts_with("## ") && !l.is_empty())
+        .map(|l| match l.strip_prefix("url:") {
+            Some(enc) => TransformationType::UrlDecode.apply_to_vec(enc.as_bytes()),
+            None => l.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
 /// Every line of `waf-rules/tests/data/*.txt` (`## ` comments skipped): as written and, for `url:` lines,
 /// percent-decoded.
 pub(crate) fn data_lines() -> Vec<Vec<u8>> {

@@ -36,6 +36,11 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// One past the last byte the lexer has examined, at most.
+    pub(crate) fn examined(&self) -> usize {
+        self.lex.examined()
+    }
+
     /// The input contained a MySQL executable comment (`/*!`).
     pub(crate) fn saw_exec_comment(&self) -> bool {
         self.lex.saw_exec_comment

@@ -42,8 +42,8 @@ pub(crate) fn lookup(word: &[u8]) -> Option<&'static Entry> {
 /// ([`can_start_rule`]).
 pub(crate) fn lookup_rule_start(word: &[u8]) -> Option<&'static Entry> {
     let (&first, &last) = (word.first()?, word.last()?);
-    let shapes = RULE_START_SHAPES.get(word.len() * 32 + usize::from(SHAPE[usize::from(first)]))?;
-    if shapes >> SHAPE[usize::from(last)] & 1 == 0 {
+    let shapes = RULE_START_SHAPES.get(word.len() * 32 + usize::from(shape(first)))?;
+    if shapes >> shape(last) & 1 == 0 {
         return None;
     }
     probe(&RULE_START_SLOTS, word)
@@ -54,17 +54,12 @@ pub(crate) fn lookup_trigger(word: &[u8]) -> Option<&'static Entry> {
     probe(&TRIGGER_SLOTS, word)
 }
 
-/// A byte's class for [`trigger_shapes`], case-insensitive: letters 0-25, `_` 26, digits 27, `.` 28, `$` 29,
-/// anything else 30.
+/// A byte's class for [`trigger_shapes`]: five bits, ASCII case-insensitive for letters (`a`-`z` are 1-26).
+/// Other bytes share classes with letters, which only makes the shape filter let more words through to the
+/// hash look-up. Arithmetic rather than a table, to keep the filter's dependency chain short.
+#[inline(always)]
 pub(crate) const fn shape(b: u8) -> u8 {
-    match b.to_ascii_uppercase() {
-        c @ b'A'..=b'Z' => c - b'A',
-        b'_' => 26,
-        b'0'..=b'9' => 27,
-        b'.' => 28,
-        b'$' => 29,
-        _ => 30,
-    }
+    (b | 0x20) & 31
 }
 
 /// The shapes of the trigger words: entry `n * 32 + f` has bit `l` set when some trigger word of length `n`
@@ -87,19 +82,6 @@ const fn shapes_of(rows: Rows) -> [u32; (MAX_KEYWORD_LEN + 1) * 32] {
     }
     t
 }
-
-const fn shape_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = shape(b as u8);
-        b += 1;
-    }
-    t
-}
-
-/// [`shape`] of every byte.
-pub(crate) static SHAPE: [u8; 256] = shape_table();
 
 static RULE_START_SHAPES: [u32; (MAX_KEYWORD_LEN + 1) * 32] = shapes_of(Rows::RuleStarts);
 

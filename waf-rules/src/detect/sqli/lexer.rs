@@ -227,6 +227,9 @@ pub(crate) struct Lexer<'a> {
     no_bracket_close: bool,
     /// The input contained a MySQL executable comment `/*!`.
     pub saw_exec_comment: bool,
+    /// How far a look-ahead that did not move `pos` has read (a function name's search for `(`, a failed search
+    /// for `]`): with `pos`, bounds the bytes this lexer has examined (the prefilter's work budget).
+    reach: usize,
 }
 
 pub(crate) fn is_word_start(b: u8) -> bool {
@@ -256,6 +259,7 @@ impl<'a> Lexer<'a> {
             exec_depth: 0,
             no_bracket_close: false,
             saw_exec_comment: false,
+            reach: 0,
         }
     }
 
@@ -270,11 +274,17 @@ impl<'a> Lexer<'a> {
             exec_depth: 0,
             no_bracket_close: false,
             saw_exec_comment: false,
+            reach: 0,
         }
     }
 
     fn at(&self, i: usize) -> u8 {
         self.s.get(i).copied().unwrap_or(0)
+    }
+
+    /// One past the last byte this lexer has examined, at most (see `reach`).
+    pub(crate) fn examined(&self) -> usize {
+        self.pos.max(self.reach).saturating_add(3)
     }
 
     /// The next token, or `None` at the end of the input.
@@ -382,6 +392,7 @@ impl<'a> Lexer<'a> {
             Some(p) => start + 1 + p + 1,
             None if close == b']' => {
                 self.no_bracket_close = true;
+                self.reach = self.s.len();
                 return self.single(Kind::Punct, start);
             }
             None => self.s.len(),
@@ -552,20 +563,25 @@ impl<'a> Lexer<'a> {
     }
 
     /// Whether the next significant byte after `i` (skipping whitespace and terminated block comments) is `(`.
-    fn paren_follows(&self, mut i: usize) -> bool {
-        loop {
+    fn paren_follows(&mut self, mut i: usize) -> bool {
+        let found = loop {
             match self.at(i) {
-                b'(' => return true,
+                b'(' => break true,
                 b'/' if self.at(i + 1) == b'*' && self.at(i + 2) != b'!' => {
                     match self.s[i + 2..].windows(2).position(|w| w == b"*/") {
                         Some(p) => i += 2 + p + 2,
-                        None => return false,
+                        None => {
+                            i = self.s.len();
+                            break false;
+                        }
                     }
                 }
                 b if is_space(b) && i < self.s.len() => i += 1,
-                _ => return false,
+                _ => break false,
             }
-        }
+        };
+        self.reach = self.reach.max(i);
+        found
     }
 
     fn word(&mut self, start: usize) -> Token {

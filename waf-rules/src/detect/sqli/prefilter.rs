@@ -63,7 +63,11 @@ pub(crate) fn may_match(input: &[u8], sens: Sensitivity) -> bool {
 /// Whether a rule can fire on the first window of the pass in `ctx` (exact for the anchor-0 rules; the rules
 /// that fire anywhere are covered by [`triggers_may_match`]).
 fn start_may_match(input: &[u8], ctx: SqlContext, sens: Sensitivity) -> bool {
-    if ctx == SqlContext::AsIs && !first_token_may_start(input) {
+    let shortcut = match ctx {
+        SqlContext::AsIs => first_token_may_start(input),
+        SqlContext::SingleQuote | SqlContext::DoubleQuote => after_break_out_may_start(input, ctx),
+    };
+    if !shortcut {
         return false;
     }
     let mut folder = Folder::new(input, ctx);
@@ -151,15 +155,81 @@ fn first_token_may_start(input: &[u8]) -> bool {
                 | b'['
         );
     }
-    let end = input[start..]
-        .iter()
-        .position(|&b| !is_word_byte(b))
-        .map_or(input.len(), |p| start + p);
+    let end = word_end(input, start);
     if end == start + 1 && input.get(end) == Some(&b'\'') {
         // `X'41'`, `N'a'`: a number or a string.
         return true;
     }
     keywords::lookup_rule_start(&input[start..end]).is_some()
+}
+
+/// Quote passes, shortcut without the folder: the first token is the string up to the first unescaped quote,
+/// and the anchor-0 rules need the token after it (and its `)`s) to be a connector, a comment, `;`, an
+/// operator, a comparison, a set operator or `ORDER BY`/`GROUP BY`. `false` when that token is for sure a plain
+/// word, a keyword of another class, a number, a string, a variable, `(`, `,` or punctuation.
+fn after_break_out_may_start(input: &[u8], ctx: SqlContext) -> bool {
+    let quote = if ctx == SqlContext::SingleQuote { b'\'' } else { b'"' };
+    let t0_end = string_end(input, quote);
+    let Some(start) = input[t0_end..].iter().position(|&b| !is_space(b)).map(|p| t0_end + p) else {
+        return false;
+    };
+    let first = input[start];
+    if !is_word_start(first) {
+        return !matches!(
+            first,
+            b'{' | b'}' | b'(' | b',' | b'?' | b'\\' | b']' | b'`' | b'[' | b'\'' | b'"' | b'@' | b'$' | b'0'..=b'9'
+        );
+    }
+    let end = word_end(input, start);
+    if end == start + 1 && input.get(end) == Some(&b'\'') {
+        return true;
+    }
+    let Some(e) = keywords::lookup(&input[start..end]) else {
+        // A plain word (possibly a catalog name, which is still a bareword).
+        return false;
+    };
+    let continues = matches!(
+        e.kind,
+        Kind::Logic | Kind::Comment | Kind::Semi | Kind::Op | Kind::Cmp | Kind::Union
+    ) || matches!(e.word, Word::Having | Word::Where);
+    if continues || !matches!(e.word, Word::Order | Word::Group | Word::Sounds) {
+        return continues;
+    }
+    // `ORDER`/`GROUP` merge with a following `BY` into `ORDER BY`/`GROUP BY`, `SOUNDS` with a following `LIKE`,
+    // `RLIKE`, `REGEXP`... into a comparison (`fold.rs`); a comment may come between them.
+    let Some(next) = input[end..].iter().position(|&b| !is_space(b)).map(|p| end + p) else {
+        return false;
+    };
+    if !is_word_start(input[next]) {
+        return input[next] == b'/';
+    }
+    keywords::lookup(&input[next..word_end(input, next)]).is_some_and(|n| match e.word {
+        Word::Sounds => n.kind == Kind::Cmp && n.word == Word::Like,
+        _ => n.word == Word::By,
+    })
+}
+
+/// Where the string that a quote pass starts with ends: after the first `quote` that is neither escaped by a
+/// backslash nor doubled, or at the end of the input; the same position as `Lexer::string`, found with memchr.
+pub(crate) fn string_end(s: &[u8], quote: u8) -> usize {
+    let mut i = 0;
+    while let Some(p) = s.get(i..).and_then(|rest| memchr::memchr2(quote, b'\\', rest)) {
+        i += p;
+        if s[i] == b'\\' || s.get(i + 1) == Some(&quote) {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    s.len()
+}
+
+/// End of the run of word bytes that starts at `start`.
+fn word_end(input: &[u8], start: usize) -> usize {
+    input[start..]
+        .iter()
+        .position(|&b| !is_word_byte(b))
+        .map_or(input.len(), |p| start + p)
 }
 
 /// Bytes per block of [`triggers_may_match`].
@@ -312,13 +382,12 @@ const fn run_shapes() -> [u32; (LONG + 1) * 32] {
 static RUN_SHAPES: [u32; (LONG + 1) * 32] = run_shapes();
 
 /// Whether the word token `s[start..end]` can be a trigger, judged by its length and first and last bytes
-/// only: `false` for most words, and always for words that start with a digit, `.` or `$` (numbers, `$$`
-/// strings, variables: no trigger starts so). Branch-free.
+/// only: `false` for most words. Branch-free.
 #[inline(always)]
 fn shape_may_match(s: &[u8], start: usize, end: usize) -> bool {
     let n = (end - start).min(LONG);
-    let first = usize::from(keywords::SHAPE[usize::from(s[start])]);
-    let last = u32::from(keywords::SHAPE[usize::from(s[end - 1])]);
+    let first = usize::from(keywords::shape(s[start]));
+    let last = u32::from(keywords::shape(s[end - 1]));
     RUN_SHAPES[n * 32 + first] >> last & 1 != 0
 }
 
@@ -334,6 +403,9 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
     let (mut word_carry, mut numberish_carry) = (0u64, 0u64);
     let mut open: Option<(usize, bool)> = None;
     let mut quotes = 0;
+    // Bytes the re-reading after triggers may examine in all (each trigger's tokens can run far, for instance an
+    // unterminated comment after every `;`); past it the full detector decides, so the prefilter stays linear.
+    let mut budget = s.len().saturating_mul(8).saturating_add(4096);
     let mut base = 0;
     while base < s.len() {
         let (word, marked, block_quotes) = masks_at(s, base);
@@ -356,7 +428,13 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
             if ends != 0 {
                 let end = ends.trailing_zeros() as usize;
                 ends &= ends - 1;
-                if run_may_match(s, start, base + end, has_inner || inner & !bits_from(end) != 0) {
+                if run_may_match(
+                    s,
+                    start,
+                    base + end,
+                    has_inner || inner & !bits_from(end) != 0,
+                    &mut budget,
+                ) {
                     return None;
                 }
                 open = None;
@@ -364,11 +442,28 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
                 open = Some((start, has_inner || inner != 0));
             }
         }
+        if inner == 0 {
+            // The common case, without the per-run test for inner starts.
+            while ends != 0 {
+                let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
+                starts &= starts - 1;
+                ends &= ends - 1;
+                if run_may_match(s, base + start, base + end, false, &mut budget) {
+                    return None;
+                }
+            }
+        }
         while ends != 0 {
             let (start, end) = (starts.trailing_zeros() as usize, ends.trailing_zeros() as usize);
             starts &= starts - 1;
             ends &= ends - 1;
-            if run_may_match(s, base + start, base + end, inner & bits_between(start, end) != 0) {
+            if run_may_match(
+                s,
+                base + start,
+                base + end,
+                inner & bits_between(start, end) != 0,
+                &mut budget,
+            ) {
                 return None;
             }
         }
@@ -380,14 +475,14 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
         while special != 0 {
             let j = special.trailing_zeros() as usize;
             special &= special - 1;
-            if special_may_match(s, base + j) {
+            if special_may_match(s, base + j, &mut budget) {
                 return None;
             }
         }
         base += BLOCK;
     }
     match open {
-        Some((start, has_inner)) if run_may_match(s, start, s.len(), has_inner) => None,
+        Some((start, has_inner)) if run_may_match(s, start, s.len(), has_inner, &mut budget) => None,
         _ => Some(quotes),
     }
 }
@@ -395,17 +490,18 @@ fn triggers_may_match(s: &[u8]) -> Option<u8> {
 /// The run of word bytes `s[start..end]`: the word token that starts with it and, when `has_inner`, the ones
 /// that can start inside it.
 #[inline(always)]
-fn run_may_match(s: &[u8], start: usize, end: usize, has_inner: bool) -> bool {
-    (shape_may_match(s, start, end) && word_may_match(s, start, end)) || (has_inner && inner_may_match(s, start, end))
+fn run_may_match(s: &[u8], start: usize, end: usize, has_inner: bool, budget: &mut usize) -> bool {
+    (shape_may_match(s, start, end) && word_may_match(s, start, end, budget))
+        || (has_inner && inner_may_match(s, start, end, budget))
 }
 
 /// A byte that is not a word byte but can start a trigger: `;`, `&&`, `||`, a backtick or bracket identifier;
 /// and `/*!`, which makes the prefilter give up.
-fn special_may_match(s: &[u8], i: usize) -> bool {
+fn special_may_match(s: &[u8], i: usize, budget: &mut usize) -> bool {
     let next = s.get(i + 1).copied();
     match s[i] {
-        b';' => local_may_match(s, i),
-        b @ (b'&' | b'|') => next == Some(b) && local_may_match(s, i),
+        b';' => local_may_match(s, i, budget),
+        b @ (b'&' | b'|') => next == Some(b) && local_may_match(s, i, budget),
         b'`' => delimited_may_match(s, i, b'`'),
         b'[' => delimited_may_match(s, i, b']'),
         // A MySQL executable comment changes how the lexer reads `*/` after it.
@@ -416,7 +512,7 @@ fn special_may_match(s: &[u8], i: usize) -> bool {
 /// The word tokens that can start inside the run of word bytes `s[start..end]`: after a number (which ends
 /// after a digit or `.`, or after a hexadecimal digit for `0x`/`0b` numbers) or a `$$` string.
 #[inline(never)]
-fn inner_may_match(s: &[u8], start: usize, end: usize) -> bool {
+fn inner_may_match(s: &[u8], start: usize, end: usize, budget: &mut usize) -> bool {
     let hex = s[start..end]
         .windows(2)
         .any(|w| w[0] == b'0' && matches!(w[1], b'x' | b'X' | b'b' | b'B'));
@@ -425,7 +521,7 @@ fn inner_may_match(s: &[u8], start: usize, end: usize) -> bool {
         is_word_start(s[p])
             && (before.is_ascii_digit() || before == b'.' || before == b'$' || (hex && before.is_ascii_hexdigit()))
             && shape_may_match(s, p, end)
-            && word_may_match(s, p, end)
+            && word_may_match(s, p, end, budget)
     })
 }
 
@@ -435,7 +531,7 @@ fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
 
 /// A word token `s[start..end]` (the lexer's `word`): a trigger whose following tokens may complete a rule.
 #[inline(never)]
-fn word_may_match(s: &[u8], start: usize, end: usize) -> bool {
+fn word_may_match(s: &[u8], start: usize, end: usize, budget: &mut usize) -> bool {
     let word = &s[start..end];
     // Catalog names by prefix (`lexer::word`), whatever their length.
     if word.len() >= 10
@@ -447,7 +543,7 @@ fn word_may_match(s: &[u8], start: usize, end: usize) -> bool {
         None => false,
         // `DangerousIdentifier` fires on the name itself (at HIGH) or after `FROM`.
         Some(e) if matches!(e.word, Word::DangerName | Word::SchemaTable) => true,
-        Some(_) => local_may_match(s, start),
+        Some(_) => local_may_match(s, start, budget),
     }
 }
 
@@ -471,7 +567,11 @@ fn delimited_may_match(s: &[u8], start: usize, close: u8) -> bool {
 
 /// The trigger token that a lexer resumed at `p` reads, and the tokens after it: whether the rule the trigger
 /// can complete may fire (see the module documentation).
-fn local_may_match(s: &[u8], p: usize) -> bool {
+fn local_may_match(s: &[u8], p: usize, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        // Too much re-reading already: let the full detector decide.
+        return true;
+    }
     let mut folder = Folder::resume(s, p);
     let mut toks = [Token::EMPTY; RING];
     let mut len = 0;
@@ -507,9 +607,11 @@ fn local_may_match(s: &[u8], p: usize) -> bool {
         _ => false,
     };
     if !worth {
+        *budget = budget.saturating_sub(folder.examined() - p);
         return false;
     }
     fill(RING, &mut toks, &mut len);
+    *budget = budget.saturating_sub(folder.examined() - p);
     // Anchored at the trigger: the time, dangerous and file-write rules.
     let at_trigger = View {
         input: s,
