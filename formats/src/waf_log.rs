@@ -20,7 +20,7 @@ pub struct MatchDetail<'a> {
     /// `HEADER`, `QUERY_STRING`, `URI`, `BODY`, `COOKIE`...
     pub location: &'a str,
     /// The matched tokens, e.g. `["10", "AND", "1"]`.
-    pub matched_data: &'a [&'a str],
+    pub matched_data: &'a [String],
 }
 
 /// A rule inside a rule group, as `terminatingRule` or in `nonTerminatingMatchingRules`.

@@ -263,13 +263,10 @@ fn waf_custom_response(
     status: u16,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Option<(&'static str, String)>,
-    mut log: Box<PendingLog>,
+    log: Box<PendingLog>,
 ) -> Response<GatewayBody> {
     let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::FORBIDDEN);
-    log.status = status.as_u16();
-    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
-    *response.status_mut() = status;
-    let map = response.headers_mut();
+    let mut map = HeaderMap::new();
     let content = body.map(|(content_type, text)| {
         map.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         Bytes::from(text)
@@ -277,29 +274,46 @@ fn waf_custom_response(
     for (name, value) in headers {
         map.append(name, value);
     }
-    add_id_headers(map, &log, stage.api_type);
-    *response.body_mut() = GatewayBody::full(content.unwrap_or_default(), Some(log));
-    response
+    fixed_response(status, map, content.unwrap_or_default(), log, stage.api_type)
 }
 
-/// CAPTCHA (405) and Challenge (202), answered as AWS WAF answers a request without a valid token.
-fn waf_puzzle_response(stage: &Stage, action: moat_waf::Action, mut log: Box<PendingLog>) -> Response<GatewayBody> {
-    let (status, name, message) = match action {
-        moat_waf::Action::Captcha => (http::StatusCode::METHOD_NOT_ALLOWED, "captcha", "CAPTCHA required"),
-        _ => (http::StatusCode::ACCEPTED, "challenge", "Challenge required"),
-    };
-    log.status = status.as_u16();
-    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
-    *response.status_mut() = status;
-    let map = response.headers_mut();
-    map.insert(
-        HeaderName::from_static("x-amzn-waf-action"),
-        HeaderValue::from_static(name),
-    );
+/// CAPTCHA and Challenge, answered as AWS WAF answers a request without a valid token (the status and the
+/// `x-amzn-waf-action` value come from the action).
+fn waf_puzzle_response(stage: &Stage, action: moat_waf::Action, log: Box<PendingLog>) -> Response<GatewayBody> {
+    let status = action
+        .response_status()
+        .and_then(|s| http::StatusCode::from_u16(s).ok())
+        .unwrap_or(http::StatusCode::FORBIDDEN);
+    let mut map = HeaderMap::new();
+    if let Some(name) = action.waf_action_header() {
+        map.insert(
+            HeaderName::from_static("x-amzn-waf-action"),
+            HeaderValue::from_static(name),
+        );
+    }
     map.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    add_id_headers(map, &log, stage.api_type);
+    let message = match action {
+        moat_waf::Action::Captcha => "CAPTCHA required",
+        _ => "Challenge required",
+    };
     let body = Bytes::from(format!("{{\"message\":\"{message}\"}}"));
-    *response.body_mut() = GatewayBody::full(body, Some(log));
+    fixed_response(status, map, body, log, stage.api_type)
+}
+
+/// A response Moat answers itself (mock, gateway response, WAF answer): `status`, `headers` plus the id
+/// headers, `body`; the log phase runs when the body has been sent.
+fn fixed_response(
+    status: http::StatusCode,
+    mut headers: HeaderMap,
+    body: Bytes,
+    mut log: Box<PendingLog>,
+    api_type: ApiType,
+) -> Response<GatewayBody> {
+    log.status = status.as_u16();
+    add_id_headers(&mut headers, &log, api_type);
+    let mut response = Response::new(GatewayBody::full(body, Some(log)));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
     response
 }
 
@@ -427,22 +441,17 @@ fn gateway_response(
 ) -> Response<GatewayBody> {
     let message = kind.default_message();
     let rendered = responses.render(kind, message, log.request_id.as_str());
-    log.status = rendered.status.as_u16();
     log.error = Some(kind);
     if let Some(exec) = log.exec.as_mut() {
         exec.gateway_response(kind, rendered.status.as_u16(), &rendered.body);
     }
-    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
-    *response.status_mut() = rendered.status;
-    let headers = response.headers_mut();
+    let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(X_AMZN_ERRORTYPE, HeaderValue::from_static(error_type_header(kind)));
     for (name, value) in rendered.headers {
         headers.insert(name, value);
     }
-    add_id_headers(headers, &log, api_type);
-    *response.body_mut() = GatewayBody::full(rendered.body, Some(log));
-    response
+    fixed_response(rendered.status, headers, rendered.body, log, api_type)
 }
 
 /// `x-amzn-ErrorType` as API Gateway sends it with gateway responses.
@@ -498,17 +507,17 @@ fn mock_response(
     mut log: Box<PendingLog>,
     mut exec: Option<ExecTrace>,
 ) -> Response<GatewayBody> {
-    log.status = mock.status.as_u16();
     if let Some(exec) = exec.as_mut() {
         exec.mock_response(mock.status.as_u16(), &mock.headers, &mock.body);
     }
     log.exec = exec;
-    let mut response = Response::new(GatewayBody::full(Bytes::new(), None));
-    *response.status_mut() = mock.status;
-    *response.headers_mut() = mock.headers.clone();
-    add_id_headers(response.headers_mut(), &log, stage.api_type);
-    *response.body_mut() = GatewayBody::full(mock.body.clone(), Some(log));
-    response
+    fixed_response(
+        mock.status,
+        mock.headers.clone(),
+        mock.body.clone(),
+        log,
+        stage.api_type,
+    )
 }
 
 /// Whether a client's header field is left out of the forwarded request: hop-by-hop (RFC 9110 section

@@ -209,12 +209,41 @@ fn verdict_of(decision: &Decision<'_>) -> Verdict {
     }
 }
 
-/// Owned text of one rule match's details, so the borrowed log record can point into it.
+/// One rule match's details with the matched tokens as text, for the borrowed log record to point into.
 struct OwnedDetail {
     condition_type: &'static str,
     sensitivity_level: Option<&'static str>,
     location: &'static str,
     tokens: Vec<String>,
+}
+
+/// A matching rule with its details owned.
+struct OwnedRule<'s> {
+    rule_id: &'s str,
+    action: &'static str,
+    overridden: Option<&'static str>,
+    details: Vec<OwnedDetail>,
+}
+
+impl<'s> OwnedRule<'s> {
+    fn of(m: &RuleMatch<'s>) -> OwnedRule<'s> {
+        OwnedRule {
+            rule_id: m.rule_id,
+            action: m.action.as_str(),
+            overridden: m.overridden_action.map(Action::as_str),
+            details: owned_details(m.match_details()),
+        }
+    }
+
+    /// The group-rule shape of the log record, with `details` the views of `self.details`.
+    fn group_rule<'a>(&'a self, details: &'a [MatchDetail<'a>]) -> GroupRule<'a> {
+        GroupRule {
+            rule_id: self.rule_id,
+            action: self.action,
+            overridden_action: self.overridden,
+            match_details: details,
+        }
+    }
 }
 
 fn owned_details<'s>(details: impl Iterator<Item = moat_waf::eval::MatchDetail<'s>>) -> Vec<OwnedDetail> {
@@ -231,42 +260,17 @@ fn owned_details<'s>(details: impl Iterator<Item = moat_waf::eval::MatchDetail<'
         .collect()
 }
 
-/// Borrowed views of owned details; the token slices live in `tokens`.
-fn detail_views<'a>(owned: &'a [OwnedDetail], tokens: &'a [Vec<&'a str>]) -> Vec<MatchDetail<'a>> {
+/// The log record's views of owned details.
+fn views(owned: &[OwnedDetail]) -> Vec<MatchDetail<'_>> {
     owned
         .iter()
-        .zip(tokens)
-        .map(|(d, t)| MatchDetail {
+        .map(|d| MatchDetail {
             condition_type: d.condition_type,
             sensitivity_level: d.sensitivity_level,
             location: d.location,
-            matched_data: t,
+            matched_data: &d.tokens,
         })
         .collect()
-}
-
-fn token_refs(owned: &[OwnedDetail]) -> Vec<Vec<&str>> {
-    owned
-        .iter()
-        .map(|d| d.tokens.iter().map(String::as_str).collect())
-        .collect()
-}
-
-/// A group rule match with its details owned.
-struct OwnedGroupRule<'s> {
-    rule_id: &'s str,
-    action: &'static str,
-    overridden: Option<&'static str>,
-    details: Vec<OwnedDetail>,
-}
-
-fn owned_group_rule<'s>(m: &RuleMatch<'s>) -> OwnedGroupRule<'s> {
-    OwnedGroupRule {
-        rule_id: m.rule_id,
-        action: m.action.as_str(),
-        overridden: m.overridden_action.map(Action::as_str),
-        details: owned_details(m.match_details()),
-    }
 }
 
 /// Renders the decision as an AWS WAF log record into the stage's WAF log (on the request path: the record
@@ -278,97 +282,57 @@ fn write_log(waf: &StageWaf, logging: &WafLogging, decision: &Decision<'_>, req:
         .as_ref()
         .map(|t| owned_details(t.match_details()))
         .unwrap_or_default();
-    let term_tokens = token_refs(&term_details);
-    let term_views = detail_views(&term_details, &term_tokens);
+    let term_views = views(&term_details);
 
+    // Owned rules first, then their detail views, then the records that borrow both.
     let groups: Vec<_> = decision.rule_group_list().collect();
-    let group_terms: Vec<Option<OwnedGroupRule<'_>>> = groups
+    let group_terms: Vec<Option<OwnedRule<'_>>> = groups
         .iter()
-        .map(|g| g.terminating_rule().as_ref().map(owned_group_rule))
+        .map(|g| g.terminating_rule().as_ref().map(OwnedRule::of))
         .collect();
-    let group_counts: Vec<Vec<OwnedGroupRule<'_>>> = groups
+    let group_counts: Vec<Vec<OwnedRule<'_>>> = groups
         .iter()
-        .map(|g| {
-            g.non_terminating_matching_rules()
-                .map(|m| owned_group_rule(&m))
-                .collect()
-        })
+        .map(|g| g.non_terminating_matching_rules().map(|m| OwnedRule::of(&m)).collect())
         .collect();
     let group_excluded: Vec<Vec<&str>> = groups
         .iter()
         .map(|g| g.excluded_rules().map(|m| m.rule_id).collect())
         .collect();
-    // Token references, then views, for every owned rule (kept alive until the record is rendered).
-    let term_group_tokens: Vec<Option<Vec<Vec<&str>>>> = group_terms
+    let term_group_views: Vec<Vec<MatchDetail<'_>>> = group_terms
         .iter()
-        .map(|t| t.as_ref().map(|r| token_refs(&r.details)))
-        .collect();
-    let count_tokens: Vec<Vec<Vec<Vec<&str>>>> = group_counts
-        .iter()
-        .map(|rules| rules.iter().map(|r| token_refs(&r.details)).collect())
-        .collect();
-    let term_group_views: Vec<Option<Vec<MatchDetail<'_>>>> = group_terms
-        .iter()
-        .zip(&term_group_tokens)
-        .map(|(rule, tokens)| Some(detail_views(&rule.as_ref()?.details, tokens.as_ref()?)))
+        .map(|rule| rule.as_ref().map_or_else(Vec::new, |r| views(&r.details)))
         .collect();
     let count_views: Vec<Vec<Vec<MatchDetail<'_>>>> = group_counts
         .iter()
-        .zip(&count_tokens)
-        .map(|(rules, tokens)| {
-            rules
-                .iter()
-                .zip(tokens)
-                .map(|(r, t)| detail_views(&r.details, t))
-                .collect()
-        })
+        .map(|rules| rules.iter().map(|r| views(&r.details)).collect())
         .collect();
     let count_rules: Vec<Vec<GroupRule<'_>>> = group_counts
         .iter()
         .zip(&count_views)
-        .map(|(rules, views)| {
-            rules
-                .iter()
-                .zip(views)
-                .map(|(r, v)| GroupRule {
-                    rule_id: r.rule_id,
-                    action: r.action,
-                    overridden_action: r.overridden,
-                    match_details: v,
-                })
-                .collect()
-        })
+        .map(|(rules, views)| rules.iter().zip(views).map(|(r, v)| r.group_rule(v)).collect())
         .collect();
     let rule_group_list: Vec<RuleGroupEntry<'_>> = groups
         .iter()
         .enumerate()
         .map(|(i, g)| RuleGroupEntry {
             rule_group_id: g.rule_group_id,
-            terminating_rule: group_terms[i].as_ref().map(|r| GroupRule {
-                rule_id: r.rule_id,
-                action: r.action,
-                overridden_action: r.overridden,
-                match_details: term_group_views[i].as_deref().unwrap_or_default(),
-            }),
+            terminating_rule: group_terms[i].as_ref().map(|r| r.group_rule(&term_group_views[i])),
             non_terminating_matching_rules: &count_rules[i],
             excluded_rules: &group_excluded[i],
         })
         .collect();
 
-    let top: Vec<RuleMatch<'_>> = decision.non_terminating_matching_rules().collect();
-    let top_details: Vec<Vec<OwnedDetail>> = top.iter().map(|m| owned_details(m.match_details())).collect();
-    let top_tokens: Vec<Vec<Vec<&str>>> = top_details.iter().map(|d| token_refs(d)).collect();
-    let top_views: Vec<Vec<MatchDetail<'_>>> = top_details
-        .iter()
-        .zip(&top_tokens)
-        .map(|(d, t)| detail_views(d, t))
+    let top: Vec<OwnedRule<'_>> = decision
+        .non_terminating_matching_rules()
+        .map(|m| OwnedRule::of(&m))
         .collect();
+    let top_views: Vec<Vec<MatchDetail<'_>>> = top.iter().map(|r| views(&r.details)).collect();
     let non_terminating: Vec<NonTerminatingRule<'_>> = top
         .iter()
         .zip(&top_views)
-        .map(|(m, views)| NonTerminatingRule {
-            rule_id: m.rule_id,
-            action: m.action.as_str(),
+        .map(|(r, views)| NonTerminatingRule {
+            rule_id: r.rule_id,
+            action: r.action,
             rule_match_details: views,
         })
         .collect();

@@ -79,7 +79,7 @@ fn sqli_detail_group_rules_labels_and_redaction() {
         ("x-stm-test", "10 AND 1=1"),
         ("Authorization", "secret"),
     ];
-    let matched = ["10", "AND", "1"];
+    let matched = ["10", "AND", "1"].map(String::from);
     let details = [MatchDetail {
         condition_type: "SQL_INJECTION",
         sensitivity_level: Some("HIGH"),
