@@ -501,6 +501,17 @@ impl OnComplete for PendingLog {
     }
 }
 
+/// `$context.protocol` (and the WAF's `httpVersion`): `HTTP/1.1`, `HTTP/2.0`...
+#[must_use]
+pub fn protocol_text(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
 impl DeferredRecord for PendingLog {
     fn render(&self, out: &mut Vec<u8>) {
         let Some(stage) = &self.stage else { return };
@@ -514,12 +525,7 @@ impl DeferredRecord for PendingLog {
         };
         let host_text = self.host.as_ref().and_then(|h| h.to_str().ok()).unwrap_or("");
         let domain = strip_port(host_text);
-        let protocol = match self.version {
-            Version::HTTP_2 => "HTTP/2.0",
-            Version::HTTP_10 => "HTTP/1.0",
-            Version::HTTP_3 => "HTTP/3.0",
-            _ => "HTTP/1.1",
-        };
+        let protocol = protocol_text(self.version);
         let message = self.error.map(ResponseType::default_message);
         let record = RequestRecord {
             api_type: Some(stage.api_type),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::request::Parts;
-use http::{HeaderName, HeaderValue, Version};
+use http::{HeaderName, HeaderValue};
 use moat_formats::waf_log::{
     GroupRule, HttpRequestLog, MatchDetail, NonTerminatingRule, RateBasedEntry, Redaction, RuleGroupEntry, WafLogRecord,
 };
@@ -136,7 +136,7 @@ pub async fn inspect(
         method: parts.method.as_str(),
         uri_path: parts.uri.path(),
         query_string: parts.uri.query().unwrap_or(""),
-        http_version: version_text(parts.version),
+        http_version: crate::logging::protocol_text(parts.version),
         headers: &headers,
         body: inspected,
         body_size: body_size.max(body.prefix().len() as u64),
@@ -165,15 +165,6 @@ pub async fn inspect(
         status,
     };
     Ok((verdict, facts))
-}
-
-fn version_text(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_2 => "HTTP/2.0",
-        Version::HTTP_3 => "HTTP/3.0",
-        _ => "HTTP/1.1",
-    }
 }
 
 fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {

@@ -18,7 +18,8 @@ pub struct WafLoader {
     base_dir: PathBuf,
     account_id: String,
     region: String,
-    /// Compiled WebACLs by the text of their `waf:` block, so stages sharing one are compiled once.
+    /// Compiled WebACLs by the files they are built from, so stages sharing one are compiled once (whatever
+    /// their WAF logs).
     compiled: HashMap<String, Arc<WebAcl>>,
 }
 
@@ -103,7 +104,16 @@ impl WafLoader {
         sinks: &mut SinkRegistry,
         problems: &mut Problems,
     ) -> Option<StageWaf> {
-        let key = format!("{raw:?}");
+        let key = format!(
+            "{:?}",
+            (
+                &raw.web_acl,
+                &raw.ip_sets,
+                &raw.regex_pattern_sets,
+                &raw.rule_groups,
+                &raw.geo_database
+            )
+        );
         let acl = match self.compiled.get(&key) {
             Some(acl) => Arc::clone(acl),
             None => {
