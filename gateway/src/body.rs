@@ -45,11 +45,45 @@ impl BodyLimitError {
     }
 }
 
+/// A client's request body, from whichever server read the request.
+pub enum ClientBody {
+    /// HTTP/1.1, from Moat's own server.
+    Http1(crate::h1_server::RequestBody),
+    /// HTTP/2, from hyper's server.
+    Http2(Incoming),
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            ClientBody::Http1(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            ClientBody::Http2(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ClientBody::Http1(body) => body.is_end_stream(),
+            ClientBody::Http2(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ClientBody::Http1(body) => body.size_hint(),
+            ClientBody::Http2(body) => body.size_hint(),
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
     /// A client request body with a size cap and a deadline for the whole body.
     pub struct LimitedBody {
         #[pin]
-        inner: Incoming,
+        inner: ClientBody,
         remaining: u64,
         limit: u64,
         timeout: Duration,
@@ -61,7 +95,7 @@ pin_project_lite::pin_project! {
 impl LimitedBody {
     /// Wraps `inner`; the time limit counts from the first read of the body.
     #[must_use]
-    pub fn new(inner: Incoming, limit: u64, timeout: Duration) -> LimitedBody {
+    pub fn new(inner: ClientBody, limit: u64, timeout: Duration) -> LimitedBody {
         LimitedBody {
             inner,
             remaining: limit,

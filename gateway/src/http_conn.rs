@@ -1,27 +1,25 @@
-//! One client connection's HTTP protocol: HTTP/1.1, or HTTP/2 chosen by ALPN (TLS) or by the client's
-//! connection preface (plain TCP, "prior knowledge"). Choosing up front lets each connection run hyper's
-//! HTTP/1 or HTTP/2 server directly on the socket, with no adaptor on every read.
+//! One client connection's HTTP protocol: HTTP/1.1 (Moat's own server, [`crate::h1_server`]), or HTTP/2
+//! (hyper's) chosen by ALPN (TLS) or by the client's connection preface (plain TCP, "prior knowledge").
+//! Choosing up front lets each connection run its server directly on the socket, with no adaptor on every
+//! read.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::server::conn::{http1, http2};
+use hyper::server::conn::http2;
 use hyper::service::HttpService;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use crate::body::GatewayBody;
+use crate::h1_server::{self, ClientStream};
 use crate::runtime::Limits;
 
-/// A client connection's transport, as hyper's servers need it.
-pub trait ClientIo: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static {}
-
-impl<T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static> ClientIo for T {}
-
-/// A request handler both of hyper's servers can run: Moat's pipeline, answering with [`GatewayBody`].
+/// A request handler hyper's HTTP/2 server can run: Moat's pipeline, answering with [`GatewayBody`].
 pub trait GatewayService:
     HttpService<Incoming, ResBody = GatewayBody, Future: Send + 'static, Error: Into<BoxError>> + Send + 'static
 {
@@ -37,9 +35,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The first bytes of an HTTP/2 connection preface (RFC 9113 section 3.4); no HTTP/1 method starts so.
 const PREFACE_START: &[u8; 3] = b"PRI";
 
-/// HTTP/1 and HTTP/2 server settings built once from the limits.
+/// HTTP/2 server settings built once from the limits (HTTP/1.1 reads its limits from the gateway).
 pub struct HttpBuilders {
-    http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
 }
 
@@ -47,43 +44,30 @@ impl HttpBuilders {
     /// Settings for `limits`.
     #[must_use]
     pub fn new(limits: &Limits) -> HttpBuilders {
-        let mut http1 = http1::Builder::new();
-        // `limits.header_read_timeout` is enforced by `conn_watch`, not by hyper's per-request timer (which
-        // hyper arms for every request, 30 s by default, once a timer is set, and which would also cut idle
-        // keep-alive connections at that limit instead of `limits.idle_timeout`).
-        http1
-            .timer(TokioTimer::new())
-            .header_read_timeout(None)
-            // Heads up to `max_header_bytes` reach the pipeline, which answers with API Gateway's JSON;
-            // the parser refuses anything far larger on its own.
-            .max_buf_size(limits.max_header_bytes.saturating_add(8192).max(8192))
-            .keep_alive(true);
         let mut http2 = http2::Builder::new(TokioExecutor::new());
         http2
             .timer(TokioTimer::new())
             .max_concurrent_streams(limits.http2_max_concurrent_streams)
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        HttpBuilders { http1, http2 }
+        HttpBuilders { http2 }
     }
 
-    /// Serves `io` with the protocol chosen for it.
-    pub fn serve<I: ClientIo, S: GatewayService + Clone>(&self, io: I, http2: bool, service: S) -> Connection<I, S> {
-        if http2 {
-            Connection {
-                protocol: Protocol::Http2 {
-                    inner: self.http2.serve_connection(io, service),
-                },
-            }
-        } else {
-            Connection {
-                protocol: Protocol::Http1 {
-                    inner: self.http1.serve_connection(io, service),
-                },
-            }
+    /// Serves HTTP/2 on `stream` with `service`.
+    pub fn serve_http2<S: GatewayService + Clone>(&self, stream: Box<dyn ClientStream>, service: S) -> Connection<S> {
+        Connection {
+            protocol: Protocol::Http2 {
+                inner: self.http2.serve_connection(TokioIo::new(stream), service),
+            },
+        }
+    }
+
+    /// Serves HTTP/1.1 on `stream` with Moat's own server.
+    pub fn serve_http1<S: GatewayService>(&self, http1: h1_server::Connection) -> Connection<S> {
+        Connection {
+            protocol: Protocol::Http1 { inner: http1 },
         }
     }
 }
-
 /// Whether a plain-TCP client opens with the HTTP/2 preface. Peeks without consuming; `None` when the
 /// client closes or sends nothing within `timeout`.
 pub async fn sniff_http2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
@@ -110,43 +94,44 @@ pub async fn sniff_http2(stream: &TcpStream, timeout: Duration) -> Option<bool> 
 
 pin_project_lite::pin_project! {
     /// A served connection of either protocol.
-    pub struct Connection<I, S>
+    pub struct Connection<S>
     where
         S: HttpService<Incoming>,
     {
         #[pin]
-        protocol: Protocol<I, S>,
+        protocol: Protocol<S>,
     }
 }
 
 pin_project_lite::pin_project! {
     #[project = ProtocolProj]
-    enum Protocol<I, S>
+    enum Protocol<S>
     where
         S: HttpService<Incoming>,
     {
-        Http1 { #[pin] inner: http1::Connection<I, S> },
-        Http2 { #[pin] inner: http2::Connection<I, S, TokioExecutor> },
+        Http1 { inner: h1_server::Connection },
+        Http2 { #[pin] inner: http2::Connection<TokioIo<Box<dyn ClientStream>>, S, TokioExecutor> },
     }
 }
 
-impl<I: ClientIo, S: GatewayService> Connection<I, S> {
-    /// Finishes in-flight requests, then closes (HTTP/1: no further keep-alive; HTTP/2: GOAWAY).
+impl<S: GatewayService> Connection<S> {
+    /// Finishes in-flight requests, then closes (HTTP/1.1: `Connection: close` on the response in
+    /// flight, or at once when idle; HTTP/2: GOAWAY).
     pub fn graceful_shutdown(self: Pin<&mut Self>) {
         match self.project().protocol.project() {
-            ProtocolProj::Http1 { inner } => inner.graceful_shutdown(),
+            ProtocolProj::Http1 { inner } => inner.conn.closing.store(true, Ordering::Relaxed),
             ProtocolProj::Http2 { inner } => inner.graceful_shutdown(),
         }
     }
 }
 
-impl<I: ClientIo, S: GatewayService> Future for Connection<I, S> {
-    type Output = Result<(), hyper::Error>;
+impl<S: GatewayService> Future for Connection<S> {
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match self.project().protocol.project() {
-            ProtocolProj::Http1 { inner } => inner.poll(cx),
-            ProtocolProj::Http2 { inner } => inner.poll(cx),
+            ProtocolProj::Http1 { inner } => inner.serving.as_mut().poll(cx),
+            ProtocolProj::Http2 { inner } => inner.poll(cx).map(|_| ()),
         }
     }
 }

@@ -2,13 +2,14 @@
 //!
 //! Start at [`pipeline`]: one driver runs API Gateway's phases in order (limits, route, canary split,
 //! integrate, respond, log) for every request. [`config`] turns a YAML or JSON file into the immutable
-//! [`runtime::Gateway`] the pipeline reads; [`server`] owns sockets, TLS and HTTP; [`logging`] renders the
+//! [`runtime::Gateway`] the pipeline reads; [`server`] owns sockets and TLS, [`h1_server`] speaks HTTP/1.1 (hyper speaks HTTP/2); [`logging`] renders the
 //! access and execution logs AWS users already parse, through [`log_sink`]'s batching writers.
 
 pub mod body;
 pub mod config;
 pub mod conn_watch;
 pub mod gateway_response;
+pub mod h1_server;
 pub mod http_conn;
 pub mod ids;
 pub mod integration;

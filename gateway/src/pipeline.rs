@@ -11,17 +11,16 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response, Version};
-use hyper::body::Incoming;
 use moat_formats::record::ApiType;
 
-use crate::body::{BodyLimitError, GatewayBody, LimitedBody, PrefixedBody};
+use crate::body::{BodyLimitError, ClientBody, GatewayBody, LimitedBody, PrefixedBody};
 use crate::gateway_response::{GatewayResponses, ResponseType};
 use crate::ids::TraceHeader;
 use crate::integration::deadline::Deadlines;
@@ -59,6 +58,9 @@ pub struct ConnInfo {
     /// When the first byte of a request head not yet dispatched arrived (0: none pending); see
     /// [`crate::conn_watch`].
     pub head_started_ms: AtomicU64,
+    /// Set to end the connection once no request is in progress (drain, idle timeout); the server
+    /// finishes the request in flight and answers it with `Connection: close`.
+    pub closing: AtomicBool,
 }
 
 impl ConnInfo {
@@ -74,6 +76,7 @@ impl ConnInfo {
             last_active_ms: AtomicU64::new(now_ms()),
             // A new connection owes its first request head within the header timeout.
             head_started_ms: AtomicU64::new(now_ms()),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -117,7 +120,7 @@ struct Target {
 pub async fn handle(
     worker: Arc<Worker>,
     conn: Arc<ConnInfo>,
-    req: Request<Incoming>,
+    req: Request<ClientBody>,
 ) -> Result<Response<GatewayBody>, Infallible> {
     let arrived = Instant::now();
     let epoch_ms = now_ms();
@@ -129,8 +132,8 @@ pub async fn handle(
         epoch_ms / 1000,
     );
     // An HTTP/1.1 request without Host is refused (RFC 9112 section 3.2: "MUST respond with a 400"), so
-    // no API is chosen from a guess. (Content-Length together with Transfer-Encoding is handled by hyper:
-    // the chunked framing wins and the connection is closed after the response.)
+    // no API is chosen from a guess. (Content-Length together with Transfer-Encoding is handled by the
+    // servers: the chunked framing wins and the connection is closed after the response.)
     let missing_host = req.version() == Version::HTTP_11 && !req.headers().contains_key(header::HOST);
     let source_ip = client_ip(conn.peer.ip(), req.headers(), gateway);
     let host = request_host(&req);

@@ -9,13 +9,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http::Request;
+use hyper::body::Incoming;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
+use crate::body::ClientBody;
 use crate::conn_watch::{self, Verdict, Watched};
+use crate::h1_server::{self, ClientStream};
 use crate::http_conn::{sniff_http2, HttpBuilders};
 use crate::integration::deadline::Deadlines;
 use crate::integration::upstream::{PoolSettings, UpstreamPool};
@@ -298,36 +301,40 @@ async fn serve_connection(
     match tls {
         None => {
             if let Some(http2) = sniff_http2(&stream, handshake_timeout).await {
-                let io = TokioIo::new(Watched::new(stream, Arc::clone(&conn)));
-                drive(io, http2, conn, worker, builder, shutdown).await;
+                let stream = Box::new(Watched::new(stream, Arc::clone(&conn)));
+                drive(stream, http2, conn, worker, builder, shutdown).await;
             }
         }
         Some(acceptor) => {
             let watched = Watched::new(stream, Arc::clone(&conn));
             if let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(watched)).await {
                 let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                drive(TokioIo::new(stream), http2, conn, worker, builder, shutdown).await;
+                drive(Box::new(stream), http2, conn, worker, builder, shutdown).await;
             }
         }
     }
 }
 
-async fn drive<I>(
-    io: I,
+async fn drive(
+    stream: Box<dyn ClientStream>,
     http2: bool,
     conn: Arc<ConnInfo>,
     worker: Arc<Worker>,
     builder: &HttpBuilders,
     mut shutdown: watch::Receiver<bool>,
-) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
+) {
     let idle_timeout = worker.gateway.limits.idle_timeout;
     let header_timeout = worker.gateway.limits.header_read_timeout;
     let tick = conn_watch::tick(header_timeout, idle_timeout);
-    let service_conn = Arc::clone(&conn);
-    let service = service_fn(move |req| pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req));
-    let connection = builder.serve(io, http2, service);
+    let connection = if http2 {
+        let service_conn = Arc::clone(&conn);
+        let service = service_fn(move |req: Request<Incoming>| {
+            pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req.map(ClientBody::Http2))
+        });
+        builder.serve_http2(stream, service)
+    } else {
+        builder.serve_http1(h1_server::Connection::new(stream, Arc::clone(&conn), worker))
+    };
     tokio::pin!(connection);
     let mut closing = *shutdown.borrow();
     if closing {
@@ -335,7 +342,7 @@ async fn drive<I>(
     }
     loop {
         tokio::select! {
-            _ = connection.as_mut() => return,
+            () = connection.as_mut() => return,
             changed = shutdown.changed(), if !closing => {
                 if changed.is_err() || *shutdown.borrow() {
                     closing = true;

@@ -303,12 +303,13 @@ pub fn parse_response_head(
     }
 }
 
-fn parse_error_text(error: httparse::Error) -> &'static str {
+/// A short description of an httparse error, for error messages.
+pub(crate) fn parse_error_text(error: httparse::Error) -> &'static str {
     match error {
         httparse::Error::HeaderName => "invalid header name",
         httparse::Error::HeaderValue => "invalid header value",
         httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Status => "invalid status line",
+        httparse::Error::Status => "invalid start line",
         httparse::Error::Token => "invalid token",
         httparse::Error::Version => "not HTTP/1.x",
         httparse::Error::TooManyHeaders => "too many headers",
@@ -379,7 +380,8 @@ fn response_framing(
     })
 }
 
-fn parse_decimal(digits: &[u8]) -> Option<u64> {
+/// A non-negative decimal number of at most 19 digits, nothing else (as `Content-Length` allows).
+pub(crate) fn parse_decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
