@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use hyper::service::service_fn;
 use http::Request;
 use hyper::body::Incoming;
+use hyper::service::service_fn;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
@@ -329,7 +329,11 @@ async fn drive(
     let connection = if http2 {
         let service_conn = Arc::clone(&conn);
         let service = service_fn(move |req: Request<Incoming>| {
-            pipeline::handle(Arc::clone(&worker), Arc::clone(&service_conn), req.map(ClientBody::Http2))
+            pipeline::handle(
+                Arc::clone(&worker),
+                Arc::clone(&service_conn),
+                req.map(ClientBody::Http2),
+            )
         });
         builder.serve_http2(stream, service)
     } else {

@@ -122,7 +122,8 @@ pub fn parse_request_head(buf: &mut BytesMut, max_head_bytes: usize) -> Result<O
     let (head_len, method_span, target_span, version, count) = {
         let mut fields = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_REQUEST_HEADERS];
         let mut request = httparse::Request::new(&mut []);
-        let parsed = httparse::ParserConfig::default().parse_request_with_uninit_headers(&mut request, buf, &mut fields);
+        let parsed =
+            httparse::ParserConfig::default().parse_request_with_uninit_headers(&mut request, buf, &mut fields);
         let head_len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
@@ -154,7 +155,13 @@ pub fn parse_request_head(buf: &mut BytesMut, max_head_bytes: usize) -> Result<O
             let [v0, v1] = span(field.value);
             *slot = [n0, n1, v0, v1];
         }
-        (head_len, span(method.as_bytes()), span(target.as_bytes()), version, request.headers.len())
+        (
+            head_len,
+            span(method.as_bytes()),
+            span(target.as_bytes()),
+            version,
+            request.headers.len(),
+        )
     };
     let head = buf.split_to(head_len).freeze();
     let at = |[start, end]: [u32; 2]| start as usize..end as usize;
@@ -165,7 +172,8 @@ pub fn parse_request_head(buf: &mut BytesMut, max_head_bytes: usize) -> Result<O
     let mut headers = HeaderMap::with_capacity(count);
     let mut facts = Facts::default();
     for &[n0, n1, v0, v1] in &spans[..count] {
-        let name = HeaderName::from_bytes(&head[at([n0, n1])]).map_err(|_| HeadError::Malformed("invalid field name"))?;
+        let name =
+            HeaderName::from_bytes(&head[at([n0, n1])]).map_err(|_| HeadError::Malformed("invalid field name"))?;
         let value = HeaderValue::from_maybe_shared(head.slice(at([v0, v1])))
             .map_err(|_| HeadError::Malformed("invalid field value"))?;
         facts.note(&name, value.as_bytes())?;

@@ -91,7 +91,11 @@ pub async fn serve(stream: Box<dyn ClientStream>, conn: Arc<ConnInfo>, worker: A
 
 /// Reads until a whole request head is buffered. `Ok(None)`: the client closed, or the connection is
 /// closing and no request has started.
-async fn read_head(wire: &Mutex<Wire>, conn: &ConnInfo, max_head_bytes: usize) -> Result<Option<RequestHead>, HeadError> {
+async fn read_head(
+    wire: &Mutex<Wire>,
+    conn: &ConnInfo,
+    max_head_bytes: usize,
+) -> Result<Option<RequestHead>, HeadError> {
     loop {
         {
             let mut wire = lock(wire);
@@ -166,7 +170,8 @@ async fn write_response(
 ) -> io::Result<bool> {
     let (parts, mut body) = response.into_parts();
     let status = parts.status;
-    let no_body = is_head || status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+    let no_body =
+        is_head || status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
     // 1xx and 204 never carry Content-Length (RFC 9110 section 8.6).
     let length_allowed = !(status.is_informational() || status == StatusCode::NO_CONTENT);
     out.clear();
@@ -284,7 +289,10 @@ async fn write_response(
 /// Answers a refused request head and closes the connection.
 async fn refuse(wire: &Mutex<Wire>, out: &mut Vec<u8>, error: HeadError) {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = format!(r#"{{"message":"{}"}}"#, status.canonical_reason().unwrap_or("Bad Request"));
+    let body = format!(
+        r#"{{"message":"{}"}}"#,
+        status.canonical_reason().unwrap_or("Bad Request")
+    );
     out.clear();
     push_status_line(out, status);
     push_field(out, b"content-type", b"application/json");

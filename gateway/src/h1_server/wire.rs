@@ -216,7 +216,8 @@ impl Body for RequestBody {
                 if wire.generation != *generation {
                     return Poll::Ready(None);
                 }
-                wire.poll_body(cx).map(|piece| piece.map(|result| result.map(Frame::data)))
+                wire.poll_body(cx)
+                    .map(|piece| piece.map(|result| result.map(Frame::data)))
             }
         }
     }

@@ -303,6 +303,33 @@ pub fn parse_response_head(
     }
 }
 
+/// Drops complete interim (1xx, not 101) responses from the front of `buf` and says whether the bytes
+/// left can be the start of the final response. An endpoint's `100 Continue` while the body is still being
+/// sent is not an early answer: the body must keep flowing.
+pub fn skip_interim_responses(buf: &mut BytesMut) -> bool {
+    loop {
+        // "HTTP/1.1 1" is ten bytes: fewer cannot be told apart yet, so they wait for more.
+        if buf.len() < 10 {
+            return false;
+        }
+        if !(buf.starts_with(b"HTTP/1.") && buf[8] == b' ' && buf[9] == b'1') {
+            return true;
+        }
+        let mut fields = [httparse::EMPTY_HEADER; 16];
+        let mut response = httparse::Response::new(&mut fields);
+        match response.parse(buf) {
+            Ok(httparse::Status::Complete(len))
+                if response.code.is_some_and(|c| (100..200).contains(&c) && c != 101) =>
+            {
+                buf.advance(len);
+            }
+            Ok(httparse::Status::Partial) => return false,
+            // 101, malformed or too many fields: the head parser reports it.
+            _ => return true,
+        }
+    }
+}
+
 /// A short description of an httparse error, for error messages.
 pub(crate) fn parse_error_text(error: httparse::Error) -> &'static str {
     match error {

@@ -146,12 +146,13 @@ impl Connection {
         Ok(false)
     }
 
-    /// Reads what the endpoint sent without waiting: `Ok(true)` when response bytes arrived.
+    /// Reads what the endpoint sent without waiting: `Ok(true)` when bytes of its final response arrived
+    /// (interim 1xx responses are consumed and do not count).
     fn probe_answer(&mut self) -> Result<bool, UpstreamError> {
         self.reserve_read();
         match self.stream.try_read_buf(&mut self.read_buf) {
             Ok(0) => Err(UpstreamError::Closed),
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(h1::skip_interim_responses(&mut self.read_buf)),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
             Err(e) => Err(UpstreamError::Read(e)),
         }

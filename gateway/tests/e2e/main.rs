@@ -7,6 +7,7 @@
 mod canary;
 mod check;
 mod drain;
+mod framing;
 mod harness;
 mod headers;
 mod http2;

@@ -272,3 +272,28 @@ fn rejects_malformed_chunked_bodies() {
         Some(ResponseError::Chunked("trailer fields too large"))
     );
 }
+
+#[test]
+fn interim_responses_are_skipped_and_do_not_count_as_an_early_answer() {
+    let mut buf = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
+    assert!(!skip_interim_responses(&mut buf));
+    assert!(buf.is_empty());
+    let mut buf = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Payload Too Large\r\n"[..]);
+    assert!(skip_interim_responses(&mut buf));
+    assert!(buf.starts_with(b"HTTP/1.1 413"));
+    let mut partial = BytesMut::from(&b"HTTP/1.1 100 Cont"[..]);
+    assert!(
+        !skip_interim_responses(&mut partial),
+        "an unfinished interim response is not an answer"
+    );
+    assert_eq!(partial.len(), 17, "and is kept for the head parser");
+    let mut short = BytesMut::from(&b"HTTP/1"[..]);
+    assert!(!skip_interim_responses(&mut short));
+    let mut upgrade = BytesMut::from(&b"HTTP/1.1 101 Switching Protocols\r\n\r\n"[..]);
+    assert!(
+        skip_interim_responses(&mut upgrade),
+        "101 is final here: the head parser refuses it"
+    );
+    let mut final_response = BytesMut::from(&b"HTTP/1.1 200 OK\r\n"[..]);
+    assert!(skip_interim_responses(&mut final_response));
+}
