@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::HeaderName;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::Sleep;
@@ -229,6 +230,11 @@ impl<B: Body<Data = Bytes> + Unpin> Body for PrefixedBody<B> {
 pub trait OnComplete: Send {
     /// Called once with the number of body bytes sent and whether the body ended normally.
     fn complete(self: Box<Self>, bytes_sent: u64, finished: bool);
+
+    /// Calls `field` with each response header field that carries the request's ids. The servers write
+    /// them into the response head themselves, in place of any field of the same name in the response's
+    /// map, so the hot path never edits a header map for them.
+    fn id_fields(&self, field: &mut dyn FnMut(&HeaderName, &[u8]));
 }
 
 enum Source {
@@ -261,6 +267,14 @@ impl GatewayBody {
             source: Source::Upstream(body),
             sent: 0,
             on_complete,
+        }
+    }
+
+    /// Calls `field` with each of the request's id fields ([`OnComplete::id_fields`]); none for a body
+    /// without a log phase.
+    pub fn id_fields(&self, field: &mut dyn FnMut(&HeaderName, &[u8])) {
+        if let Some(on_complete) = &self.on_complete {
+            on_complete.id_fields(field);
         }
     }
 

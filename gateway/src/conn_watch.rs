@@ -7,9 +7,9 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -55,6 +55,70 @@ pub fn judge(conn: &ConnInfo, now: u64, heads: bool, header_timeout: Duration, i
 #[must_use]
 pub fn tick(header_timeout: Duration, idle_timeout: Duration) -> Duration {
     (header_timeout.min(idle_timeout) / 4).max(Duration::from_millis(25))
+}
+
+/// Polls a side future (the watchdog's timer and the shutdown signal) only after it has woken the task,
+/// not on every wake-up of the connection it rides along with: a busy connection wakes its task a few
+/// times per request, and re-polling an unexpired timer and a watch channel each time costs more than
+/// the rest of the connection's bookkeeping.
+pub struct WakeGate {
+    flag: Arc<GateFlag>,
+    waker: Waker,
+    /// The task waker last handed to the flag (compared without taking the flag's lock).
+    task: Option<Waker>,
+}
+
+struct GateFlag {
+    woken: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for GateFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        if let Some(task) = self.task.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            task.wake_by_ref();
+        }
+    }
+}
+
+impl Default for WakeGate {
+    fn default() -> Self {
+        let flag = Arc::new(GateFlag {
+            woken: AtomicBool::new(true),
+            task: Mutex::new(None),
+        });
+        WakeGate {
+            waker: Waker::from(Arc::clone(&flag)),
+            flag,
+            task: None,
+        }
+    }
+}
+
+impl WakeGate {
+    /// Makes the next [`WakeGate::poll`] poll (a new side future must be polled once to register).
+    pub fn arm(&self) {
+        self.flag.woken.store(true, Ordering::Release);
+    }
+
+    /// Polls `side` with the gate's waker if it woke since it was last polled; `Pending` otherwise.
+    pub fn poll<T>(&mut self, cx: &mut Context<'_>, side: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
+        // The task to wake can change between polls (rarely: a task keeps its waker), so it is kept
+        // current whether or not the side future is polled.
+        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            self.task = Some(cx.waker().clone());
+            *self.flag.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+        }
+        if !self.flag.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        side(&mut Context::from_waker(&self.waker))
+    }
 }
 
 /// A client socket that records when a request head starts arriving.
@@ -118,6 +182,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::net::SocketAddr;
 
     fn conn() -> ConnInfo {
@@ -155,6 +220,25 @@ mod tests {
         let start = c.head_started_ms.load(Ordering::Relaxed);
         let (head, idle) = (Duration::from_secs(10), Duration::from_secs(60));
         assert_eq!(judge(&c, start + 20_000, false, head, idle), Verdict::Healthy);
+    }
+
+    #[tokio::test]
+    async fn a_gated_future_is_polled_only_after_it_woke() {
+        let mut gate = WakeGate::default();
+        let polls = std::cell::Cell::new(0);
+        let mut sleep = Box::pin(tokio::time::sleep(Duration::from_millis(20)));
+        let mut poll_side = |cx: &mut Context<'_>| {
+            polls.set(polls.get() + 1);
+            sleep.as_mut().poll(cx)
+        };
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert!(gate.poll(&mut cx, &mut poll_side).is_pending(), "first poll registers");
+        assert!(gate.poll(&mut cx, &mut poll_side).is_pending());
+        assert_eq!(polls.get(), 1, "not polled again before it wakes");
+        let fired = std::future::poll_fn(|cx| gate.poll(cx, &mut poll_side)).await;
+        assert_eq!(fired, ());
+        assert_eq!(polls.get(), 2, "polled once more, when the timer woke the task");
     }
 
     #[test]

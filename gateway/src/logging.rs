@@ -16,6 +16,7 @@ use bytes::Bytes;
 use http::uri::Authority;
 
 use crate::integration::h1::FieldParts;
+use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
 use moat_formats::access_log::{AccessLogFormat, Preset};
 use moat_formats::execution_log::{ExecutionLog, ExecutionLogLevel, ExecutionLogSettings, LineClass};
@@ -402,6 +403,8 @@ pub struct PendingLog {
     pub route: Option<RouteFacts>,
     /// Whether the canary served the request.
     pub is_canary: bool,
+    /// Which API type's id fields the response carries (HTTP APIs add `apigw-requestid`).
+    pub response_api_type: ApiType,
     /// Status sent to the client.
     pub status: u16,
     /// Integration status, when it answered.
@@ -451,6 +454,7 @@ impl PendingLog {
             base_path: None,
             route: None,
             is_canary: false,
+            response_api_type: ApiType::Rest,
             status: 0,
             integration_status: None,
             integration_latency_ms: None,
@@ -476,7 +480,31 @@ impl PendingLog {
     }
 }
 
+/// The response fields of a request's ids, as API Gateway sends them.
+const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
+const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
+/// Whether a response field is one of the id fields [`OnComplete::id_fields`] supplies (an endpoint's own
+/// is replaced).
+#[must_use]
+pub fn is_id_field(name: &HeaderName) -> bool {
+    let text = name.as_str();
+    (text.starts_with("x-amz") || text.starts_with("apigw-"))
+        && (name == X_AMZN_REQUEST_ID || name == X_AMZ_APIGW_ID || name == APIGW_REQUESTID || name == X_AMZN_TRACE_ID)
+}
+
 impl OnComplete for PendingLog {
+    fn id_fields(&self, field: &mut dyn FnMut(&HeaderName, &[u8])) {
+        if self.response_api_type == ApiType::Http {
+            field(&APIGW_REQUESTID, self.request_id.as_bytes());
+        }
+        field(&X_AMZN_REQUEST_ID, self.request_id.as_bytes());
+        field(&X_AMZ_APIGW_ID, self.extended_request_id.as_bytes());
+        field(&X_AMZN_TRACE_ID, self.trace.root_bytes());
+    }
+
     fn complete(mut self: Box<Self>, bytes_sent: u64, _finished: bool) {
         self.response_latency_ms = duration_ms(self.started.elapsed());
         self.response_length = bytes_sent;

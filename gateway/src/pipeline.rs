@@ -98,9 +98,6 @@ pub fn now_ms() -> u64 {
 static DEFAULT_RESPONSES: std::sync::LazyLock<GatewayResponses> = std::sync::LazyLock::new(GatewayResponses::default);
 
 const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
-const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
-const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
-const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
 const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -307,13 +304,13 @@ fn waf_puzzle_response(stage: &Stage, action: moat_waf::Action, log: Box<Pending
 /// headers, `body`; the log phase runs when the body has been sent.
 fn fixed_response(
     status: http::StatusCode,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
     body: Bytes,
     mut log: Box<PendingLog>,
     api_type: ApiType,
 ) -> Response<GatewayBody> {
     log.status = status.as_u16();
-    add_id_headers(&mut headers, &log, api_type);
+    log.response_api_type = api_type;
     let mut response = Response::new(GatewayBody::full(body, Some(log)));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
@@ -477,33 +474,6 @@ fn error_type_header(kind: ResponseType) -> &'static str {
     }
 }
 
-fn add_id_headers(headers: &mut HeaderMap, log: &PendingLog, api_type: ApiType) {
-    // One buffer for the three values; each header value is a view into it.
-    let (id, extended, root) = (
-        log.request_id.as_bytes(),
-        log.extended_request_id.as_bytes(),
-        log.trace.root_bytes(),
-    );
-    let mut joined = Vec::with_capacity(id.len() + extended.len() + root.len());
-    joined.extend_from_slice(id);
-    joined.extend_from_slice(extended);
-    joined.extend_from_slice(root);
-    let joined = Bytes::from(joined);
-    let value = |start: usize, len: usize| HeaderValue::from_maybe_shared(joined.slice(start..start + len)).ok();
-    if let Some(id_value) = value(0, id.len()) {
-        if api_type == ApiType::Http {
-            headers.insert(APIGW_REQUESTID, id_value.clone());
-        }
-        headers.insert(X_AMZN_REQUEST_ID, id_value);
-    }
-    if let Some(extended_value) = value(id.len(), extended.len()) {
-        headers.insert(X_AMZ_APIGW_ID, extended_value);
-    }
-    if let Some(root_value) = value(id.len() + extended.len(), root.len()) {
-        headers.insert(X_AMZN_TRACE_ID, root_value);
-    }
-}
-
 fn mock_response(
     stage: &Stage,
     mock: &Mock,
@@ -612,13 +582,13 @@ async fn proxy_request(
     log.integration_latency_ms = Some(latency_ms);
     match outcome {
         Ok(Ok(response)) => {
-            let (mut parts, body) = response.into_parts();
+            let (parts, body) = response.into_parts();
             log.status = parts.status.as_u16();
             log.integration_status = Some(parts.status.as_u16());
             if let Some(exec) = exec.as_mut() {
                 exec.endpoint_response(parts.status.as_u16(), latency_ms, &parts.headers);
             }
-            add_id_headers(&mut parts.headers, &log, stage.api_type);
+            log.response_api_type = stage.api_type;
             log.exec = exec;
             Response::from_parts(parts, GatewayBody::upstream(body, Some(log)))
         }

@@ -2,6 +2,7 @@
 //! `SO_REUSEPORT` listeners and its own pooled integration client (the model nginx and HAProxy use), plus
 //! connection limits, idle timeouts and graceful drain on SIGTERM/SIGINT.
 
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::body::ClientBody;
+use crate::body::{ClientBody, GatewayBody};
 use crate::conn_watch::{self, Verdict, Watched};
 use crate::h1_server::{self, ClientStream};
 use crate::http_conn::{sniff_http2, HttpBuilders};
@@ -315,6 +316,28 @@ async fn serve_connection(
     }
 }
 
+/// Puts the request's id fields into the response's map, for hyper's HTTP/2 server (Moat's HTTP/1.1
+/// server writes them straight into the head).
+fn with_id_fields(response: &mut http::Response<GatewayBody>) {
+    let mut fields = Vec::with_capacity(4);
+    response.body().id_fields(&mut |name, value| {
+        if let Ok(value) = http::HeaderValue::from_bytes(value) {
+            fields.push((name.clone(), value));
+        }
+    });
+    for (name, value) in fields {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+/// What woke a connection's watchdog.
+enum Watch {
+    /// The shutdown signal changed (`true`: its sender is gone).
+    Shutdown(bool),
+    /// Time to judge the connection's time limits.
+    Tick,
+}
+
 async fn drive(
     stream: Box<dyn ClientStream>,
     http2: bool,
@@ -329,11 +352,16 @@ async fn drive(
     let connection = if http2 {
         let service_conn = Arc::clone(&conn);
         let service = service_fn(move |req: Request<Incoming>| {
-            pipeline::handle(
+            let handled = pipeline::handle(
                 Arc::clone(&worker),
                 Arc::clone(&service_conn),
                 req.map(ClientBody::Http2),
-            )
+            );
+            async move {
+                let Ok(mut response) = handled.await;
+                with_id_fields(&mut response);
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         builder.serve_http2(stream, service)
     } else {
@@ -344,28 +372,45 @@ async fn drive(
     if closing {
         connection.as_mut().graceful_shutdown();
     }
+    // The watchdog (shutdown signal, tick) is polled only when it has woken the task: see `WakeGate`.
+    let mut gate = conn_watch::WakeGate::default();
     loop {
-        tokio::select! {
-            () = connection.as_mut() => return,
-            changed = shutdown.changed(), if !closing => {
-                if changed.is_err() || *shutdown.borrow() {
+        let event = {
+            let watchdog = async {
+                tokio::select! {
+                    changed = shutdown.changed(), if !closing => Watch::Shutdown(changed.is_err()),
+                    () = tokio::time::sleep(tick) => Watch::Tick,
+                }
+            };
+            tokio::pin!(watchdog);
+            gate.arm();
+            std::future::poll_fn(|cx| {
+                if connection.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(None);
+                }
+                gate.poll(cx, |side| watchdog.as_mut().poll(side)).map(Some)
+            })
+            .await
+        };
+        match event {
+            None => return,
+            Some(Watch::Shutdown(sender_gone)) => {
+                if sender_gone || *shutdown.borrow() {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
             }
-            () = tokio::time::sleep(tick) => {
-                match conn_watch::judge(&conn, now_ms(), !http2, header_timeout, idle_timeout) {
-                    Verdict::Healthy => {}
-                    // Dropping the connection closes the socket, as a parser timeout would.
-                    Verdict::SlowHead => return,
-                    Verdict::Idle => {
-                        if !closing {
-                            closing = true;
-                            connection.as_mut().graceful_shutdown();
-                        }
+            Some(Watch::Tick) => match conn_watch::judge(&conn, now_ms(), !http2, header_timeout, idle_timeout) {
+                Verdict::Healthy => {}
+                // Dropping the connection closes the socket, as a parser timeout would.
+                Verdict::SlowHead => return,
+                Verdict::Idle => {
+                    if !closing {
+                        closing = true;
+                        connection.as_mut().graceful_shutdown();
                     }
                 }
-            }
+            },
         }
     }
 }

@@ -38,6 +38,7 @@ pub use wire::{ClientStream, RequestBody, RequestBodyError};
 
 use crate::body::{ClientBody, GatewayBody};
 use crate::integration::h1;
+use crate::logging::is_id_field;
 use crate::pipeline::{self, ConnInfo, Worker};
 use wire::{lock, BodyState, Wire};
 
@@ -178,7 +179,15 @@ async fn write_response(
     push_status_line(out, status);
     let mut declared = None;
     let mut has_date = false;
+    let mut has_ids = false;
+    body.id_fields(&mut |name, value| {
+        has_ids = true;
+        push_field(out, name.as_str().as_bytes(), value);
+    });
     for (name, value) in &parts.headers {
+        if has_ids && is_id_field(name) {
+            continue;
+        }
         if name == header::CONTENT_LENGTH {
             match (length_allowed, declared, h1::parse_decimal(value.as_bytes())) {
                 (true, None, Some(n)) => declared = Some(n),
