@@ -273,8 +273,11 @@ pub(crate) fn expr(b: &mut Builder<'_>, st: &Statement, ctx: &Ctx<'_>, path: &st
 }
 
 /// Compiles a rate-based statement; returns its index in the program's rate rules.
-/// The string or regex predicate `e` as a member of an [`AnyOf`]: (slot, oversize handling, string, regex).
-fn fusable<'p>(preds: &'p [Pred], e: &Expr) -> Option<(u32, OversizeHandling, Option<(u32, bool)>, Option<&'p [u32]>)> {
+/// A predicate that can join an [`AnyOf`]: its slot, oversize handling, and its string or its regex patterns.
+type Fusable<'p> = (u32, OversizeHandling, Option<(u32, bool)>, Option<&'p [u32]>);
+
+/// The string or regex predicate `e` as a member of an [`AnyOf`].
+fn fusable<'p>(preds: &'p [Pred], e: &Expr) -> Option<Fusable<'p>> {
     let Expr::Pred(id) = e else { return None };
     let pred = preds.get(*id as usize)?;
     match &pred.kind {
@@ -486,3 +489,7 @@ pub(crate) fn geo_label_name(forwarded: bool, code: [u8; 2]) -> String {
     };
     format!("{prefix}{}{}", code[0] as char, code[1] as char)
 }
+
+#[cfg(test)]
+#[path = "fuse_tests.rs"]
+mod fuse_tests;

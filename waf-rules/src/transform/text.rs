@@ -208,22 +208,18 @@ fn cmd_line_with(table: &[u8; 256], input: &[u8], out: &mut Vec<u8>) {
                 buf[n] = CMD_OUT[usize::from(b)];
                 n += 1;
             }
-            CMD_SPACE => {
-                if n > 0 && buf[n - 1] != b' ' {
-                    buf[n] = b' ';
-                    n += 1;
-                }
+            CMD_SPACE if n > 0 && buf[n - 1] != b' ' => {
+                buf[n] = b' ';
+                n += 1;
             }
             CMD_OTHER if b == b'^' => match input.get(i) {
                 Some(b'\n') => i += 1,
                 Some(b'\r') if input.get(i + 1) == Some(&b'\n') => i += 2,
                 _ => {}
             },
-            CMD_OTHER => {
-                if n == 0 || buf[n - 1] != b'\\' {
-                    buf[n] = b'\\';
-                    n += 1;
-                }
+            CMD_OTHER if n == 0 || buf[n - 1] != b'\\' => {
+                buf[n] = b'\\';
+                n += 1;
             }
             _ => {}
         }
