@@ -67,20 +67,6 @@ impl regex_syntax::ast::Visitor for PossessiveFinder {
     }
 }
 
-/// A regex matching exactly the bytes of `needle` (each byte not an ASCII letter or digit escaped as `\xHH`,
-/// which the byte-oriented syntax reads as that byte).
-fn literal_pattern(needle: &[u8]) -> String {
-    let mut out = String::with_capacity(needle.len() * 4);
-    for &b in needle {
-        if b.is_ascii_alphanumeric() {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("\\x{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Compiles one regex alone, for validation (and for the reference evaluator).
 pub(crate) fn compile_regex(pattern: &str) -> Result<meta::Regex, String> {
     if let Ok(ast) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
@@ -482,23 +468,13 @@ impl<'r> Builder<'r> {
         let slots = std::mem::take(&mut self.slots);
         let mut out = Vec::with_capacity(slots.len());
         for (field, chain, b) in slots {
-            // A slot with regexes and strings gets its strings as literal patterns after the regexes: one
-            // earliest-stopping search over a value then shows that no regex and no string occurs in it (the
-            // usual case), and the Aho-Corasick pass only runs on values where some string does.
-            let strings_in_regex = !b.regexes.is_empty() && !b.needles.is_empty();
-            let literals: Vec<String> = if strings_in_regex {
-                b.needles.iter().map(|n| literal_pattern(n)).collect()
-            } else {
-                Vec::new()
-            };
             let regex = if b.regexes.is_empty() {
                 None
             } else {
-                let patterns: Vec<&str> = b.regexes.iter().chain(&literals).map(String::as_str).collect();
                 match meta::Regex::builder()
                     .syntax(regex_syntax())
                     .configure(regex_config(SLOT_REGEX_SIZE_LIMIT))
-                    .build_many(&patterns)
+                    .build_many(&b.regexes)
                 {
                     Ok(r) => Some(r),
                     Err(e) => {
@@ -532,7 +508,6 @@ impl<'r> Builder<'r> {
                 chain,
                 regex,
                 regex_count: b.regexes.len(),
-                strings_in_regex,
                 ac,
                 ac_count: b.needles.len(),
             });

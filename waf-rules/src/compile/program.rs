@@ -252,9 +252,6 @@ pub(crate) struct Slot {
     /// All regexes on this slot, one multi-pattern automaton.
     pub regex: Option<meta::Regex>,
     pub regex_count: usize,
-    /// `regex` also holds the slot's strings as literal patterns (ids `regex_count..`), so that one search
-    /// over a value answers whether any regex or string occurs in it.
-    pub strings_in_regex: bool,
     /// All CONTAINS / CONTAINS_WORD strings on this slot.
     pub ac: Option<AhoCorasick>,
     pub ac_count: usize,

@@ -607,7 +607,6 @@ impl Ev<'_, '_, '_> {
         }
         self.st.slots[i].regex_gen = self.st.gen;
         self.st.slots[i].regex_any = false;
-        self.st.slots[i].literal_any = false;
         let Some(re) = self.prog.slots[i].regex.as_ref() else {
             return;
         };
@@ -638,16 +637,10 @@ impl Ev<'_, '_, '_> {
             return;
         }
         let off = regex_off[i] as usize;
-        let count = self.prog.slots[i].regex_count;
-        let mut any = false;
-        for p in 0..count {
-            let hit = set.contains(regex_automata::PatternID::new_unchecked(p));
-            regex_bits[off + p] = hit;
-            any |= hit;
+        for p in 0..set.capacity() {
+            regex_bits[off + p] = set.contains(regex_automata::PatternID::new_unchecked(p));
         }
-        let literal_any = (count..set.capacity()).any(|p| set.contains(regex_automata::PatternID::new_unchecked(p)));
-        self.st.slots[i].regex_any = any;
-        self.st.slots[i].literal_any = literal_any;
+        self.st.slots[i].regex_any = true;
     }
 
     fn ac(&mut self, slot: u32, s: SlotState) {
@@ -657,13 +650,6 @@ impl Ev<'_, '_, '_> {
         }
         self.st.slots[i].ac_gen = self.st.gen;
         self.st.slots[i].ac_any = false;
-        if self.prog.slots[i].strings_in_regex {
-            // The regex pass saw whether any string occurs at all.
-            self.regex(slot, s);
-            if !self.st.slots[i].literal_any {
-                return;
-            }
-        }
         let Some(ac) = self.prog.slots[i].ac.as_ref() else {
             return;
         };

@@ -21,8 +21,6 @@ pub(crate) struct SlotState {
     pub ac_gen: u32,
     /// After the regex pass: whether any pattern matched (when not, the pattern bits are stale).
     pub regex_any: bool,
-    /// After the regex pass of a slot whose regex holds its strings: whether any string occurred.
-    pub literal_any: bool,
     /// After the string pass: whether any string occurred (when not, the string bits are stale).
     pub ac_any: bool,
 }
