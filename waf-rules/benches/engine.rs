@@ -1,11 +1,13 @@
-//! Whole-ACL evaluation over a 30-rule WebACL (ten of them in a managed rule group): a GET with browser
-//! headers, a 1.5 KB JSON POST and a 64 KB JSON POST. `cargo bench -p moat-waf --bench engine`.
+//! Whole-ACL evaluation: a GET with browser headers, a 1.5 KB JSON POST and a 64 KB JSON POST, each against
+//! a 30-rule WebACL (ten of its rules in a small managed rule group; `engine_30_rules`) and against every
+//! AWS-named managed rule group Moat ships (`examples/waf/all-managed.json`, `engine_all_managed`: the WebACL
+//! `benches/load.sh` runs). `cargo bench -p moat-waf --bench engine`.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use moat_waf::{Header, HttpRequest, Resources, WebAcl};
+use moat_waf::{Action, Header, HttpRequest, Resources, WebAcl};
 
 fn bm(name: &str, b64: &str, field: &str, tt: &str, pc: &str, action: &str, prio: usize) -> String {
     format!(
@@ -109,6 +111,117 @@ fn json_body(target: usize) -> Vec<u8> {
     body.into_bytes()
 }
 
+/// A JSON order shaped like `benches/load.sh`'s POST body (`../shared/bench/order.json`: these 1,506 bytes and a newline, with
+/// 20 items), with `items` items.
+fn order_body(items: usize) -> Vec<u8> {
+    let list: Vec<String> = (0..items)
+        .map(|i| {
+            format!(
+                r#"{{"sku": "SKU-{i:04}", "qty": {}, "note": "gift wrap please, thanks!"}}"#,
+                i % 5 + 1
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"order": {{"id": 12345, "customer": "jane.doe@example.com", "items": [{}], "address": {{"street": "1 Main St", "city": "Springfield", "zip": "12345"}}}}}}"#,
+        list.join(", ")
+    )
+    .into_bytes()
+}
+
+/// `examples/waf/all-managed.json`; with `kb_64`, inspecting 64 KB of body and with the Common rule set's
+/// `SizeRestrictions_BODY` (bodies over 8 KB) excluded, so that a 64 KB body runs through every rule.
+fn all_managed(kb_64: bool) -> WebAcl {
+    let mut res = Resources::new("111122223333", "us-east-1");
+    moat_waf::managed::register_builtin(&mut res).expect("managed groups");
+    let text = include_str!("../../examples/waf/all-managed.json");
+    if !kb_64 {
+        return WebAcl::load(text, &res).expect("all-managed");
+    }
+    let mut doc: serde_json::Value = serde_json::from_str(text).expect("json");
+    let acl = &mut doc["WebACL"];
+    acl["AssociationConfig"] =
+        serde_json::json!({"RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_64"}}});
+    if let Some(rules) = acl["Rules"].as_array_mut() {
+        for rule in rules {
+            let group = &mut rule["Statement"]["ManagedRuleGroupStatement"];
+            if group["Name"] == "AWSManagedRulesCommonRuleSet" {
+                group["ExcludedRules"] = serde_json::json!([{"Name": "SizeRestrictions_BODY"}]);
+            }
+        }
+    }
+    WebAcl::load(&doc.to_string(), &res).expect("all-managed, 64 KB")
+}
+
+fn bench_all_managed(c: &mut Criterion) {
+    let acl = all_managed(false);
+    let acl_64 = all_managed(true);
+    let agent: &[u8] =
+        b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+    // What benches/load.sh sends (wrk adds Host; curl-like clients the rest).
+    let get_headers = [
+        Header {
+            name: "host",
+            value: b"api.example.com",
+        },
+        Header {
+            name: "user-agent",
+            value: agent,
+        },
+        Header {
+            name: "accept",
+            value: b"application/json",
+        },
+    ];
+    let mut post_headers = get_headers.to_vec();
+    post_headers.push(Header {
+        name: "content-type",
+        value: b"application/json",
+    });
+    let get = HttpRequest {
+        client_ip: "192.0.2.44".parse().expect("ip"),
+        method: "GET",
+        uri_path: "/products/42",
+        query_string: "color=red",
+        http_version: "HTTP/1.1",
+        headers: &get_headers,
+        body: b"",
+        body_size: 0,
+        now_ms: 0,
+    };
+    let small: &'static [u8] = Box::leak(order_body(20).into_boxed_slice());
+    let large: &'static [u8] = Box::leak(order_body(940).into_boxed_slice());
+    let post = |body: &'static [u8]| HttpRequest {
+        method: "POST",
+        uri_path: "/orders",
+        query_string: "",
+        body,
+        body_size: body.len() as u64,
+        headers: &post_headers,
+        ..get
+    };
+    let cases = [
+        ("get", &acl, get, 0usize),
+        ("post_json_1506B", &acl, post(small), small.len()),
+        ("post_json_64KB", &acl_64, post(large), large.len()),
+    ];
+    let mut g = c.benchmark_group("engine_all_managed");
+    for (name, acl, req, bytes) in cases {
+        let mut scratch = acl.scratch();
+        let d = acl.evaluate(&req, &mut scratch);
+        assert_eq!(d.action(), Action::Allow, "{name}: {:?}", d.terminating_rule_id());
+        if bytes > 0 {
+            g.throughput(Throughput::Bytes(bytes as u64));
+        } else {
+            g.throughput(Throughput::Elements(1));
+        }
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(acl.evaluate(black_box(&req), &mut scratch).action()))
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let mut res = Resources::new("111122223333", "us-east-1");
     res.add_ip_set(r#"{"Name":"bad-ips","IPAddressVersion":"IPV4","Addresses":["203.0.113.0/24","198.51.100.0/24"]}"#)
@@ -191,12 +304,7 @@ fn bench(c: &mut Criterion) {
     ];
     for (name, req, _) in &cases {
         let d = acl.evaluate(req, &mut scratch);
-        assert_eq!(
-            d.action(),
-            moat_waf::Action::Allow,
-            "{name}: {:?}",
-            d.terminating_rule_id()
-        );
+        assert_eq!(d.action(), Action::Allow, "{name}: {:?}", d.terminating_rule_id());
     }
     let mut g = c.benchmark_group("engine_30_rules");
     for (name, req, bytes) in cases {
@@ -212,5 +320,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_all_managed);
 criterion_main!(benches);

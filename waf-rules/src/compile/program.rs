@@ -94,6 +94,23 @@ pub(crate) enum Expr {
     Or(Box<[Expr]>),
     Not(Box<Expr>),
     Const(bool),
+    /// Several string and regex predicates of one slot, fused from an `Or` (see [`AnyOf`]).
+    AnyOf(Box<AnyOf>),
+}
+
+/// Adjacent CONTAINS / CONTAINS_WORD and regex predicates of one slot with one oversize handling inside an
+/// `OrStatement`, fused at compile time into one node: true when any of them matches. These predicates have no
+/// side effects (no labels, no match details), so evaluating them together instead of one by one in their
+/// `Or` is unobservable; what it saves is a predicate lookup per string, and when the slot's automata found
+/// nothing at all (the usual case) the node is false without looking at any pattern.
+#[derive(Clone, Debug)]
+pub(crate) struct AnyOf {
+    pub slot: u32,
+    pub oversize: OversizeHandling,
+    /// Aho-Corasick pattern ids in the slot, and whether the string must occur as a word (CONTAINS_WORD).
+    pub strings: Box<[(u32, bool)]>,
+    /// Regex pattern ids in the slot.
+    pub regexes: Box<[u32]>,
 }
 
 /// What a rule matches with.

@@ -255,13 +255,15 @@ pub(crate) fn expr(b: &mut Builder<'_>, st: &Statement, ctx: &Ctx<'_>, path: &st
                 .map(|(i, s)| expr(b, s, ctx, &format!("{path}.Statements[{i}]")))
                 .collect(),
         ),
-        Statement::OrStatement(o) => Expr::Or(
-            o.statements
+        Statement::OrStatement(o) => {
+            let list: Vec<Expr> = o
+                .statements
                 .iter()
                 .enumerate()
                 .map(|(i, s)| expr(b, s, ctx, &format!("{path}.Statements[{i}]")))
-                .collect(),
-        ),
+                .collect();
+            Expr::Or(fuse_or(&b.preds, list))
+        }
         Statement::NotStatement(n) => Expr::Not(Box::new(expr(b, &n.statement, ctx, &format!("{path}.Statement")))),
         // Nesting of these was reported by validation.
         Statement::RateBasedStatement(_)
@@ -271,6 +273,96 @@ pub(crate) fn expr(b: &mut Builder<'_>, st: &Statement, ctx: &Ctx<'_>, path: &st
 }
 
 /// Compiles a rate-based statement; returns its index in the program's rate rules.
+/// A predicate that can join an [`AnyOf`]: its slot, oversize handling, and its string or its regex patterns.
+type Fusable<'p> = (u32, OversizeHandling, Option<(u32, bool)>, Option<&'p [u32]>);
+
+/// The string or regex predicate `e` as a member of an [`AnyOf`].
+fn fusable<'p>(preds: &'p [Pred], e: &Expr) -> Option<Fusable<'p>> {
+    let Expr::Pred(id) = e else { return None };
+    let pred = preds.get(*id as usize)?;
+    match &pred.kind {
+        PredKind::Bytes { slot, pc, ac, .. } => match pc {
+            PositionalConstraint::Contains => Some((*slot, pred.oversize, Some((*ac, false)), None)),
+            PositionalConstraint::ContainsWord => Some((*slot, pred.oversize, Some((*ac, true)), None)),
+            _ => None,
+        },
+        PredKind::Regex { slot, patterns } => Some((*slot, pred.oversize, None, Some(patterns))),
+        _ => None,
+    }
+}
+
+/// Whether evaluating `e` can have an effect beyond its value: SQLi / XSS predicates record match details,
+/// GeoMatch adds country labels. Everything else may be evaluated in any order, or not at all.
+fn has_effects(preds: &[Pred], e: &Expr) -> bool {
+    match e {
+        Expr::Pred(id) => preds.get(*id as usize).is_none_or(|p| {
+            matches!(
+                p.kind,
+                PredKind::Sqli { .. } | PredKind::Xss { .. } | PredKind::Geo { .. }
+            )
+        }),
+        Expr::And(list) | Expr::Or(list) => list.iter().any(|e| has_effects(preds, e)),
+        Expr::Not(e) => has_effects(preds, e),
+        Expr::Labels(_) | Expr::Const(_) | Expr::AnyOf(_) => false,
+    }
+}
+
+/// The members of an `Or`, with each group of string and regex predicates on the same slot (and oversize
+/// handling) fused into one [`AnyOf`] placed where its first member was. Groups never reach across a member
+/// with effects ([`has_effects`]), so whatever had effects is evaluated exactly when it was before; a group
+/// of one predicate stays as it is.
+pub(crate) fn fuse_or(preds: &[Pred], list: Vec<Expr>) -> Box<[Expr]> {
+    /// A member of the fused list while it is built: an expression, or a group (its first member kept for
+    /// when it stays alone).
+    enum Member {
+        One(Expr),
+        Group(Expr, AnyOf, usize),
+    }
+    let mut out: Vec<Member> = Vec::with_capacity(list.len());
+    // Index in `out` of the open group of each (slot, oversize) since the last member with effects.
+    let mut open: Vec<((u32, OversizeHandling), usize)> = Vec::new();
+    for e in list {
+        if has_effects(preds, &e) {
+            open.clear();
+            out.push(Member::One(e));
+            continue;
+        }
+        let Some((slot, oversize, string, regex)) = fusable(preds, &e) else {
+            out.push(Member::One(e));
+            continue;
+        };
+        let group = match open.iter().find(|(k, _)| *k == (slot, oversize)) {
+            Some(&(_, at)) => at,
+            None => {
+                open.push(((slot, oversize), out.len()));
+                let empty = AnyOf {
+                    slot,
+                    oversize,
+                    strings: Box::default(),
+                    regexes: Box::default(),
+                };
+                out.push(Member::Group(e.clone(), empty, 0));
+                out.len() - 1
+            }
+        };
+        if let Some(Member::Group(_, any, members)) = out.get_mut(group) {
+            if let Some(s) = string {
+                any.strings = any.strings.iter().copied().chain([s]).collect();
+            }
+            if let Some(r) = regex {
+                any.regexes = any.regexes.iter().chain(r).copied().collect();
+            }
+            *members += 1;
+        }
+    }
+    out.into_iter()
+        .map(|m| match m {
+            Member::One(e) | Member::Group(e, _, 1) => e,
+            Member::Group(_, any, _) => Expr::AnyOf(Box::new(any)),
+        })
+        .collect()
+}
+
 pub(crate) fn rate(b: &mut Builder<'_>, rb: &RateBasedStatement, rule: &str, ctx: &Ctx<'_>, path: &str) -> u32 {
     let scope_down = rb
         .scope_down_statement
@@ -397,3 +489,7 @@ pub(crate) fn geo_label_name(forwarded: bool, code: [u8; 2]) -> String {
     };
     format!("{prefix}{}{}", code[0] as char, code[1] as char)
 }
+
+#[cfg(test)]
+#[path = "fuse_tests.rs"]
+mod fuse_tests;

@@ -373,7 +373,45 @@ impl Ev<'_, '_, '_> {
             Expr::Or(list) => list.iter().any(|e| self.expr(e)),
             Expr::Not(e) => !self.expr(e),
             Expr::Const(b) => *b,
+            Expr::AnyOf(any) => self.any_of(any),
         }
+    }
+
+    fn any_of(&mut self, any: &AnyOf) -> bool {
+        let slot = any.slot;
+        let i = slot as usize;
+        let s = self.slot(slot);
+        if s.oversize {
+            match any.oversize {
+                OversizeHandling::Match => return true,
+                OversizeHandling::NoMatch => return false,
+                OversizeHandling::Continue => {}
+            }
+        }
+        if let Some(forced) = s.forced {
+            return forced;
+        }
+        if !any.strings.is_empty() {
+            self.ac(slot, s);
+            if self.st.slots[i].ac_any {
+                let bits = &self.st.ac_bits[self.st.ac_off[i] as usize..];
+                let hit = any.strings.iter().any(|&(k, word)| {
+                    bits.get(k as usize)
+                        .is_some_and(|&(contains, as_word)| if word { as_word } else { contains })
+                });
+                if hit {
+                    return true;
+                }
+            }
+        }
+        if !any.regexes.is_empty() {
+            self.regex(slot, s);
+            if self.st.slots[i].regex_any {
+                let bits = &self.st.regex_bits[self.st.regex_off[i] as usize..];
+                return any.regexes.iter().any(|&k| bits.get(k as usize) == Some(&true));
+            }
+        }
+        false
     }
 
     fn slot(&mut self, slot: u32) -> SlotState {
@@ -420,17 +458,20 @@ impl Ev<'_, '_, '_> {
                     PositionalConstraint::EndsWith => (a..b).any(|k| self.st.values.get(k).ends_with(needle)),
                     PositionalConstraint::Contains => {
                         self.ac(slot, s);
-                        self.st.ac_bits[(self.st.ac_off[slot as usize] + ac) as usize].0
+                        self.st.slots[slot as usize].ac_any
+                            && self.st.ac_bits[(self.st.ac_off[slot as usize] + ac) as usize].0
                     }
                     PositionalConstraint::ContainsWord => {
                         self.ac(slot, s);
-                        self.st.ac_bits[(self.st.ac_off[slot as usize] + ac) as usize].1
+                        self.st.slots[slot as usize].ac_any
+                            && self.st.ac_bits[(self.st.ac_off[slot as usize] + ac) as usize].1
                     }
                 },
                 PredKind::Regex { patterns, .. } => {
                     self.regex(slot, s);
                     let off = self.st.regex_off[slot as usize];
-                    patterns.iter().any(|&pi| self.st.regex_bits[(off + pi) as usize])
+                    self.st.slots[slot as usize].regex_any
+                        && patterns.iter().any(|&pi| self.st.regex_bits[(off + pi) as usize])
                 }
                 PredKind::Sqli { high, .. } => {
                     let sens = if *high {
@@ -565,6 +606,7 @@ impl Ev<'_, '_, '_> {
             return;
         }
         self.st.slots[i].regex_gen = self.st.gen;
+        self.st.slots[i].regex_any = false;
         let Some(re) = self.prog.slots[i].regex.as_ref() else {
             return;
         };
@@ -580,15 +622,25 @@ impl Ev<'_, '_, '_> {
         };
         set.clear();
         for k in s.vals.0 as usize..s.vals.1 as usize {
-            re.which_overlapping_matches_with(cache, &Input::new(values.get(k)), set);
+            let input = Input::new(values.get(k)).earliest(true);
+            // Most values match no pattern: one earliest-stopping search proves that far more cheaply than
+            // the overlapping search, which only runs on values where some pattern matches.
+            if re.search_half_with(cache, &input).is_none() {
+                continue;
+            }
+            re.which_overlapping_matches_with(cache, &input.earliest(false), set);
             if set.is_full() {
                 break;
             }
+        }
+        if set.is_empty() {
+            return;
         }
         let off = regex_off[i] as usize;
         for p in 0..set.capacity() {
             regex_bits[off + p] = set.contains(regex_automata::PatternID::new_unchecked(p));
         }
+        self.st.slots[i].regex_any = true;
     }
 
     fn ac(&mut self, slot: u32, s: SlotState) {
@@ -597,16 +649,26 @@ impl Ev<'_, '_, '_> {
             return;
         }
         self.st.slots[i].ac_gen = self.st.gen;
+        self.st.slots[i].ac_any = false;
         let Some(ac) = self.prog.slots[i].ac.as_ref() else {
             return;
         };
         let n = self.prog.slots[i].ac_count;
         let off = self.st.ac_off[i] as usize;
-        let bits = &mut self.st.ac_bits[off..off + n];
-        bits.iter_mut().for_each(|b| *b = (false, false));
         let mut remaining = n;
+        let mut cleared = false;
         for k in s.vals.0 as usize..s.vals.1 as usize {
             let v = self.st.values.get(k);
+            // As for regexes: a value containing no string at all is proved so by one (prefiltered) search.
+            if ac.find(v).is_none() {
+                continue;
+            }
+            let bits = &mut self.st.ac_bits[off..off + n];
+            if !cleared {
+                bits.iter_mut().for_each(|b| *b = (false, false));
+                cleared = true;
+                self.st.slots[i].ac_any = true;
+            }
             for m in ac.find_overlapping_iter(v) {
                 let b = &mut bits[m.pattern().as_usize()];
                 if b.1 {

@@ -19,6 +19,10 @@ pub(crate) struct SlotState {
     pub forced: Option<bool>,
     pub regex_gen: u32,
     pub ac_gen: u32,
+    /// After the regex pass: whether any pattern matched (when not, the pattern bits are stale).
+    pub regex_any: bool,
+    /// After the string pass: whether any string occurred (when not, the string bits are stale).
+    pub ac_any: bool,
 }
 
 /// Transformed values of all slots computed so far in this request.

@@ -137,20 +137,97 @@ pub(crate) fn cmd_line(input: &[u8], out: &mut Vec<u8>) {
     out.truncate(start + n);
 }
 
-/// Appends one separator space unless the output region (from `start`) is empty or already ends in one; the
-/// caller trims a trailing one at the end.
-#[inline]
-fn push_separator(out: &mut Vec<u8>, start: usize) {
-    if out.len() > start && out.last() != Some(&b' ') {
-        out.push(b' ');
+/// What the CMD_LINE_UNIX / CMD_LINE_WIN loops do with a byte.
+const CMD_DROP: u8 = 0;
+const CMD_KEEP: u8 = 1;
+const CMD_SPACE: u8 = 2;
+/// `^` and `\` in CMD_LINE_WIN.
+const CMD_OTHER: u8 = 4;
+
+/// A byte-class table for the CMD_LINE_* loops: `drop` bytes are deleted, `other` bytes handled apart, C
+/// whitespace is a separator, every other byte is kept (lower-cased).
+const fn cmd_table(drop: &[u8], other: &[u8]) -> [u8; 256] {
+    let mut t = [CMD_KEEP; 256];
+    let mut b = 0;
+    while b < 256 {
+        if super::tables::CLASS[b] & super::tables::C_SPACE != 0 {
+            t[b] = CMD_SPACE;
+        }
+        b += 1;
     }
+    let mut i = 0;
+    while i < drop.len() {
+        t[drop[i] as usize] = CMD_DROP;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < other.len() {
+        t[other[i] as usize] = CMD_OTHER;
+        i += 1;
+    }
+    t
 }
 
-#[inline]
-fn drop_trailing_space(out: &mut Vec<u8>, start: usize) {
-    if out.len() > start && out.last() == Some(&b' ') {
-        out.pop();
+/// What the CMD_LINE_* loops write for a kept byte: the byte lower-cased.
+const fn cmd_out_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if super::tables::CLASS[b] & super::tables::C_SPACE != 0 {
+            b' '
+        } else {
+            (b as u8).to_ascii_lowercase()
+        };
+        b += 1;
     }
+    t
+}
+
+static CMD_UNIX: [u8; 256] = cmd_table(b"\\\"'", b"");
+static CMD_WIN: [u8; 256] = cmd_table(b"\"'", b"^\\");
+static CMD_OUT: [u8; 256] = cmd_out_table();
+
+/// The shared loop of CMD_LINE_UNIX and CMD_LINE_WIN over `input`, appending to `out`: bytes of class
+/// [`CMD_KEEP`] are written lower-cased, each run of [`CMD_SPACE`] becomes one space (none at the start or
+/// end), [`CMD_DROP`] bytes go, and [`CMD_OTHER`] bytes (CMD_LINE_WIN's `^` and `\`) are handled in line.
+///
+/// The output region is pre-sized (it is never longer than the input) and written through an index: a table
+/// lookup and a store per byte instead of a capacity check per push.
+#[inline(always)]
+fn cmd_line_with(table: &[u8; 256], input: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + input.len(), 0);
+    let buf = &mut out[start..];
+    let mut n = 0;
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        i += 1;
+        match table[usize::from(b)] {
+            CMD_KEEP => {
+                buf[n] = CMD_OUT[usize::from(b)];
+                n += 1;
+            }
+            CMD_SPACE if n > 0 && buf[n - 1] != b' ' => {
+                buf[n] = b' ';
+                n += 1;
+            }
+            CMD_OTHER if b == b'^' => match input.get(i) {
+                Some(b'\n') => i += 1,
+                Some(b'\r') if input.get(i + 1) == Some(&b'\n') => i += 2,
+                _ => {}
+            },
+            CMD_OTHER if n == 0 || buf[n - 1] != b'\\' => {
+                buf[n] = b'\\';
+                n += 1;
+            }
+            _ => {}
+        }
+    }
+    if n > 0 && buf[n - 1] == b' ' {
+        n -= 1;
+    }
+    out.truncate(start + n);
 }
 
 /// CMD_LINE_UNIX (no ModSecurity equivalent).
@@ -159,16 +236,7 @@ fn drop_trailing_space(out: &mut Vec<u8>, start: usize) {
 /// whitespace into one space and trims both ends; lower-cases ASCII. `^`, `,` and `;` are kept: they are literal
 /// or meaningful to a Unix shell (`;` separates commands).
 pub(crate) fn cmd_line_unix(input: &[u8], out: &mut Vec<u8>) {
-    out.reserve(input.len());
-    let start = out.len();
-    for &b in input {
-        match b {
-            b'\\' | b'"' | b'\'' => {}
-            _ if is_c_space(b) => push_separator(out, start),
-            _ => out.push(b.to_ascii_lowercase()),
-        }
-    }
-    drop_trailing_space(out, start);
+    cmd_line_with(&CMD_UNIX, input, out);
 }
 
 /// CMD_LINE_WIN (no ModSecurity equivalent).
@@ -178,29 +246,7 @@ pub(crate) fn cmd_line_unix(input: &[u8], out: &mut Vec<u8>) {
 /// (`\` is the path separator, so it is kept); turns each run of C whitespace into one space and trims both
 /// ends; lower-cases ASCII.
 pub(crate) fn cmd_line_win(input: &[u8], out: &mut Vec<u8>) {
-    out.reserve(input.len());
-    let start = out.len();
-    let mut i = 0;
-    while i < input.len() {
-        let b = input[i];
-        i += 1;
-        match b {
-            b'^' => match input.get(i) {
-                Some(b'\n') => i += 1,
-                Some(b'\r') if input.get(i + 1) == Some(&b'\n') => i += 2,
-                _ => {}
-            },
-            b'"' | b'\'' => {}
-            b'\\' => {
-                if out.len() == start || out.last() != Some(&b'\\') {
-                    out.push(b'\\');
-                }
-            }
-            _ if is_c_space(b) => push_separator(out, start),
-            _ => out.push(b.to_ascii_lowercase()),
-        }
-    }
-    drop_trailing_space(out, start);
+    cmd_line_with(&CMD_WIN, input, out);
 }
 
 /// REPLACE_COMMENTS / `t:replaceComments`.

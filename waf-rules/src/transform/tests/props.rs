@@ -142,3 +142,72 @@ proptest! {
         }
     }
 }
+
+/// The push-based CMD_LINE_UNIX that the table-driven one replaced, kept as its reference.
+fn cmd_line_unix_reference(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in input {
+        match b {
+            b'\\' | b'"' | b'\'' => {}
+            _ if crate::transform::tables::is_c_space(b) => {
+                if out.last().is_some_and(|&l| l != b' ') {
+                    out.push(b' ');
+                }
+            }
+            _ => out.push(b.to_ascii_lowercase()),
+        }
+    }
+    if out.last() == Some(&b' ') {
+        out.pop();
+    }
+    out
+}
+
+/// The push-based CMD_LINE_WIN that the table-driven one replaced, kept as its reference.
+fn cmd_line_win_reference(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        i += 1;
+        match b {
+            b'^' => match input.get(i) {
+                Some(b'\n') => i += 1,
+                Some(b'\r') if input.get(i + 1) == Some(&b'\n') => i += 2,
+                _ => {}
+            },
+            b'"' | b'\'' => {}
+            b'\\' => {
+                if out.last() != Some(&b'\\') {
+                    out.push(b'\\');
+                }
+            }
+            _ if crate::transform::tables::is_c_space(b) => {
+                if out.last().is_some_and(|&l| l != b' ') {
+                    out.push(b' ');
+                }
+            }
+            _ => out.push(b.to_ascii_lowercase()),
+        }
+    }
+    if out.last() == Some(&b' ') {
+        out.pop();
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn cmd_line_unix_and_win_match_their_references(input in arbitrary_bytes(), prefix in arbitrary_bytes()) {
+        for (kind, reference) in [
+            (T::CmdLineUnix, cmd_line_unix_reference as fn(&[u8]) -> Vec<u8>),
+            (T::CmdLineWin, cmd_line_win_reference),
+        ] {
+            // Appending after existing bytes must leave them alone and see only its own output.
+            let mut out = prefix.clone();
+            kind.apply(&input, &mut out);
+            prop_assert_eq!(&out[..prefix.len()], &prefix[..]);
+            prop_assert_eq!(&out[prefix.len()..], &reference(&input)[..], "{:?}", kind);
+        }
+    }
+}
