@@ -7,7 +7,9 @@
 # managed rule group Moat ships, in Block mode), warms up, then runs wrk against each one after another with
 # the same settings, for a GET and for a JSON POST, and prints:
 #   case  name  req/s  p50  p99  req/s vs nginx  p99 vs nginx
-# plus Moat's resident memory (peak VmHWM, and the highest VmRSS sampled during the load).
+# plus, at a fixed load below saturation (PACED_RATE req/s, default 2000, over PACED_C connections, default 8),
+# each proxy's p50/p99 and the latency the WAF adds to Moat; plus Moat's resident memory (peak VmHWM, and the
+# highest VmRSS sampled during the load).
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
 # Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
@@ -150,6 +152,31 @@ for round in $(seq 0 $((ROUNDS - 1))); do
   bench "$post_lua" $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
 done
 
+# Latency at a fixed load below saturation: what a request pays for passing through each proxy, not how
+# long it queued. Each of PACED_C connections waits PACED_C/PACED_RATE seconds before its next request
+# (wrk's delay() hook), so the offered load is about PACED_RATE req/s whatever the target's capacity.
+paced_rate=${PACED_RATE:-2000}
+paced_c=${PACED_C:-8}
+paced_delay_ms=$(awk -v c="$paced_c" -v r="$paced_rate" 'BEGIN { printf "%.3f", c * 1000 / r }')
+for kind in get post; do
+  cp "$work/$kind.lua" "$work/$kind-paced.lua"
+  printf 'function delay() return %s end\n' "$paced_delay_ms" >>"$work/$kind-paced.lua"
+done
+: >"$work/paced.txt"
+echo "latency at ~$paced_rate req/s ($paced_c connections)..." >&2
+for kind in GET POST; do
+  lower=$(tr 'A-Z' 'a-z' <<<"$kind")
+  path=$get_path
+  [[ $kind == POST ]] && path=$post_path
+  for pair in "Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path" \
+    "nginx=http://127.0.0.1:18081$path"; do
+    name=${pair%%=*} url=${pair#*=}
+    out=$(wrk -t1 -c"$paced_c" -d"${WRK_D:-8}s" --latency -s "$work/$lower-paced.lua" "$url" 2>&1)
+    printf '%s %s %s %s %s\n' "$kind" "$name" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+      "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" >>"$work/paced.txt"
+  done
+done
+
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
 rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 
@@ -180,6 +207,24 @@ for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$
       printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
     }
   }'
+awk -v rate="$paced_rate" -v c="$paced_c" '
+  function ms(v) {
+    if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+    if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+    if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+    return v + 0
+  }
+  { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = ms($4); p99[NR] = ms($5)
+    if ($2 == "Moat") { b50[$1] = ms($4); b99[$1] = ms($5) } }
+  END {
+    printf "\nLatency at a fixed ~%d req/s (%d connections, below every target'"'"'s capacity); added = minus Moat without WAF\n", rate, c
+    printf "%-5s %-8s %10s %10s %10s %12s %12s\n", "case", "name", "req/s", "p50 ms", "p99 ms", "p50 added", "p99 added"
+    for (i = 1; i <= NR; i++) {
+      a50 = (name[i] == "Moat-WAF") ? sprintf("%+.3f", p50[i] - b50[kase[i]]) : "-"
+      a99 = (name[i] == "Moat-WAF") ? sprintf("%+.3f", p99[i] - b99[kase[i]]) : "-"
+      printf "%-5s %-8s %10s %10.3f %10.3f %12s %12s\n", kase[i], name[i], rps[i], p50[i], p99[i], a50, a99
+    }
+  }' "$work/paced.txt"
 peak=$(( hwm > rss_max ? hwm : rss_max ))
 printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250 ms during the load %.1f MB)\n' \
   "$(awk -v k="$peak" 'BEGIN {print k/1024}')" "$(awk -v k="$hwm" 'BEGIN {print k/1024}')" \
