@@ -404,11 +404,12 @@ async fn drive(
                 Verdict::Healthy => {}
                 // Dropping the connection closes the socket, as a parser timeout would.
                 Verdict::SlowHead => return,
+                // Idle again after a graceful close was asked for (a client that stopped reading its
+                // response, an HTTP/2 client that ignores GOAWAY): the connection is dropped.
+                Verdict::Idle if closing => return,
                 Verdict::Idle => {
-                    if !closing {
-                        closing = true;
-                        connection.as_mut().graceful_shutdown();
-                    }
+                    closing = true;
+                    connection.as_mut().graceful_shutdown();
                 }
             },
         }
