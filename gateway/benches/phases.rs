@@ -1,5 +1,6 @@
 //! Per-phase costs of the request path, without I/O: route selection, trace-header handling, id generation,
-//! config-free gateway responses and access-log rendering (the work each request adds on top of hyper).
+//! config-free gateway responses, access-log rendering and HTTP/1.1 request-head parsing (the work each
+//! request adds on top of the sockets).
 //! Run: `cargo bench -p moat-gateway --bench phases`.
 #![allow(missing_docs)]
 
@@ -127,5 +128,21 @@ fn gateway_responses(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, routing, ids, access_log, gateway_responses);
+fn request_head(c: &mut Criterion) {
+    // The head wrk sends in benches/load.sh's GET: request line, Host, a browser User-Agent, Accept.
+    let head: &[u8] = b"GET /products/42?color=red HTTP/1.1\r\nHost: api.example.com\r\n\
+        User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36\r\n\
+        Accept: application/json\r\n\r\n";
+    let mut group = c.benchmark_group("http1");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("parse_request_head_4_fields", |b| {
+        b.iter(|| {
+            let mut buf = bytes::BytesMut::from(head);
+            black_box(moat_gateway::h1_server::parse_request_head(&mut buf, 16 * 1024).ok())
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, routing, ids, access_log, gateway_responses, request_head);
 criterion_main!(benches);
