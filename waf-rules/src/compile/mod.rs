@@ -5,6 +5,7 @@
 pub(crate) mod ipset;
 pub(crate) mod program;
 mod resources;
+pub(crate) mod share;
 mod statements;
 
 pub use ipset::GeoDb;
@@ -464,9 +465,10 @@ impl<'r> Builder<'r> {
         out
     }
 
-    fn finish_slots(&mut self) -> Vec<Slot> {
+    fn finish_slots(&mut self) -> (Vec<Slot>, Vec<Vec<String>>) {
         let slots = std::mem::take(&mut self.slots);
         let mut out = Vec::with_capacity(slots.len());
+        let mut sources = Vec::with_capacity(slots.len());
         for (field, chain, b) in slots {
             let regex = if b.regexes.is_empty() {
                 None
@@ -510,9 +512,12 @@ impl<'r> Builder<'r> {
                 regex_count: b.regexes.len(),
                 ac,
                 ac_count: b.needles.len(),
+                tails: Box::default(),
+                union: None,
             });
+            sources.push(b.regexes);
         }
-        out
+        (out, sources)
     }
 }
 
@@ -596,10 +601,11 @@ pub(crate) fn compile(model: &WebAclModel, res: &Resources) -> Result<Program, L
         DefaultAction::Allow(h) => handling(Action::Allow, h),
         DefaultAction::Block(bl) => b.action(&RuleAction::Block(bl.clone()), ctx.bodies, "DefaultAction"),
     };
-    let slots = b.finish_slots();
+    let (mut slots, sources) = b.finish_slots();
     if !b.problems.is_empty() {
         return Err(LoadError::Invalid(b.problems));
     }
+    let (tail_count, unions) = share::plan(&mut slots, &sources);
     let body_limit = model
         .association_config
         .as_ref()
@@ -627,6 +633,8 @@ pub(crate) fn compile(model: &WebAclModel, res: &Resources) -> Result<Program, L
         default_action,
         rules,
         slots,
+        tail_count,
+        unions,
         preds: b.preds,
         labels: b.labels,
         geo_labels,

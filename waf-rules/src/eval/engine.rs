@@ -62,6 +62,8 @@ pub(crate) struct State {
     regex_off: Vec<u32>,
     regex_bits: Vec<bool>,
     regex_sets: Vec<Option<(meta::Cache, PatternSet)>>,
+    /// Per union automaton: its cache, its matches, and the (generation, tail id) of the value they are for.
+    union_sets: Vec<(meta::Cache, PatternSet, (u32, u32))>,
     ac_off: Vec<u32>,
     ac_bits: Vec<(bool, bool)>,
     pred_gen: Vec<u32>,
@@ -97,7 +99,10 @@ impl State {
         Self {
             gen: 0,
             slots: vec![SlotState::default(); prog.slots.len()],
-            values: Values::default(),
+            values: Values {
+                tails: vec![(0, 0, 0); prog.tail_count],
+                ..Values::default()
+            },
             regex_off,
             regex_bits: vec![false; r as usize],
             regex_sets: prog
@@ -108,6 +113,11 @@ impl State {
                         .as_ref()
                         .map(|re| (re.create_cache(), PatternSet::new(re.pattern_len())))
                 })
+                .collect(),
+            union_sets: prog
+                .unions
+                .iter()
+                .map(|u| (u.regex.create_cache(), PatternSet::new(u.regex.pattern_len()), (0, 0)))
                 .collect(),
             ac_off,
             ac_bits: vec![(false, false); a as usize],
@@ -136,8 +146,11 @@ impl State {
             self.slots.iter_mut().for_each(|s| *s = SlotState::default());
             self.pred_gen.iter_mut().for_each(|g| *g = 0);
             self.label_gen.iter_mut().for_each(|g| *g = 0);
+            self.values.tails.iter_mut().for_each(|t| t.0 = 0);
+            self.union_sets.iter_mut().for_each(|u| u.2 = (0, 0));
         }
         self.gen += 1;
+        self.values.gen = self.gen;
         self.values.clear();
         self.detail_tokens.clear();
         self.detail_bytes.clear();
@@ -610,6 +623,10 @@ impl Ev<'_, '_, '_> {
         let Some(re) = self.prog.slots[i].regex.as_ref() else {
             return;
         };
+        if let (Some((u, first)), Some(tail)) = (self.prog.slots[i].union, s.tail) {
+            self.union_regex(i, s, u as usize, first as usize, tail);
+            return;
+        }
         let State {
             values,
             regex_sets,
@@ -641,6 +658,51 @@ impl Ev<'_, '_, '_> {
             regex_bits[off + p] = set.contains(regex_automata::PatternID::new_unchecked(p));
         }
         self.st.slots[i].regex_any = true;
+    }
+
+    /// The regex pass of slot `i` through its group's union automaton: the union is searched once per request
+    /// and tail (the slots of the group whose value has this tail share it), and the slot's pattern bits are
+    /// its part of the union's matches.
+    fn union_regex(&mut self, i: usize, s: SlotState, u: usize, first: usize, tail: u32) {
+        let Some(union) = self.prog.unions.get(u) else {
+            return;
+        };
+        let gen = self.st.gen;
+        let State {
+            values,
+            union_sets,
+            regex_bits,
+            regex_off,
+            ..
+        } = &mut *self.st;
+        let Some((cache, set, key)) = union_sets.get_mut(u) else {
+            return;
+        };
+        if *key != (gen, tail) {
+            *key = (gen, tail);
+            set.clear();
+            for k in s.vals.0 as usize..s.vals.1 as usize {
+                let input = Input::new(values.get(k)).earliest(true);
+                if union.regex.search_half_with(cache, &input).is_none() {
+                    continue;
+                }
+                union
+                    .regex
+                    .which_overlapping_matches_with(cache, &input.earliest(false), set);
+            }
+        }
+        if set.is_empty() {
+            return;
+        }
+        let off = regex_off[i] as usize;
+        let n = self.prog.slots[i].regex_count;
+        let mut any = false;
+        for p in 0..n {
+            let hit = set.contains(regex_automata::PatternID::new_unchecked(first + p));
+            regex_bits[off + p] = hit;
+            any |= hit;
+        }
+        self.st.slots[i].regex_any = any;
     }
 
     fn ac(&mut self, slot: u32, s: SlotState) {
