@@ -491,6 +491,17 @@ impl<'r> Builder<'r> {
                     }
                 }
             };
+            // Whether any string occurs at all (the usual answer being no) is asked of a leftmost-first
+            // automaton: only those get the vectorised multi-literal prefilter (Teddy), standard ones
+            // (which report every overlapping match) walk their DFA byte by byte.
+            let ac_probe = if b.needles.is_empty() {
+                None
+            } else {
+                AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&b.needles)
+                    .ok()
+            };
             let ac = if b.needles.is_empty() {
                 None
             } else {
@@ -511,6 +522,7 @@ impl<'r> Builder<'r> {
                 regex,
                 regex_count: b.regexes.len(),
                 ac,
+                ac_probe,
                 ac_count: b.needles.len(),
                 tails: Box::default(),
                 union: None,

@@ -254,6 +254,8 @@ pub(crate) struct Slot {
     pub regex_count: usize,
     /// All CONTAINS / CONTAINS_WORD strings on this slot.
     pub ac: Option<AhoCorasick>,
+    /// The same strings, leftmost-first: answers whether any occurs, with a vectorised prefilter.
+    pub ac_probe: Option<AhoCorasick>,
     pub ac_count: usize,
     /// For a single-valued component: per index of the first step that may change the raw value, the tail id
     /// of the steps from there on, and the one with CMD_LINE_WIN there read as CMD_LINE_UNIX (see

@@ -722,7 +722,8 @@ impl Ev<'_, '_, '_> {
         for k in s.vals.0 as usize..s.vals.1 as usize {
             let v = self.st.values.get(k);
             // As for regexes: a value containing no string at all is proved so by one (prefiltered) search.
-            if ac.find(v).is_none() {
+            let probe = self.prog.slots[i].ac_probe.as_ref().unwrap_or(ac);
+            if probe.find(v).is_none() {
                 continue;
             }
             let bits = &mut self.st.ac_bits[off..off + n];
