@@ -212,6 +212,9 @@ pub(crate) fn run(req: &HttpRequest<'_>, scratch: &mut Scratch) {
     ev.rules();
 }
 
+/// Values shorter than this are searched for strings with the slot's standard automaton directly.
+const PROBE_MIN_LEN: usize = 64;
+
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -722,7 +725,12 @@ impl Ev<'_, '_, '_> {
         for k in s.vals.0 as usize..s.vals.1 as usize {
             let v = self.st.values.get(k);
             // As for regexes: a value containing no string at all is proved so by one (prefiltered) search.
-            let probe = self.prog.slots[i].ac_probe.as_ref().unwrap_or(ac);
+            // The probe's vectorised search needs some length to pay (on short values it falls back to
+            // Rabin-Karp, slower than the standard automaton's DFA).
+            let probe = match &self.prog.slots[i].ac_probe {
+                Some(p) if v.len() >= PROBE_MIN_LEN => p,
+                _ => ac,
+            };
             if probe.find(v).is_none() {
                 continue;
             }
