@@ -5,6 +5,7 @@
 pub(crate) mod ipset;
 pub(crate) mod program;
 mod resources;
+pub(crate) mod share;
 mod statements;
 
 pub use ipset::GeoDb;
@@ -464,9 +465,10 @@ impl<'r> Builder<'r> {
         out
     }
 
-    fn finish_slots(&mut self) -> Vec<Slot> {
+    fn finish_slots(&mut self) -> (Vec<Slot>, Vec<Vec<String>>) {
         let slots = std::mem::take(&mut self.slots);
         let mut out = Vec::with_capacity(slots.len());
+        let mut sources = Vec::with_capacity(slots.len());
         for (field, chain, b) in slots {
             let regex = if b.regexes.is_empty() {
                 None
@@ -489,6 +491,17 @@ impl<'r> Builder<'r> {
                     }
                 }
             };
+            // Whether any string occurs at all (the usual answer being no) is asked of a leftmost-first
+            // automaton: only those get the vectorised multi-literal prefilter (Teddy), standard ones
+            // (which report every overlapping match) walk their DFA byte by byte.
+            let ac_probe = if b.needles.is_empty() {
+                None
+            } else {
+                AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&b.needles)
+                    .ok()
+            };
             let ac = if b.needles.is_empty() {
                 None
             } else {
@@ -509,10 +522,14 @@ impl<'r> Builder<'r> {
                 regex,
                 regex_count: b.regexes.len(),
                 ac,
+                ac_probe,
                 ac_count: b.needles.len(),
+                tails: Box::default(),
+                union: None,
             });
+            sources.push(b.regexes);
         }
-        out
+        (out, sources)
     }
 }
 
@@ -596,10 +613,11 @@ pub(crate) fn compile(model: &WebAclModel, res: &Resources) -> Result<Program, L
         DefaultAction::Allow(h) => handling(Action::Allow, h),
         DefaultAction::Block(bl) => b.action(&RuleAction::Block(bl.clone()), ctx.bodies, "DefaultAction"),
     };
-    let slots = b.finish_slots();
+    let (mut slots, sources) = b.finish_slots();
     if !b.problems.is_empty() {
         return Err(LoadError::Invalid(b.problems));
     }
+    let (tail_count, unions) = share::plan(&mut slots, &sources);
     let body_limit = model
         .association_config
         .as_ref()
@@ -627,6 +645,8 @@ pub(crate) fn compile(model: &WebAclModel, res: &Resources) -> Result<Program, L
         default_action,
         rules,
         slots,
+        tail_count,
+        unions,
         preds: b.preds,
         labels: b.labels,
         geo_labels,

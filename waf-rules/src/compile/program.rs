@@ -254,7 +254,15 @@ pub(crate) struct Slot {
     pub regex_count: usize,
     /// All CONTAINS / CONTAINS_WORD strings on this slot.
     pub ac: Option<AhoCorasick>,
+    /// The same strings, leftmost-first: answers whether any occurs, with a vectorised prefilter.
+    pub ac_probe: Option<AhoCorasick>,
     pub ac_count: usize,
+    /// For a single-valued component: per index of the first step that may change the raw value, the tail id
+    /// of the steps from there on, and the one with CMD_LINE_WIN there read as CMD_LINE_UNIX (see
+    /// [`super::share`]). Empty for other components.
+    pub tails: Box<[(u32, u32)]>,
+    /// The union automaton this slot's regexes are part of, and the id of its first pattern there.
+    pub union: Option<(u32, u32)>,
 }
 
 /// Where an IP comes from.
@@ -380,6 +388,10 @@ pub(crate) struct Program {
     pub default_action: CAction,
     pub rules: Vec<TopRule>,
     pub slots: Vec<Slot>,
+    /// Number of distinct tail ids of [`Slot::tails`].
+    pub tail_count: usize,
+    /// Regex automata shared by slots that can share a value.
+    pub unions: Vec<super::share::RegexUnion>,
     pub preds: Vec<Pred>,
     pub labels: Vec<String>,
     /// Label ids of the geo country labels (`[client IP, forwarded IP]`), 26 * 26 each, `AA` to `ZZ`; empty when

@@ -4,7 +4,9 @@
 use std::hash::Hasher;
 use std::net::IpAddr;
 
-use regex_automata::{meta, Input, PatternSet};
+use regex_automata::{meta, PatternSet};
+
+mod passes;
 
 use super::fields::{self, SlotState, Values};
 use super::Scratch;
@@ -62,6 +64,8 @@ pub(crate) struct State {
     regex_off: Vec<u32>,
     regex_bits: Vec<bool>,
     regex_sets: Vec<Option<(meta::Cache, PatternSet)>>,
+    /// Per union automaton: its cache, its matches, and the (generation, tail id) of the value they are for.
+    union_sets: Vec<(meta::Cache, PatternSet, (u32, u32))>,
     ac_off: Vec<u32>,
     ac_bits: Vec<(bool, bool)>,
     pred_gen: Vec<u32>,
@@ -97,7 +101,10 @@ impl State {
         Self {
             gen: 0,
             slots: vec![SlotState::default(); prog.slots.len()],
-            values: Values::default(),
+            values: Values {
+                tails: vec![(0, 0, 0); prog.tail_count],
+                ..Values::default()
+            },
             regex_off,
             regex_bits: vec![false; r as usize],
             regex_sets: prog
@@ -108,6 +115,11 @@ impl State {
                         .as_ref()
                         .map(|re| (re.create_cache(), PatternSet::new(re.pattern_len())))
                 })
+                .collect(),
+            union_sets: prog
+                .unions
+                .iter()
+                .map(|u| (u.regex.create_cache(), PatternSet::new(u.regex.pattern_len()), (0, 0)))
                 .collect(),
             ac_off,
             ac_bits: vec![(false, false); a as usize],
@@ -136,8 +148,11 @@ impl State {
             self.slots.iter_mut().for_each(|s| *s = SlotState::default());
             self.pred_gen.iter_mut().for_each(|g| *g = 0);
             self.label_gen.iter_mut().for_each(|g| *g = 0);
+            self.values.tails.iter_mut().for_each(|t| t.0 = 0);
+            self.union_sets.iter_mut().for_each(|u| u.2 = (0, 0));
         }
         self.gen += 1;
+        self.values.gen = self.gen;
         self.values.clear();
         self.detail_tokens.clear();
         self.detail_bytes.clear();
@@ -197,10 +212,6 @@ pub(crate) fn run(req: &HttpRequest<'_>, scratch: &mut Scratch) {
     st.begin();
     let mut ev = Ev { prog, req, st };
     ev.rules();
-}
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 impl Ev<'_, '_, '_> {
@@ -598,94 +609,6 @@ impl Ev<'_, '_, '_> {
             self.st.detail_tokens.push((bs, self.st.detail_bytes.len() as u32));
         }
         self.st.pred_detail[pred as usize] = (start, self.st.detail_tokens.len() as u32);
-    }
-
-    fn regex(&mut self, slot: u32, s: SlotState) {
-        let i = slot as usize;
-        if self.st.slots[i].regex_gen == self.st.gen {
-            return;
-        }
-        self.st.slots[i].regex_gen = self.st.gen;
-        self.st.slots[i].regex_any = false;
-        let Some(re) = self.prog.slots[i].regex.as_ref() else {
-            return;
-        };
-        let State {
-            values,
-            regex_sets,
-            regex_bits,
-            regex_off,
-            ..
-        } = &mut *self.st;
-        let Some((cache, set)) = regex_sets[i].as_mut() else {
-            return;
-        };
-        set.clear();
-        for k in s.vals.0 as usize..s.vals.1 as usize {
-            let input = Input::new(values.get(k)).earliest(true);
-            // Most values match no pattern: one earliest-stopping search proves that far more cheaply than
-            // the overlapping search, which only runs on values where some pattern matches.
-            if re.search_half_with(cache, &input).is_none() {
-                continue;
-            }
-            re.which_overlapping_matches_with(cache, &input.earliest(false), set);
-            if set.is_full() {
-                break;
-            }
-        }
-        if set.is_empty() {
-            return;
-        }
-        let off = regex_off[i] as usize;
-        for p in 0..set.capacity() {
-            regex_bits[off + p] = set.contains(regex_automata::PatternID::new_unchecked(p));
-        }
-        self.st.slots[i].regex_any = true;
-    }
-
-    fn ac(&mut self, slot: u32, s: SlotState) {
-        let i = slot as usize;
-        if self.st.slots[i].ac_gen == self.st.gen {
-            return;
-        }
-        self.st.slots[i].ac_gen = self.st.gen;
-        self.st.slots[i].ac_any = false;
-        let Some(ac) = self.prog.slots[i].ac.as_ref() else {
-            return;
-        };
-        let n = self.prog.slots[i].ac_count;
-        let off = self.st.ac_off[i] as usize;
-        let mut remaining = n;
-        let mut cleared = false;
-        for k in s.vals.0 as usize..s.vals.1 as usize {
-            let v = self.st.values.get(k);
-            // As for regexes: a value containing no string at all is proved so by one (prefiltered) search.
-            if ac.find(v).is_none() {
-                continue;
-            }
-            let bits = &mut self.st.ac_bits[off..off + n];
-            if !cleared {
-                bits.iter_mut().for_each(|b| *b = (false, false));
-                cleared = true;
-                self.st.slots[i].ac_any = true;
-            }
-            for m in ac.find_overlapping_iter(v) {
-                let b = &mut bits[m.pattern().as_usize()];
-                if b.1 {
-                    continue;
-                }
-                b.0 = true;
-                let left = m.start() == 0 || !is_word(v[m.start() - 1]);
-                let right = m.end() == v.len() || !is_word(v[m.end()]);
-                if left && right {
-                    b.1 = true;
-                    remaining -= 1;
-                    if remaining == 0 {
-                        return;
-                    }
-                }
-            }
-        }
     }
 
     fn rate(&mut self, id: u32) -> bool {

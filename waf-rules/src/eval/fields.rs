@@ -2,7 +2,7 @@
 //! the slot's transformation chain and stored in the scratch arena. Done at most once per slot per request.
 
 use super::json::{self, Item, JsonScratch};
-use crate::compile::program::{Field, JsonFallback, NameSel, Program};
+use crate::compile::program::{Field, JsonFallback, NameSel, Program, Slot};
 use crate::model::MatchScope;
 use crate::request::{HttpRequest, HEADER_INSPECTION_BYTES, HEADER_INSPECTION_COUNT};
 use crate::transform::{self, Chain};
@@ -23,6 +23,8 @@ pub(crate) struct SlotState {
     pub regex_any: bool,
     /// After the string pass: whether any string occurred (when not, the string bits are stale).
     pub ac_any: bool,
+    /// For a single-valued component: the tail id its value was computed (or found) under.
+    pub tail: Option<u32>,
 }
 
 /// Transformed values of all slots computed so far in this request.
@@ -33,6 +35,10 @@ pub(crate) struct Values {
     pub chain: transform::Scratch,
     pub json: JsonScratch,
     pub raw: Vec<u8>,
+    /// The request generation ([`Self::tails`] entries of other generations are stale).
+    pub gen: u32,
+    /// Per tail id: the generation it was computed in and its value's range in the arena.
+    pub tails: Vec<(u32, u32, u32)>,
 }
 
 impl Values {
@@ -52,6 +58,43 @@ impl Values {
         arena.extend_from_slice(out);
         vals.push((start, arena.len() as u32));
     }
+
+    /// Pushes the value of a slot of a single-valued component: the one already computed under the same tail in
+    /// this request if there is one, otherwise `input` through the steps from the first that may change it.
+    /// Returns the tail id.
+    fn push_shared(&mut self, slot: &Slot, input: &[u8]) -> Option<u32> {
+        let Values {
+            arena,
+            vals,
+            chain: cs,
+            gen,
+            tails,
+            ..
+        } = self;
+        let k = slot.chain.first_change(input).min(slot.tails.len().saturating_sub(1));
+        let Some(&(plain, canon)) = slot.tails.get(k) else {
+            Self::push(arena, vals, &slot.chain, cs, input);
+            return None;
+        };
+        let tail = match slot.chain.steps().get(k) {
+            Some(&step) if plain != canon && step.equivalent_on(input) != step => canon,
+            _ => plain,
+        };
+        let Some(entry) = tails.get_mut(tail as usize) else {
+            Self::push(arena, vals, &slot.chain, cs, input);
+            return None;
+        };
+        if entry.0 == *gen {
+            vals.push((entry.1, entry.2));
+            return Some(tail);
+        }
+        let out = slot.chain.apply_from(k, input, cs);
+        let start = arena.len() as u32;
+        arena.extend_from_slice(out);
+        vals.push((start, arena.len() as u32));
+        *entry = (*gen, start, arena.len() as u32);
+        Some(tail)
+    }
 }
 
 /// Headers within AWS WAF's inspection limits (the first 200 and the first 8 KB), and whether any were beyond.
@@ -70,12 +113,31 @@ pub(crate) fn inspected_headers<'r>(req: &HttpRequest<'r>) -> (&'r [crate::reque
 pub(crate) fn compute(prog: &Program, slot: usize, req: &HttpRequest<'_>, v: &mut Values) -> SlotState {
     let s = &prog.slots[slot];
     let chain = &s.chain;
+    if !s.tails.is_empty() {
+        let start = v.vals.len() as u32;
+        let mut st = SlotState::default();
+        let input: &[u8] = match &s.field {
+            Field::UriPath => req.uri_path.as_bytes(),
+            Field::QueryString => req.query_string.as_bytes(),
+            Field::Method => req.method.as_bytes(),
+            // The body (the only other single-valued component).
+            _ => {
+                let (body, over) = body_prefix(prog, req);
+                st.oversize = over;
+                body
+            }
+        };
+        st.tail = v.push_shared(s, input);
+        st.vals = (start, v.vals.len() as u32);
+        return st;
+    }
     let Values {
         arena,
         vals,
         chain: cs,
         json: js,
         raw,
+        ..
     } = v;
     let start = vals.len() as u32;
     let mut st = SlotState::default();

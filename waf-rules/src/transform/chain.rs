@@ -100,9 +100,24 @@ impl Chain {
     /// says they would not change the current value are skipped without copying, and byte-wise maps (LOWERCASE,
     /// UPPERCASE, REPLACE_NULLS) run in place once the value is in a scratch buffer.
     pub fn apply<'a>(&self, input: &'a [u8], scratch: &'a mut Scratch) -> &'a [u8] {
+        self.apply_from(0, input, scratch)
+    }
+
+    /// The index of the first step whose [`TransformationType::may_change`] check is true on `input` (the number
+    /// of steps when there is none): every step before it leaves `input` as it is, so the chain's result is that
+    /// of the steps from this index on ([`Self::apply_from`]).
+    pub fn first_change(&self, input: &[u8]) -> usize {
+        self.steps
+            .iter()
+            .position(|s| s.may_change(input))
+            .unwrap_or(self.steps.len())
+    }
+
+    /// Like [`Self::apply`], running only the steps from index `first` on (none when `first` is past the end).
+    pub fn apply_from<'a>(&self, first: usize, input: &'a [u8], scratch: &'a mut Scratch) -> &'a [u8] {
         // Which buffer holds the current value: None = still `input`.
         let mut current: Option<usize> = None;
-        for &step in self.steps.iter() {
+        for &step in self.steps.get(first..).unwrap_or_default() {
             let [a, b] = &mut scratch.bufs;
             match current {
                 None => {

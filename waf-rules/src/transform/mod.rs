@@ -287,6 +287,33 @@ impl TransformationType {
         }
     }
 
+    /// True for the types whose [`Self::may_change`] check is `true` whatever the input (CMD_LINE*, the Base64 and
+    /// hex decoders, the digests): a chain's value can never get past one of them unchanged.
+    pub fn always_may_change(self) -> bool {
+        matches!(
+            self,
+            Self::CmdLine
+                | Self::CmdLineWin
+                | Self::CmdLineUnix
+                | Self::Base64Decode
+                | Self::Base64DecodeExt
+                | Self::HexDecode
+                | Self::Md5
+                | Self::Sha256
+        )
+    }
+
+    /// A type that gives exactly the same result as this one on `input` (itself when there is no simpler one).
+    ///
+    /// CMD_LINE_WIN and CMD_LINE_UNIX only treat `\` and `^` differently, so on an input with neither of them
+    /// CMD_LINE_WIN is CMD_LINE_UNIX: slots of one component that differ only in that step share their value.
+    pub fn equivalent_on(self, input: &[u8]) -> Self {
+        match self {
+            Self::CmdLineWin if memchr::memchr2(b'\\', b'^', input).is_none() => Self::CmdLineUnix,
+            other => other,
+        }
+    }
+
     /// True when the result can replace the input byte for byte in place (same length, each output byte depends
     /// only on the input byte at that position); chains then transform their scratch buffer without copying.
     pub fn is_bytewise_map(self) -> bool {

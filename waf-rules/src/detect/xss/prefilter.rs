@@ -44,6 +44,18 @@ pub(crate) fn may_match(input: &[u8]) -> bool {
 /// Whether the bytes before the `:` at `colon`, tab, CR and LF skipped, end with a dangerous scheme's name
 /// (ASCII case-insensitive).
 fn scheme_before_colon(s: &[u8], colon: usize) -> bool {
+    // Most colons (JSON, times, URLs' ports) follow a byte that ends no scheme name: one look rules them out
+    // before each scheme is compared.
+    let last = s[..colon.min(s.len())]
+        .iter()
+        .rev()
+        .find(|b| !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !last.is_some_and(|&b| {
+        let b = b.to_ascii_lowercase();
+        SCRIPT_SCHEMES.iter().any(|x| x.len() >= 2 && x[x.len() - 2] == b) || b == b'a'
+    }) {
+        return false;
+    }
     let script = SCRIPT_SCHEMES.iter().map(|&x| x.strip_suffix(b":").unwrap_or(x));
     script.chain([&b"data"[..]]).any(|scheme| {
         let mut i = colon;

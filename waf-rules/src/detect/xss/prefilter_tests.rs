@@ -196,3 +196,22 @@ proptest! {
         same(&input);
     }
 }
+
+#[test]
+fn colon_shortcut_keeps_every_scheme() {
+    // The byte before a colon (tab, CR and LF skipped) is looked at first; every scheme's last letter passes.
+    for input in [
+        &b"x=JAVASCRIPT:alert(1)"[..],
+        b"vbscripT\t:msgbox",
+        b"livescript\r\n:x",
+        b"MOCHA:x",
+        b"dAtA\t:text/html,<b>",
+        b"<a href=\"java\nscript\t:alert(1)\">",
+    ] {
+        assert!(prefilter::may_match(input), "{:?}", String::from_utf8_lossy(input));
+        assert!(same(input), "{:?}", String::from_utf8_lossy(input));
+    }
+    for input in [&b"{\"a\": \"b\", \"c\": 1}"[..], b"12:30:00", b"\t\n:", b":"] {
+        assert!(!prefilter::may_match(input), "{:?}", String::from_utf8_lossy(input));
+    }
+}

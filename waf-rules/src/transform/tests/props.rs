@@ -211,3 +211,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// What slot sharing relies on: the steps before [`Chain::first_change`] can be dropped, and a type's
+    /// [`T::equivalent_on`] gives the same result on that input.
+    #[test]
+    fn chain_from_first_change_equals_whole_chain(
+        steps in prop::collection::vec(any_type(), 0..6),
+        input in arbitrary_bytes(),
+    ) {
+        let chain = Chain::new(steps.iter().copied());
+        let mut scratch = Scratch::new();
+        let whole = chain.apply(&input, &mut scratch).to_vec();
+        let k = chain.first_change(&input);
+        prop_assert!(chain.steps()[..k].iter().all(|s| !s.always_may_change()));
+        prop_assert_eq!(chain.apply_from(k, &input, &mut scratch), whole.as_slice());
+        if let Some(&step) = chain.steps().get(k) {
+            let mut swapped: Vec<T> = chain.steps().to_vec();
+            swapped[k] = step.equivalent_on(&input);
+            let swapped = Chain::new(swapped);
+            prop_assert_eq!(swapped.apply_from(k, &input, &mut scratch), whole.as_slice());
+        }
+    }
+
+    #[test]
+    fn equivalent_types_agree(kind in any_type(), input in arbitrary_bytes()) {
+        prop_assert_eq!(kind.equivalent_on(&input).apply_to_vec(&input), kind.apply_to_vec(&input));
+    }
+
+    #[test]
+    fn always_may_change_types_always_may_change(kind in any_type(), input in arbitrary_bytes()) {
+        if kind.always_may_change() {
+            prop_assert!(kind.may_change(&input));
+        }
+    }
+}
