@@ -215,11 +215,22 @@ fn bench_all_managed(c: &mut Criterion) {
         ("post_json_1506B", &acl, post(small), small.len()),
         ("post_json_64KB", &acl_64, post(large), large.len()),
     ];
-    let mut g = c.benchmark_group("engine_all_managed");
-    for (name, acl, req, bytes) in cases {
+    bench_group(c, "engine_all_managed", &cases);
+}
+
+/// One criterion group: each case (name, WebACL, request, body bytes) is evaluated against its WebACL,
+/// which must allow it, with throughput in body bytes (or requests, for a body-less case).
+fn bench_group(c: &mut Criterion, group: &str, cases: &[(&str, &WebAcl, HttpRequest<'_>, usize)]) {
+    let mut g = c.benchmark_group(group);
+    for &(name, acl, req, bytes) in cases {
         let mut scratch = acl.scratch();
         let d = acl.evaluate(&req, &mut scratch);
-        assert_eq!(d.action(), Action::Allow, "{name}: {:?}", d.terminating_rule_id());
+        assert_eq!(
+            d.action(),
+            Action::Allow,
+            "{group}/{name}: {:?}",
+            d.terminating_rule_id()
+        );
         if bytes > 0 {
             g.throughput(Throughput::Bytes(bytes as u64));
         } else {
@@ -242,7 +253,6 @@ fn bench(c: &mut Criterion) {
     .expect("pattern set");
     res.add_managed_rule_group("Moat", &group_text()).expect("group");
     let acl = WebAcl::load(&acl_text(), &res).expect("acl");
-    let mut scratch = acl.scratch();
 
     let browser = [
         Header {
@@ -307,42 +317,16 @@ fn bench(c: &mut Criterion) {
     };
     let small: &'static [u8] = Box::leak(small.into_boxed_slice());
     let large: &'static [u8] = Box::leak(large.into_boxed_slice());
-    let cases = [
-        ("get_headers", get, 0usize),
-        ("post_json_1536B", post(small), small.len()),
-        ("post_json_64KB", post(large), large.len()),
-    ];
-    for (name, req, _) in &cases {
-        let d = acl.evaluate(req, &mut scratch);
-        assert_eq!(d.action(), Action::Allow, "{name}: {:?}", d.terminating_rule_id());
-    }
     let acl_10 = WebAcl::load(&acl_10_text(), &res).expect("10-rule acl");
-    let mut scratch_10 = acl_10.scratch();
-    let mut g = c.benchmark_group("engine_10_rules");
-    for (name, req, bytes) in &cases {
-        assert_eq!(acl_10.evaluate(req, &mut scratch_10).action(), Action::Allow, "{name}");
-        if *bytes > 0 {
-            g.throughput(Throughput::Bytes(*bytes as u64));
-        } else {
-            g.throughput(Throughput::Elements(1));
-        }
-        g.bench_function(*name, |b| {
-            b.iter(|| black_box(acl_10.evaluate(black_box(req), &mut scratch_10).action()))
-        });
-    }
-    g.finish();
-    let mut g = c.benchmark_group("engine_30_rules");
-    for (name, req, bytes) in cases {
-        if bytes > 0 {
-            g.throughput(Throughput::Bytes(bytes as u64));
-        } else {
-            g.throughput(Throughput::Elements(1));
-        }
-        g.bench_function(name, |b| {
-            b.iter(|| black_box(acl.evaluate(black_box(&req), &mut scratch).action()))
-        });
-    }
-    g.finish();
+    let cases_for = |acl| {
+        [
+            ("get_headers", acl, get, 0usize),
+            ("post_json_1536B", acl, post(small), small.len()),
+            ("post_json_64KB", acl, post(large), large.len()),
+        ]
+    };
+    bench_group(c, "engine_10_rules", &cases_for(&acl_10));
+    bench_group(c, "engine_30_rules", &cases_for(&acl));
 }
 
 criterion_group!(benches, bench, bench_all_managed);
