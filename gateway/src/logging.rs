@@ -484,7 +484,8 @@ impl PendingLog {
 const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
-const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+/// `X-Amzn-Trace-Id`: read from the request (pipeline) and sent back on the response.
+pub(crate) const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
 /// Whether a response field is one of the id fields [`OnComplete::id_fields`] supplies (an endpoint's own
 /// is replaced).

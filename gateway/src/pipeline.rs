@@ -27,7 +27,7 @@ use crate::integration::deadline::Deadlines;
 use crate::integration::h1::{self, FieldParts};
 use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
-use crate::logging::{ExecTrace, PendingLog, RouteFacts};
+use crate::logging::{ExecTrace, PendingLog, RouteFacts, X_AMZN_TRACE_ID};
 use crate::runtime::{Gateway, Stage};
 use crate::waf::{self, Verdict};
 
@@ -97,7 +97,6 @@ pub fn now_ms() -> u64 {
 
 static DEFAULT_RESPONSES: std::sync::LazyLock<GatewayResponses> = std::sync::LazyLock::new(GatewayResponses::default);
 
-const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 

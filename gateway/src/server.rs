@@ -318,16 +318,14 @@ async fn serve_connection(
 
 /// Puts the request's id fields into the response's map, for hyper's HTTP/2 server (Moat's HTTP/1.1
 /// server writes them straight into the head).
-fn with_id_fields(response: &mut http::Response<GatewayBody>) {
-    let mut fields = Vec::with_capacity(4);
-    response.body().id_fields(&mut |name, value| {
+fn with_id_fields(response: http::Response<GatewayBody>) -> http::Response<GatewayBody> {
+    let (mut parts, body) = response.into_parts();
+    body.id_fields(&mut |name, value| {
         if let Ok(value) = http::HeaderValue::from_bytes(value) {
-            fields.push((name.clone(), value));
+            parts.headers.insert(name.clone(), value);
         }
     });
-    for (name, value) in fields {
-        response.headers_mut().insert(name, value);
-    }
+    http::Response::from_parts(parts, body)
 }
 
 /// What woke a connection's watchdog.
@@ -358,9 +356,8 @@ async fn drive(
                 req.map(ClientBody::Http2),
             );
             async move {
-                let Ok(mut response) = handled.await;
-                with_id_fields(&mut response);
-                Ok::<_, std::convert::Infallible>(response)
+                let Ok(response) = handled.await;
+                Ok::<_, std::convert::Infallible>(with_id_fields(response))
             }
         });
         builder.serve_http2(stream, service)
