@@ -16,12 +16,8 @@ fn req(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &s
         path: path.into(),
         query: query.into(),
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        repeat_header: None,
         body: body.into(),
-        body_repeat: None,
-        body_size: None,
-        now_ms: 0,
-        expect: None,
+        ..Req::default()
     })
 }
 

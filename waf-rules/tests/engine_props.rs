@@ -230,12 +230,9 @@ fn request() -> impl Strategy<Value = Req> {
             path,
             query,
             headers,
-            repeat_header: None,
             body_size: extra.map(|e| body.len() as u64 + e * 1000),
             body,
-            body_repeat: None,
-            now_ms: 0,
-            expect: None,
+            ..Req::default()
         })
 }
 

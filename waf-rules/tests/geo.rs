@@ -25,16 +25,8 @@ fn resources() -> Resources {
 fn req(ip: &str, headers: &[(&str, &str)]) -> Owned {
     Owned::from_req(&Req {
         ip: ip.into(),
-        method: "GET".into(),
-        path: "/".into(),
-        query: String::new(),
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        repeat_header: None,
-        body: String::new(),
-        body_repeat: None,
-        body_size: None,
-        now_ms: 0,
-        expect: None,
+        ..Req::default()
     })
 }
 

@@ -10,16 +10,10 @@ use support::{Owned, Req};
 fn req(ip: &str, path: &str, headers: &[(&str, &str)], now_ms: u64) -> Owned {
     Owned::from_req(&Req {
         ip: ip.into(),
-        method: "GET".into(),
         path: path.into(),
-        query: String::new(),
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        repeat_header: None,
-        body: String::new(),
-        body_repeat: None,
-        body_size: None,
         now_ms,
-        expect: None,
+        ..Req::default()
     })
 }
 

@@ -101,13 +101,8 @@ fn request() -> impl Strategy<Value = Req> {
         method: "POST".into(),
         path: format!("/{}", path.replace(['?', '#'], "")),
         query: query.replace('#', ""),
-        headers: Vec::new(),
-        repeat_header: None,
-        body_size: None,
         body,
-        body_repeat: None,
-        now_ms: 0,
-        expect: None,
+        ..Req::default()
     })
 }
 
@@ -143,16 +138,9 @@ fn shared_values_match_where_expected() {
     let req = Req {
         ip: "192.0.2.1".into(),
         method: "POST".into(),
-        path: "/".into(),
-        query: String::new(),
-        headers: Vec::new(),
-        repeat_header: None,
-        body_size: None,
         // CMD_LINE_WIN and CMD_LINE_UNIX agree on this body (no `\`, no `^`): both give "x y".
         body: "\"X\"  Y".into(),
-        body_repeat: None,
-        now_ms: 0,
-        expect: None,
+        ..Req::default()
     };
     Owned::from_req(&req).with(|r| {
         let d = acl.evaluate(r, &mut scratch);

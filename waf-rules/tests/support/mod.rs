@@ -49,6 +49,25 @@ fn default_path() -> String {
     "/".into()
 }
 
+/// A request as an empty case-file entry describes it (the serde defaults).
+impl Default for Req {
+    fn default() -> Self {
+        Req {
+            ip: default_ip(),
+            method: default_method(),
+            path: default_path(),
+            query: String::new(),
+            headers: Vec::new(),
+            repeat_header: None,
+            body: String::new(),
+            body_repeat: None,
+            body_size: None,
+            now_ms: 0,
+            expect: None,
+        }
+    }
+}
+
 /// What a case expects.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
