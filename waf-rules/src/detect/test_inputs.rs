@@ -21,6 +21,16 @@ pub(crate) fn list(name: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Runs `same` (which asserts that a detector with and without its prefilter agree, and says whether the
+/// full detector ran) on every input, and prints how often the full detector ran.
+pub(crate) fn check_agreement(detector: &str, what: &str, inputs: &[Vec<u8>], same: fn(&[u8]) -> bool) {
+    let ran = inputs.iter().filter(|input| same(input)).count();
+    println!(
+        "{detector} prefilter: full detector ran on {ran}/{} {what}",
+        inputs.len()
+    );
+}
+
 /// Every line of `waf-rules/tests/data/*.txt` (`## ` comments skipped): as written and, for `url:` lines,
 /// percent-decoded.
 pub(crate) fn data_lines() -> Vec<Vec<u8>> {

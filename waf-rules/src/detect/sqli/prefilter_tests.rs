@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::{is_sqli, is_sqli_unfiltered, prefilter, Sensitivity};
-use crate::detect::test_inputs::{corpus_values, data_lines, fragment_soup, list, mutate};
+use crate::detect::test_inputs::{check_agreement, corpus_values, data_lines, fragment_soup, list, mutate};
 
 /// Asserts the equivalence on `input`; returns whether the prefilter let the full detector run (at HIGH).
 fn same(input: &[u8]) -> bool {
@@ -172,28 +172,14 @@ const SQL: &[&str] = &[
 
 #[test]
 fn labelled_lists_give_the_same_verdicts() {
-    let lines = data_lines();
-    let ran = lines.iter().filter(|l| same(l)).count();
-    println!(
-        "sqli prefilter: full detector ran on {ran}/{} labelled lines",
-        lines.len()
-    );
-    let benign = list("sqli_benign.txt");
-    let ran = benign.iter().filter(|l| same(l)).count();
-    println!(
-        "sqli prefilter: full detector ran on {ran}/{} lines of sqli_benign.txt",
-        benign.len()
-    );
+    check_agreement("sqli", "labelled lines", &data_lines(), same);
+    check_agreement("sqli", "lines of sqli_benign.txt", &list("sqli_benign.txt"), same);
 }
 
 #[test]
 fn corpus_values_give_the_same_verdicts() {
     let values = corpus_values();
-    let ran = values.iter().filter(|v| same(v)).count();
-    println!(
-        "sqli prefilter: full detector ran on {ran}/{} corpus values",
-        values.len()
-    );
+    check_agreement("sqli", "corpus values", &values, same);
     assert!(values.len() > 5000, "{}", values.len());
 }
 

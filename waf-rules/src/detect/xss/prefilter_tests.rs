@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use super::names::EVENT_HANDLERS;
 use super::{is_xss, is_xss_unfiltered, prefilter};
-use crate::detect::test_inputs::{cases, corpus_values, data_lines, fragment_soup, list, mutate};
+use crate::detect::test_inputs::{cases, check_agreement, corpus_values, data_lines, fragment_soup, list, mutate};
 
 /// Asserts the equivalence on `input`; returns whether the prefilter let the full detector run.
 fn same(input: &[u8]) -> bool {
@@ -131,28 +131,14 @@ fn handler_names_are_lower_case_letters_starting_with_on() {
 
 #[test]
 fn labelled_lists_give_the_same_verdicts() {
-    let lines = data_lines();
-    let ran = lines.iter().filter(|l| same(l)).count();
-    println!(
-        "xss prefilter: full detector ran on {ran}/{} labelled lines",
-        lines.len()
-    );
-    let benign = list("xss_benign.txt");
-    let ran = benign.iter().filter(|l| same(l)).count();
-    println!(
-        "xss prefilter: full detector ran on {ran}/{} lines of xss_benign.txt",
-        benign.len()
-    );
+    check_agreement("xss", "labelled lines", &data_lines(), same);
+    check_agreement("xss", "lines of xss_benign.txt", &list("xss_benign.txt"), same);
 }
 
 #[test]
 fn corpus_values_give_the_same_verdicts() {
     let values = corpus_values();
-    let ran = values.iter().filter(|v| same(v)).count();
-    println!(
-        "xss prefilter: full detector ran on {ran}/{} corpus values",
-        values.len()
-    );
+    check_agreement("xss", "corpus values", &values, same);
 }
 
 #[test]
