@@ -183,18 +183,19 @@ rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1, median of $ROUNDS rounds"
 echo "# raw rounds:"
 sed 's/^/#   /' "$work/get.txt" "$work/post.txt" | grep -v ' name '
-# The median round of each proxy (by req/s), keeping that round's latencies.
-sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
-  { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
-for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk '
-  # wrk latencies: 850.00us, 1.23ms, 1.02s -> milliseconds
+# wrk latencies (850.00us, 1.23ms, 1.02s, 1.5m) in milliseconds, for the awk tables below.
+awk_ms='
   function ms(v) {
     if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
     if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
     if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
     if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
     return v + 0
-  }
+  }'
+# The median round of each proxy (by req/s), keeping that round's latencies.
+sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
+  { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
+for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
   $2 == "name" { next }
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
     if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
@@ -207,13 +208,7 @@ for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$
       printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
     }
   }'
-awk -v rate="$paced_rate" -v c="$paced_c" '
-  function ms(v) {
-    if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-    if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-    if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-    return v + 0
-  }
+awk -v rate="$paced_rate" -v c="$paced_c" "$awk_ms"'
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = ms($4); p99[NR] = ms($5)
     if ($2 == "Moat") { b50[$1] = ms($4); b99[$1] = ms($5) } }
   END {
