@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-# The end-to-end tests start real processes (the `moat` binary, upstream servers they spawn on loopback)
-# and need nothing beyond the Rust toolchain; later suites add their installs here.
+# The end-to-end tests start real processes: the `moat` binary, upstream servers they spawn on loopback, and
+# moto_server (PyPI `moto[server]`, the AWS API emulator the CloudWatch and X-Ray tests talk to through the
+# AWS SDK). Install moto when it is missing; the tests fail, never skip, without it.
+if ! command -v moto_server >/dev/null 2>&1 && [[ -z ${MOTO_SERVER:-} ]]; then
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
+  command -v moto_server >/dev/null 2>&1 || export MOTO_SERVER="$(python3 -m site --user-base)/bin/moto_server"
+fi
 cargo test --workspace --all-targets "$@"
