@@ -4,10 +4,11 @@
 //! API: its batch limits and how a batch is sent). The gateway renders records on its log-writer threads,
 //! never on the request path, and hands them to a shipper that batches them within the sink's
 //! [`BatchLimits`], retries what may be retried, and spools to disk what an endpoint cannot take yet.
-//! [`aws`] builds the AWS SDK configuration every AWS sink uses from the standard credential chain.
+//! [`request::FinishedRequest`] is what trace and metric exporters build from. [`aws`] builds the AWS SDK configuration every AWS sink uses from the standard credential chain.
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod request;
 
 use std::future::Future;
 
