@@ -163,11 +163,21 @@ impl Shared {
     }
 }
 
+/// Receives every batch of lines a sink writes, once rendered: how lines also go to CloudWatch Logs.
+/// Called on the sink's writer thread, never on the request path; it must not block for long (hand the
+/// lines to a bounded queue).
+pub trait LineTee: Send + Sync {
+    /// `lines` holds one or more whole lines, each ending in `\n`.
+    fn lines(&self, lines: &[u8]);
+}
+
 /// Where the writer thread writes.
 enum Output {
     Stdout,
     Stderr,
     File(FileOutput),
+    /// Nowhere: the lines only go to the sink's tee.
+    Discard,
     /// A test writer (e.g. one that blocks until released).
     #[cfg(test)]
     Custom(Box<dyn Write + Send>),
@@ -252,6 +262,7 @@ impl Output {
         match self {
             Output::Stdout => io::stdout().lock().write_all(bytes),
             Output::Stderr => io::stderr().lock().write_all(bytes),
+            Output::Discard => Ok(()),
             Output::File(out) => {
                 if out.must_rotate(bytes.len()) {
                     if let Err(e) = out.rotate() {
@@ -271,7 +282,7 @@ impl Output {
         match self {
             Output::Stdout => io::stdout().lock().flush(),
             Output::Stderr => io::stderr().lock().flush(),
-            Output::File(_) => Ok(()),
+            Output::File(_) | Output::Discard => Ok(()),
             #[cfg(test)]
             Output::Custom(w) => w.flush(),
         }
@@ -292,6 +303,7 @@ struct Writer {
     shared: Arc<Shared>,
     rx: Receiver<Msg>,
     out: Output,
+    tee: Option<Arc<dyn LineTee>>,
     /// Batches drained from the queue, reused between rounds.
     drained: Vec<Batch>,
     /// Where batches with deferred records are rendered, reused between batches.
@@ -326,6 +338,9 @@ impl Writer {
         }
         if batch.buf.is_empty() {
             return self.shared.recycle(batch.buf);
+        }
+        if let Some(tee) = &self.tee {
+            tee.lines(&batch.buf);
         }
         match self.out.write(&self.shared, &batch.buf) {
             Ok(()) => {
@@ -417,15 +432,37 @@ impl LogSink {
         keep_files: u32,
         queue_batches: usize,
     ) -> io::Result<Arc<LogSink>> {
-        let output = match destination {
-            "stdout" | "-" => Output::Stdout,
-            "stderr" => Output::Stderr,
-            path => Output::File(FileOutput::open(PathBuf::from(path), rotate_bytes, keep_files)?),
-        };
-        LogSink::start(output, destination, BATCH_BYTES, queue_batches)
+        LogSink::open_teed(Some(destination), rotate_bytes, keep_files, queue_batches, None)
     }
 
-    fn start(output: Output, name: &str, batch_bytes: usize, queue_batches: usize) -> io::Result<Arc<LogSink>> {
+    /// As [`LogSink::open`], with every written batch of lines also handed to `tee`; with no
+    /// `destination` the lines go to the tee only (named `tee` in messages).
+    ///
+    /// # Errors
+    /// When the file cannot be opened (the message names the path) or the thread cannot start.
+    pub fn open_teed(
+        destination: Option<&str>,
+        rotate_bytes: u64,
+        keep_files: u32,
+        queue_batches: usize,
+        tee: Option<Arc<dyn LineTee>>,
+    ) -> io::Result<Arc<LogSink>> {
+        let output = match destination {
+            None => Output::Discard,
+            Some("stdout" | "-") => Output::Stdout,
+            Some("stderr") => Output::Stderr,
+            Some(path) => Output::File(FileOutput::open(PathBuf::from(path), rotate_bytes, keep_files)?),
+        };
+        LogSink::start(output, destination.unwrap_or("tee"), BATCH_BYTES, queue_batches, tee)
+    }
+
+    fn start(
+        output: Output,
+        name: &str,
+        batch_bytes: usize,
+        queue_batches: usize,
+        tee: Option<Arc<dyn LineTee>>,
+    ) -> io::Result<Arc<LogSink>> {
         let queue_batches = queue_batches.max(1);
         let shared = Arc::new(Shared {
             name: name.to_owned(),
@@ -449,6 +486,7 @@ impl LogSink {
             shared: Arc::clone(&shared),
             rx,
             out: output,
+            tee,
             drained: Vec::with_capacity(queue_batches),
             rendered: Vec::with_capacity(batch_bytes + 1024),
             acks: Vec::new(),

@@ -158,7 +158,7 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
         written: Arc::clone(&written),
     };
     // Every record is a batch of its own; one batch may wait in the queue.
-    let sink = LogSink::start(Output::Custom(Box::new(gate)), "gate", 1, 1).expect("start");
+    let sink = LogSink::start(Output::Custom(Box::new(gate)), "gate", 1, 1, None).expect("start");
     let started = std::time::Instant::now();
     for n in 0..10 {
         sink.append(format!("{n}\n").as_bytes());
@@ -271,4 +271,38 @@ fn deferred_records_are_rendered_in_their_place() {
     let expected: String = (0..2_000).map(|i| format!("raw {i}\ndeferred {i}\n")).collect();
     assert_eq!(read(&path), expected);
     assert_eq!(sink.bytes_written(), expected.len() as u64);
+}
+
+/// Collects what a sink tees.
+#[derive(Default)]
+struct Collect(Mutex<Vec<u8>>);
+
+impl LineTee for Collect {
+    fn lines(&self, lines: &[u8]) {
+        assert_eq!(lines.last(), Some(&b'\n'), "a tee gets whole lines");
+        lock(&self.0).extend_from_slice(lines);
+    }
+}
+
+#[test]
+fn a_tee_gets_every_rendered_line_in_order_with_or_without_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("teed.log");
+    let destination = path.to_str().expect("UTF-8 temp path");
+    for file in [Some(destination), None] {
+        let tee = Arc::new(Collect::default());
+        let sink = LogSink::open_teed(file, 0, 0, 64, Some(Arc::clone(&tee) as Arc<dyn LineTee>)).expect("open");
+        for i in 0..3_000 {
+            sink.append_deferred(Box::new(Line(format!("deferred {i}"))));
+        }
+        sink.flush_and_close().expect("close");
+        let expected: String = (0..3_000).map(|i| format!("deferred {i}\n")).collect();
+        assert_eq!(String::from_utf8(lock(&tee.0).clone()).expect("UTF-8"), expected);
+        assert_eq!(sink.records_written(), 3_000);
+        if file.is_some() {
+            assert_eq!(read(&path), expected);
+        } else {
+            assert_eq!(sink.destination(), "tee");
+        }
+    }
 }
