@@ -207,13 +207,7 @@ impl CloudWatchLogsSink {
             Err(Outcome::NotFound(_)) => {}
             Err(other) => return Err(other),
         }
-        match self
-            .client
-            .create_log_group()
-            .log_group_name(&self.group)
-            .send()
-            .await
-        {
+        match self.client.create_log_group().log_group_name(&self.group).send().await {
             Ok(_) => {}
             Err(e) => match classify("CreateLogGroup", &e) {
                 Outcome::AlreadyExists(_) => {}
@@ -347,10 +341,7 @@ pub fn delivered(len: usize, info: Option<&RejectedLogEventsInfo>) -> Delivered 
         .map(clamp)
         .max()
         .unwrap_or(0);
-    let new_start = info
-        .too_new_log_event_start_index()
-        .map_or(len, clamp)
-        .max(old_end);
+    let new_start = info.too_new_log_event_start_index().map_or(len, clamp).max(old_end);
     let rejected = old_end + (len - new_start);
     Delivered {
         accepted: len - rejected,

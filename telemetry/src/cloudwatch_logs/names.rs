@@ -65,7 +65,9 @@ pub enum NameError {
         found: char,
     },
     /// A WAF log group whose name does not start with [`WAF_LOG_GROUP_PREFIX`].
-    #[error("{field}: WAF log group {name:?} must start with `aws-waf-logs-` (AWS WAF logs only to destinations named so)")]
+    #[error(
+        "{field}: WAF log group {name:?} must start with `aws-waf-logs-` (AWS WAF logs only to destinations named so)"
+    )]
     WafPrefix {
         /// The configuration field.
         field: String,
@@ -157,6 +159,18 @@ pub fn execution_log_group(field: &str, api_id: &str, stage: &str) -> Result<Str
     Ok(name)
 }
 
+/// The canary's execution log group: the stage's group with `/Canary` appended, where API Gateway
+/// also reports canary requests (`canary-release.html`; the same name as
+/// `moat_formats::execution_log::ExecutionLogGroups::for_stage`), checked against the group rules.
+///
+/// # Errors
+/// When the resulting name breaks a rule of [`validate_log_group`].
+pub fn canary_execution_log_group(field: &str, api_id: &str, stage: &str) -> Result<String, NameError> {
+    let name = format!("API-Gateway-Execution-Logs_{api_id}/{stage}/Canary");
+    validate_log_group(field, &name)?;
+    Ok(name)
+}
+
 /// The WAF log group Moat uses when none is configured: `aws-waf-logs-{web_acl}`. AWS WAF itself
 /// has no default (the user creates a destination with the required prefix); this follows the prefix
 /// rule with the web ACL's name, which WAF allows only `[A-Za-z0-9_-]` in.
@@ -207,6 +221,10 @@ mod tests {
             execution_log_group("f", "a1b2c3d4e5", "prod").unwrap(),
             "API-Gateway-Execution-Logs_a1b2c3d4e5/prod"
         );
+        assert_eq!(
+            canary_execution_log_group("f", "a1b2c3d4e5", "prod").unwrap(),
+            "API-Gateway-Execution-Logs_a1b2c3d4e5/prod/Canary"
+        );
         // `$default` is an HTTP API stage; `$` is not allowed in a group name.
         let err = execution_log_group("stages.$default.execution_log.group", "abc", "$default").unwrap_err();
         assert_eq!(
@@ -217,7 +235,10 @@ mod tests {
                 found: '$',
             }
         );
-        assert!(err.to_string().starts_with("stages.$default.execution_log.group: "), "{err}");
+        assert!(
+            err.to_string().starts_with("stages.$default.execution_log.group: "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -226,7 +247,10 @@ mod tests {
         validate_waf_log_group("f", "aws-waf-logs-prod/eu").unwrap();
         let err = validate_waf_log_group("waf.log_group", "waf-logs").unwrap_err();
         assert!(matches!(err, NameError::WafPrefix { .. }), "{err:?}");
-        assert!(err.to_string().contains("waf.log_group") && err.to_string().contains("aws-waf-logs-"), "{err}");
+        assert!(
+            err.to_string().contains("waf.log_group") && err.to_string().contains("aws-waf-logs-"),
+            "{err}"
+        );
         // The prefix alone is not enough: the rest must be a valid group name.
         assert!(matches!(
             validate_waf_log_group("f", "aws-waf-logs-a b"),
@@ -236,26 +260,52 @@ mod tests {
 
     #[test]
     fn group_rules() {
-        for ok in ["a", "moat/access", "API-Gateway-Execution-Logs_x/y", "a.b-c_d/e#f", "aws-x"] {
+        for ok in [
+            "a",
+            "moat/access",
+            "API-Gateway-Execution-Logs_x/y",
+            "a.b-c_d/e#f",
+            "aws-x",
+        ] {
             validate_log_group("f", ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         validate_log_group("f", &"g".repeat(512)).unwrap();
         assert_eq!(
             validate_log_group("access_log.group", ""),
-            Err(NameError::Length { field: "access_log.group".into(), chars: 0 })
+            Err(NameError::Length {
+                field: "access_log.group".into(),
+                chars: 0
+            })
         );
         assert_eq!(
             validate_log_group("f", &"g".repeat(513)),
-            Err(NameError::Length { field: "f".into(), chars: 513 })
+            Err(NameError::Length {
+                field: "f".into(),
+                chars: 513
+            })
         );
-        for (bad, found) in [("a b", ' '), ("a:b", ':'), ("a*b", '*'), ("é", 'é'), ("a$b", '$'), ("a\\b", '\\')] {
+        for (bad, found) in [
+            ("a b", ' '),
+            ("a:b", ':'),
+            ("a*b", '*'),
+            ("é", 'é'),
+            ("a$b", '$'),
+            ("a\\b", '\\'),
+        ] {
             assert_eq!(
                 validate_log_group("f", bad),
-                Err(NameError::GroupCharacter { field: "f".into(), name: bad.into(), found }),
+                Err(NameError::GroupCharacter {
+                    field: "f".into(),
+                    name: bad.into(),
+                    found
+                }),
                 "{bad}"
             );
         }
-        assert!(matches!(validate_log_group("f", "aws/lambda/x"), Err(NameError::ReservedPrefix { .. })));
+        assert!(matches!(
+            validate_log_group("f", "aws/lambda/x"),
+            Err(NameError::ReservedPrefix { .. })
+        ));
     }
 
     #[test]
@@ -265,19 +315,32 @@ mod tests {
         }
         // 512 characters, more than 512 bytes: the limit counts characters.
         validate_log_stream("f", &"é".repeat(512)).unwrap();
-        assert!(matches!(validate_log_stream("f", &"é".repeat(513)), Err(NameError::Length { chars: 513, .. })));
-        assert!(matches!(validate_log_stream("f", ""), Err(NameError::Length { chars: 0, .. })));
+        assert!(matches!(
+            validate_log_stream("f", &"é".repeat(513)),
+            Err(NameError::Length { chars: 513, .. })
+        ));
+        assert!(matches!(
+            validate_log_stream("f", ""),
+            Err(NameError::Length { chars: 0, .. })
+        ));
         for (bad, found) in [("a:b", ':'), ("a*", '*')] {
             assert_eq!(
                 validate_log_stream("access_log.stream", bad),
-                Err(NameError::StreamCharacter { field: "access_log.stream".into(), name: bad.into(), found })
+                Err(NameError::StreamCharacter {
+                    field: "access_log.stream".into(),
+                    name: bad.into(),
+                    found
+                })
             );
         }
     }
 
     #[test]
     fn default_stream_names_are_valid() {
-        assert_eq!(stream_name("ip-10-0-0-1.ec2.internal", 4242), "ip-10-0-0-1.ec2.internal/4242");
+        assert_eq!(
+            stream_name("ip-10-0-0-1.ec2.internal", 4242),
+            "ip-10-0-0-1.ec2.internal/4242"
+        );
         assert_eq!(stream_name("[fe80::1]", 7), "[fe80__1]/7");
         let long = stream_name(&"h".repeat(600), 12345);
         assert_eq!(long.chars().count(), 512);

@@ -6,8 +6,8 @@ use aws_sdk_cloudwatchlogs::error::{ConnectorError, ErrorMetadata};
 use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsError;
 use aws_sdk_cloudwatchlogs::types::error::{
-    InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException,
-    ServiceUnavailableException, UnrecognizedClientException,
+    InvalidParameterException, ResourceAlreadyExistsException, ResourceNotFoundException, ServiceUnavailableException,
+    UnrecognizedClientException,
 };
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
@@ -126,7 +126,11 @@ fn is_rejected(o: &Outcome) -> bool {
 
 #[test]
 fn throttling_and_5xx_are_retryable() {
-    for code in ["ThrottlingException", "ServiceUnavailableException", "OperationAbortedException"] {
+    for code in [
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "OperationAbortedException",
+    ] {
         let o = classify("PutLogEvents", &generic(400, code));
         assert!(is_retryable(&o), "{code}: {o:?}");
     }
@@ -139,7 +143,10 @@ fn throttling_and_5xx_are_retryable() {
     let o = classify("PutLogEvents", &put_error(503, unavailable));
     assert!(is_retryable(&o), "{o:?}");
     // An unknown code: the status decides.
-    assert!(is_retryable(&classify("PutLogEvents", &generic(500, "InternalFailure"))));
+    assert!(is_retryable(&classify(
+        "PutLogEvents",
+        &generic(500, "InternalFailure")
+    )));
     assert!(is_retryable(&classify("PutLogEvents", &generic(502, "SomethingNew"))));
     assert!(is_retryable(&classify("PutLogEvents", &generic(429, "SomethingNew"))));
     assert!(is_rejected(&classify("PutLogEvents", &generic(400, "SomethingNew"))));
@@ -171,7 +178,8 @@ fn client_errors_are_rejected() {
     assert!(is_rejected(&o), "{o:?}");
     let Outcome::Rejected(message) = o else { unreachable!() };
     assert!(
-        message.starts_with("PutLogEvents: InvalidParameterException (HTTP 400)") && message.contains("Log event too large"),
+        message.starts_with("PutLogEvents: InvalidParameterException (HTTP 400)")
+            && message.contains("Log event too large"),
         "{message}"
     );
     let unrecognized = PutLogEventsError::UnrecognizedClientException(
@@ -180,7 +188,11 @@ fn client_errors_are_rejected() {
             .build(),
     );
     assert!(is_rejected(&classify("PutLogEvents", &put_error(400, unrecognized))));
-    for code in ["AccessDeniedException", "DataAlreadyAcceptedException", "InvalidSequenceTokenException"] {
+    for code in [
+        "AccessDeniedException",
+        "DataAlreadyAcceptedException",
+        "InvalidSequenceTokenException",
+    ] {
         assert!(is_rejected(&classify("PutLogEvents", &generic(400, code))), "{code}");
     }
     let construction: SdkError<PutLogEventsError> = SdkError::construction_failure("cannot serialize");
@@ -195,7 +207,10 @@ fn missing_and_existing_resources_are_told_apart() {
             .meta(meta("ResourceNotFoundException"))
             .build(),
     );
-    assert!(matches!(classify("PutLogEvents", &put_error(400, missing)), Outcome::NotFound(_)));
+    assert!(matches!(
+        classify("PutLogEvents", &put_error(400, missing)),
+        Outcome::NotFound(_)
+    ));
     let exists = CreateLogGroupError::ResourceAlreadyExistsException(
         ResourceAlreadyExistsException::builder()
             .meta(meta("ResourceAlreadyExistsException"))
@@ -203,8 +218,10 @@ fn missing_and_existing_resources_are_told_apart() {
     );
     let err: SdkError<CreateLogGroupError> = SdkError::service_error(exists, response(400));
     assert!(matches!(classify("CreateLogGroup", &err), Outcome::AlreadyExists(_)));
-    let quota: SdkError<CreateLogGroupError> =
-        SdkError::service_error(CreateLogGroupError::generic(meta("LimitExceededException")), response(400));
+    let quota: SdkError<CreateLogGroupError> = SdkError::service_error(
+        CreateLogGroupError::generic(meta("LimitExceededException")),
+        response(400),
+    );
     assert!(is_rejected(&classify("CreateLogGroup", &quota)));
 }
 
@@ -231,7 +248,10 @@ async fn unordered_batches_are_refused_without_a_call() {
     let batch = [Record::new(10, "a"), Record::new(10, "b"), Record::new(9, "c")];
     let err = sink.send(&batch).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
-    assert!(err.to_string().contains("record 2 (9 ms) after record 1 (10 ms)"), "{err}");
+    assert!(
+        err.to_string().contains("record 2 (9 ms) after record 1 (10 ms)"),
+        "{err}"
+    );
     // An empty batch is delivered without a call.
     assert_eq!(sink.send(&[]).await.unwrap(), Delivered::default());
 }
