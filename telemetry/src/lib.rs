@@ -9,6 +9,8 @@
 
 pub mod aws;
 pub mod request;
+pub mod shipper;
+pub mod spool;
 
 use std::future::Future;
 
