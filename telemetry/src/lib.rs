@@ -10,6 +10,8 @@
 pub mod aws;
 pub mod cloudwatch_logs;
 pub mod request;
+pub mod shipper;
+pub mod spool;
 
 use std::future::Future;
 
