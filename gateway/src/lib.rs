@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod routing;
 pub mod runtime;
 pub mod server;
+pub mod telemetry_hub;
 pub mod tls;
 pub mod waf;
 pub mod waf_tools;

@@ -27,10 +27,13 @@ use crate::config::compile::Problems;
 use crate::config::raw::RawStage;
 use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
+use moat_telemetry::cloudwatch_logs::names::{canary_execution_log_group, execution_log_group, validate_log_group};
+
 use crate::log_sink::{DeferredRecord, LogSink};
 use crate::pipeline::{content_length, duration_ms, strip_port, ConnInfo};
 use crate::routing::Params;
 use crate::runtime::{Route, Stage};
+use crate::telemetry_hub::{TelemetryHub, TelemetrySettings};
 
 /// Default size at which log files rotate.
 pub const DEFAULT_ROTATE_BYTES: u64 = 100 * 1024 * 1024;
@@ -39,46 +42,84 @@ pub const DEFAULT_KEEP_FILES: u32 = 5;
 /// Default number of batches queued for a writer before records are dropped and counted.
 pub const DEFAULT_QUEUE_BATCHES: usize = 1024;
 
-/// Opens each destination once, however many stages write to it.
+/// Opens each destination once, however many stages write to it, and starts the telemetry hub the first
+/// time a log is shipped to CloudWatch Logs.
 pub struct SinkRegistry {
     base_dir: PathBuf,
     open: bool,
     sinks: HashMap<String, Arc<LogSink>>,
+    telemetry: Option<TelemetrySettings>,
+    hub: Option<Arc<TelemetryHub>>,
 }
 
 impl SinkRegistry {
-    /// A registry resolving relative paths against `base_dir`; with `open` false nothing is opened.
+    /// A registry resolving relative paths against `base_dir`; with `open` false nothing is opened and
+    /// no telemetry starts. `telemetry` holds the settings shippers use, when the config is valid.
     #[must_use]
-    pub fn new(base_dir: &Path, open: bool) -> SinkRegistry {
+    pub fn new(base_dir: &Path, open: bool, telemetry: Option<TelemetrySettings>) -> SinkRegistry {
         SinkRegistry {
             base_dir: base_dir.to_path_buf(),
             open,
             sinks: HashMap::new(),
+            telemetry,
+            hub: None,
         }
     }
 
+    /// The telemetry hub, when a sink started it.
+    #[must_use]
+    pub fn hub(&self) -> Option<Arc<TelemetryHub>> {
+        self.hub.clone()
+    }
+
+    /// The sink writing to `destination` (`stdout` or a path) and/or shipping to the CloudWatch Logs
+    /// group `log_group`; `None` when sinks are not opened (`moat check`).
     pub(crate) fn sink(
         &mut self,
-        destination: &str,
-        rotate_bytes: u64,
-        keep_files: u32,
-        queue: usize,
+        destination: Option<&str>,
+        log_group: Option<&str>,
+        (rotate_bytes, keep_files, queue): (u64, u32, usize),
     ) -> Result<Option<Arc<LogSink>>, String> {
-        let resolved = if destination == "stdout" {
-            destination.to_owned()
-        } else {
-            self.base_dir.join(destination).display().to_string()
-        };
-        if let Some(sink) = self.sinks.get(&resolved) {
+        let resolved = destination.map(|d| {
+            if d == "stdout" {
+                d.to_owned()
+            } else {
+                self.base_dir.join(d).display().to_string()
+            }
+        });
+        let key = format!("{}\0{}", resolved.as_deref().unwrap_or(""), log_group.unwrap_or(""));
+        if let Some(sink) = self.sinks.get(&key) {
             return Ok(Some(Arc::clone(sink)));
         }
         if !self.open {
             return Ok(None);
         }
-        let sink = LogSink::open(&resolved, rotate_bytes, keep_files, queue)
-            .map_err(|e| format!("cannot open `{resolved}`: {e}"))?;
-        self.sinks.insert(resolved, Arc::clone(&sink));
+        let tee = match log_group {
+            Some(group) => Some(self.start_hub()?.log_group_tee(group)?),
+            None => None,
+        };
+        let sink =
+            LogSink::open_teed(resolved.as_deref(), rotate_bytes, keep_files, queue, tee).map_err(
+                |e| match &resolved {
+                    Some(path) => format!("cannot open `{path}`: {e}"),
+                    None => e.to_string(),
+                },
+            )?;
+        self.sinks.insert(key, Arc::clone(&sink));
         Ok(Some(sink))
+    }
+
+    fn start_hub(&mut self) -> Result<Arc<TelemetryHub>, String> {
+        if let Some(hub) = &self.hub {
+            return Ok(Arc::clone(hub));
+        }
+        let settings = self
+            .telemetry
+            .clone()
+            .ok_or_else(|| "the `telemetry` section has errors (see above)".to_owned())?;
+        let hub = TelemetryHub::start(settings).map_err(|e| format!("cannot start the telemetry runtime: {e}"))?;
+        self.hub = Some(Arc::clone(&hub));
+        Ok(hub)
     }
 }
 
@@ -166,12 +207,41 @@ pub fn stage_logging(
         let template = Preset::from_name(template).map_or(template, |preset| preset.template(id.api_type));
         match AccessLogFormat::compile(template, id.api_type) {
             Ok(format) => {
+                let group = access.cloudwatch.as_ref().map(|cw| {
+                    let field = format!("{path}.cloudwatch.log_group");
+                    match &cw.log_group {
+                        None => {
+                            problems.push(
+                                field,
+                                "an access log's CloudWatch Logs group has no default (as on AWS, where the \
+                                 destination ARN is required): name one",
+                            );
+                            None
+                        }
+                        Some(group) => match validate_log_group(&field, group) {
+                            Ok(()) => Some(group.clone()),
+                            Err(e) => {
+                                problems.push(field, e.to_string());
+                                None
+                            }
+                        },
+                    }
+                });
+                if access.destination.is_none() && access.cloudwatch.is_none() {
+                    problems.push(
+                        format!("{path}.destination"),
+                        "an access log needs a destination (`stdout` or a file), a `cloudwatch` log group, or both",
+                    );
+                }
                 let sink = sinks
                     .sink(
-                        &access.destination,
-                        access.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
-                        access.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
-                        access.queue_batches.unwrap_or(DEFAULT_QUEUE_BATCHES),
+                        access.destination.as_deref(),
+                        group.flatten().as_deref(),
+                        (
+                            access.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
+                            access.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
+                            access.queue_batches.unwrap_or(DEFAULT_QUEUE_BATCHES),
+                        ),
                     )
                     .map_err(|message| problems.push(format!("{path}.destination"), message))
                     .ok()
@@ -199,19 +269,54 @@ pub fn stage_logging(
         if let Some(level) = level.filter(|l| *l != ExecutionLogLevel::Off) {
             let rotate = execution.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES);
             let keep = execution.keep_files.unwrap_or(DEFAULT_KEEP_FILES);
-            let mut open = |destination: &str, field: &str| {
+            if execution.destination.is_none() && execution.cloudwatch.is_none() {
+                problems.push(
+                    format!("{path}.destination"),
+                    "an execution log needs a destination (`stdout` or a file), `cloudwatch`, or both",
+                );
+            }
+            let (group, canary_group) = match &execution.cloudwatch {
+                None => (None, None),
+                Some(cw) => {
+                    let field = format!("{path}.cloudwatch.log_group");
+                    let groups = match &cw.log_group {
+                        Some(group) => {
+                            validate_log_group(&field, group).map(|()| (group.clone(), format!("{group}/Canary")))
+                        }
+                        None => execution_log_group(&field, id.api_id, id.stage).and_then(|group| {
+                            canary_execution_log_group(&field, id.api_id, id.stage).map(|canary| (group, canary))
+                        }),
+                    };
+                    match groups {
+                        Ok((group, canary)) => (Some(group), Some(canary)),
+                        Err(e) => {
+                            problems.push(field, e.to_string());
+                            (None, None)
+                        }
+                    }
+                }
+            };
+            let mut open = |destination: Option<&str>, group: Option<&str>, field: &str| {
                 sinks
-                    .sink(destination, rotate, keep, DEFAULT_QUEUE_BATCHES)
+                    .sink(destination, group, (rotate, keep, DEFAULT_QUEUE_BATCHES))
                     .map_err(|message| problems.push(format!("{path}.{field}"), message))
                     .ok()
                     .flatten()
             };
-            let sink = open(&execution.destination, "destination");
+            let sink = open(execution.destination.as_deref(), group.as_deref(), "destination");
             let canary_destination = execution
                 .canary_destination
                 .clone()
-                .or_else(|| canary_file(&execution.destination));
-            let canary_sink = canary_destination.and_then(|d| open(&d, "canary_destination"));
+                .or_else(|| execution.destination.as_deref().and_then(canary_file));
+            let canary_sink = if canary_destination.is_some() || canary_group.is_some() {
+                open(
+                    canary_destination.as_deref(),
+                    canary_group.as_deref(),
+                    "canary_destination",
+                )
+            } else {
+                None
+            };
             logging.execution = Some(ExecutionLogging {
                 settings: ExecutionLogSettings {
                     level,

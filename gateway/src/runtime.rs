@@ -38,6 +38,8 @@ pub struct Gateway {
     pub apis: Vec<Arc<Api>>,
     /// TLS settings, when a listener terminates TLS.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The telemetry hub, when some log ships to CloudWatch Logs.
+    pub telemetry: Option<Arc<crate::telemetry_hub::TelemetryHub>>,
 }
 
 /// One listening socket.

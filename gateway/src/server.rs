@@ -143,6 +143,10 @@ pub fn run(gateway: Arc<Gateway>) -> anyhow::Result<()> {
         let _ = thread.join();
     }
     flush_logs(&gateway);
+    // Shippers go last: flushing the log sinks above handed them the final lines.
+    if let Some(hub) = &gateway.telemetry {
+        hub.shutdown();
+    }
     Ok(())
 }
 

@@ -82,7 +82,10 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     }
     let region = raw.server.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
 
-    let mut sinks = SinkRegistry::new(base_dir, options.open_sinks);
+    let before = problems.0.len();
+    let telemetry = super::telemetry::telemetry_settings(&raw.telemetry, base_dir, &mut problems);
+    let telemetry = (problems.0.len() == before).then_some(telemetry);
+    let mut sinks = SinkRegistry::new(base_dir, options.open_sinks, telemetry);
     let mut wafs = WafLoader::new(base_dir, &account_id, &region);
     let mut apis: Vec<Arc<Api>> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -131,13 +134,14 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
             domains,
             apis,
             tls,
+            telemetry: sinks.hub(),
         })
     } else {
         Err(problems.0)
     }
 }
 
-fn duration_or(value: &Option<String>, path: &str, default: Duration, problems: &mut Problems) -> Duration {
+pub(super) fn duration_or(value: &Option<String>, path: &str, default: Duration, problems: &mut Problems) -> Duration {
     match value.as_deref().map(parse_duration) {
         None => default,
         Some(Ok(d)) if !d.is_zero() => d,

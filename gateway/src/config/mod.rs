@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod locate;
 pub mod raw;
+pub mod telemetry;
 pub mod waf;
 
 use std::fmt;

@@ -30,6 +30,60 @@ pub struct RawConfig {
     /// The APIs this gateway serves.
     #[serde(default)]
     pub apis: Vec<RawApi>,
+    /// Telemetry out: CloudWatch Logs shipping, the spool, AWS endpoint overrides.
+    #[serde(default)]
+    pub telemetry: RawTelemetry,
+}
+
+/// Process-wide telemetry settings (`docs/telemetry.md`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelemetry {
+    /// Overrides of the standard AWS configuration chain.
+    #[serde(default)]
+    pub aws: RawAws,
+    /// The log stream of every shipped log group; default: this host's name.
+    pub log_stream: Option<String>,
+    /// The on-disk spool that holds records an endpoint cannot take yet.
+    #[serde(default)]
+    pub spool: RawSpool,
+    /// Most records each shipper holds in memory before spooling (default 65536).
+    pub memory_records: Option<usize>,
+    /// Longest a record waits for its batch to fill, e.g. `1s` (default).
+    pub flush_interval: Option<String>,
+    /// How long shutdown lets shippers deliver before leaving the rest in the spool (default `5s`).
+    pub shutdown_grace: Option<String>,
+}
+
+/// Overrides of the standard AWS chain (environment, profile, instance metadata).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAws {
+    /// The region; `AWS_REGION` otherwise.
+    pub region: Option<String>,
+    /// The endpoint of every AWS service; `AWS_ENDPOINT_URL` otherwise.
+    pub endpoint_url: Option<String>,
+}
+
+/// The spool's settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpool {
+    /// Directory (relative to the config file); default `moat-spool`. `none` keeps records in memory only.
+    pub dir: Option<String>,
+    /// Most bytes each destination's spool may hold (default 1 GiB).
+    pub max_bytes: Option<u64>,
+    /// fsync every append, so spooled records survive a machine crash too (default false).
+    #[serde(default)]
+    pub fsync: bool,
+}
+
+/// A CloudWatch Logs destination of a log.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudWatchLogs {
+    /// The log group; required for access logs, defaults to API Gateway's names for execution logs.
+    pub log_group: Option<String>,
 }
 
 /// One listening socket.
@@ -217,8 +271,11 @@ pub struct RawWaf {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWafLog {
-    /// `stdout` or a file path.
-    pub destination: String,
+    /// `stdout` or a file path; may be left out when `cloudwatch` is set.
+    pub destination: Option<String>,
+    /// Also (or only) ship the records to CloudWatch Logs; the group must start with `aws-waf-logs-`
+    /// (as AWS WAF requires) and defaults to `aws-waf-logs-{web ACL name}`.
+    pub cloudwatch: Option<RawCloudWatchLogs>,
     /// Request parts written as `REDACTED` (AWS `RedactedFields`).
     #[serde(default)]
     pub redacted_fields: RawRedactedFields,
@@ -265,8 +322,10 @@ pub struct RawCanary {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccessLog {
-    /// `stdout` or a file path.
-    pub destination: String,
+    /// `stdout` or a file path; may be left out when `cloudwatch` is set.
+    pub destination: Option<String>,
+    /// Also (or only) ship the lines to this CloudWatch Logs group.
+    pub cloudwatch: Option<RawCloudWatchLogs>,
     /// `json` (default), `clf`, `csv`, `xml`, or a `$context` format string.
     pub format: Option<String>,
     /// Rotate the file when it reaches this many bytes (default 100 MiB; 0 disables rotation).
@@ -286,8 +345,11 @@ pub struct RawExecutionLog {
     /// Log full request and response data (AWS `dataTraceEnabled`).
     #[serde(default)]
     pub data_trace: bool,
-    /// `stdout` or a file path.
-    pub destination: String,
+    /// `stdout` or a file path; may be left out when `cloudwatch` is set.
+    pub destination: Option<String>,
+    /// Also (or only) ship the lines to CloudWatch Logs: by default to API Gateway's groups,
+    /// `API-Gateway-Execution-Logs_{apiId}/{stage}` (and `.../Canary` for canary requests).
+    pub cloudwatch: Option<RawCloudWatchLogs>,
     /// Where canary requests' lines also go (AWS's `.../Canary` group); by default the destination's
     /// name with `-Canary` before the extension (none for stdout).
     pub canary_destination: Option<String>,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use moat_telemetry::cloudwatch_logs::names::{default_waf_log_group, validate_waf_log_group};
 use moat_waf::{Resources, WebAcl};
 
 use super::compile::{field, Problems};
@@ -134,15 +135,33 @@ impl WafLoader {
             }
         };
         let log = raw.log.as_ref().map(|log| {
+            let at_log = field(at, "log");
+            if log.destination.is_none() && log.cloudwatch.is_none() {
+                problems.push(
+                    field(&at_log, "destination"),
+                    "a WAF log needs a destination (`stdout` or a file), `cloudwatch`, or both",
+                );
+            }
+            let group = log.cloudwatch.as_ref().and_then(|cw| {
+                let at_group = field(&field(&at_log, "cloudwatch"), "log_group");
+                let group = match &cw.log_group {
+                    Some(group) => validate_waf_log_group(&at_group, group).map(|()| group.clone()),
+                    None => default_waf_log_group(&at_group, acl.name()),
+                };
+                group.map_err(|e| problems.push(at_group, e.to_string())).ok()
+            });
             let sink = sinks
                 .sink(
-                    &log.destination,
-                    log.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
-                    log.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
-                    log.queue_batches.unwrap_or(DEFAULT_QUEUE_BATCHES),
+                    log.destination.as_deref(),
+                    group.as_deref(),
+                    (
+                        log.rotate_bytes.unwrap_or(DEFAULT_ROTATE_BYTES),
+                        log.keep_files.unwrap_or(DEFAULT_KEEP_FILES),
+                        log.queue_batches.unwrap_or(DEFAULT_QUEUE_BATCHES),
+                    ),
                 )
                 .unwrap_or_else(|message| {
-                    problems.push(field(&field(at, "log"), "destination"), message);
+                    problems.push(field(&at_log, "destination"), message);
                     None
                 });
             WafLogging {

@@ -92,6 +92,11 @@ impl Moat {
 
     /// Like [`Moat::start`], in a temp dir the caller already filled (certificates).
     pub fn start_in(dir: TempDir, yaml: &str) -> Moat {
+        Moat::start_with_env(dir, yaml, &[])
+    }
+
+    /// Like [`Moat::start_in`], with extra environment variables (the AWS environment of a moto server).
+    pub fn start_with_env(dir: TempDir, yaml: &str, env: &[(&str, String)]) -> Moat {
         let yaml = yaml.replace("{dir}", &dir.path().display().to_string());
         let expected = count_listeners(&yaml);
         let config = dir.path().join("moat.yaml");
@@ -103,6 +108,7 @@ impl Moat {
             .arg(&config)
             .arg("--threads")
             .arg("2")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -206,6 +212,29 @@ impl Moat {
             .status()
             .expect("kill");
         assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Stops the process (SIGTERM, then SIGKILL after 20 s) and hands back its directory, so that another
+    /// process can start on the same files (spool, logs).
+    pub fn stop_keeping_dir(mut self) -> TempDir {
+        self.signal("TERM");
+        if self.wait_exit(Duration::from_secs(20)).is_none() {
+            self.signal("KILL");
+            let _ = self.wait_exit(Duration::from_secs(5));
+        }
+        self.take_dir()
+    }
+
+    /// Kills the process with SIGKILL (no shutdown at all) and hands back its directory.
+    pub fn kill_keeping_dir(mut self) -> TempDir {
+        self.signal("KILL");
+        let _ = self.wait_exit(Duration::from_secs(5));
+        self.take_dir()
+    }
+
+    fn take_dir(&mut self) -> TempDir {
+        let placeholder = tempdir();
+        std::mem::replace(&mut self.dir, placeholder)
     }
 
     /// Waits up to `timeout` for the process to exit.

@@ -6,6 +6,7 @@
 
 mod canary;
 mod check;
+mod cloudwatch;
 mod drain;
 mod framing;
 mod harness;

@@ -1,0 +1,81 @@
+//! `telemetry:`: the process-wide settings every shipper uses, validated once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use moat_telemetry::aws::AwsSettings;
+use moat_telemetry::cloudwatch_logs::names::{default_stream_name, validate_log_stream};
+use moat_telemetry::shipper::ShipperConfig;
+use moat_telemetry::spool::SpoolConfig;
+
+use super::compile::{duration_or, Problems};
+use super::raw::RawTelemetry;
+use crate::telemetry_hub::TelemetrySettings;
+
+/// The spool directory when none is configured, relative to the config file.
+pub const DEFAULT_SPOOL_DIR: &str = "moat-spool";
+
+/// Validates the `telemetry` section; every problem names its field.
+pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Problems) -> TelemetrySettings {
+    let log_stream = match &raw.log_stream {
+        Some(stream) => {
+            if let Err(e) = validate_log_stream("telemetry.log_stream", stream) {
+                problems.push("telemetry.log_stream", e.to_string());
+            }
+            stream.clone()
+        }
+        None => default_stream_name(),
+    };
+    if let Some(endpoint) = &raw.aws.endpoint_url {
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            problems.push(
+                "telemetry.aws.endpoint_url",
+                format!("`{endpoint}` is not an http:// or https:// URL"),
+            );
+        }
+    }
+    let spool_dir = match raw.spool.dir.as_deref() {
+        Some("none") => None,
+        dir => Some(base_dir.join(dir.unwrap_or(DEFAULT_SPOOL_DIR))),
+    };
+    let spool_max_bytes = raw.spool.max_bytes.unwrap_or(SpoolConfig::DEFAULT_MAX_BYTES);
+    if spool_max_bytes < 64 << 20 {
+        problems.push(
+            "telemetry.spool.max_bytes",
+            "must be at least 67108864 (64 MiB: two full CloudWatch Logs batches with their frame headers)",
+        );
+    }
+    let defaults = ShipperConfig::default();
+    let memory_records = raw.memory_records.unwrap_or(defaults.memory_records);
+    if memory_records == 0 {
+        problems.push("telemetry.memory_records", "must be at least 1");
+    }
+    let flush_interval = duration_or(
+        &raw.flush_interval,
+        "telemetry.flush_interval",
+        defaults.flush_interval,
+        problems,
+    );
+    if flush_interval > Duration::from_secs(3600) {
+        problems.push("telemetry.flush_interval", "must be at most 1h");
+    }
+    TelemetrySettings {
+        aws: AwsSettings {
+            region: raw.aws.region.clone(),
+            endpoint_url: raw.aws.endpoint_url.clone(),
+            static_credentials: None,
+        },
+        log_stream,
+        spool_dir,
+        spool_max_bytes,
+        spool_fsync: raw.spool.fsync,
+        memory_records,
+        flush_interval,
+        shutdown_grace: duration_or(
+            &raw.shutdown_grace,
+            "telemetry.shutdown_grace",
+            Duration::from_secs(5),
+            problems,
+        ),
+    }
+}
