@@ -8,6 +8,8 @@
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod metrics;
+pub mod prometheus;
 pub mod request;
 
 use std::future::Future;
