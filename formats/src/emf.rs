@@ -350,9 +350,7 @@ fn validate(doc: &Document<'_>) -> Result<(), EmfError> {
         }
         for key in *set {
             if !doc.dimensions.iter().any(|(k, _)| k == key) {
-                return Err(EmfError::MissingDimension {
-                    key: (*key).to_owned(),
-                });
+                return Err(EmfError::MissingDimension { key: (*key).to_owned() });
             }
         }
     }
@@ -562,10 +560,7 @@ fn tail_bytes(doc: &Document<'_>) -> Tail {
         properties.push(b':');
         write_str(&mut properties, value);
     }
-    Tail {
-        dimensions,
-        properties,
-    }
+    Tail { dimensions, properties }
 }
 
 /// The root members around the metric members.

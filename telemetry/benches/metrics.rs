@@ -54,10 +54,16 @@ fn request(route: usize, status: u16, latency_us: u64) -> FinishedRequest {
 
 fn bench(c: &mut Criterion) {
     let config = MetricsConfig::default();
-    let aggregator = Aggregator::new(&config, 1).unwrap();
+    let aggregator = Aggregator::new(&config, 1).expect("default config is valid");
     let recorder = aggregator.recorder();
     let requests: Vec<FinishedRequest> = (0..1024)
-        .map(|i| request(i % 16, [200, 200, 201, 404, 500][i % 5], 300 + (i as u64 * 7919) % 90_000))
+        .map(|i| {
+            request(
+                i % 16,
+                [200, 200, 201, 404, 500][i % 5],
+                300 + (i as u64 * 7919) % 90_000,
+            )
+        })
         .collect();
     for r in &requests {
         recorder.record(r);
@@ -73,7 +79,7 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let exporter = EmfExporter::new(&config).unwrap();
+    let exporter = EmfExporter::new(&config).expect("default config is valid");
     c.bench_function("metrics/snapshot_and_emf_16_series", |b| {
         b.iter(|| {
             for r in &requests {

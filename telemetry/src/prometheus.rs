@@ -167,12 +167,14 @@ enum Source {
     Fn(ValueFn),
 }
 
+#[derive(Clone)]
 struct Series {
     /// `{a="x",b="y"}` or empty.
     labels: String,
     source: Source,
 }
 
+#[derive(Clone)]
 struct Family {
     name: String,
     help: String,
@@ -197,9 +199,7 @@ fn valid_name(name: &str) -> bool {
 
 fn valid_label(label: &str) -> bool {
     let mut chars = label.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !label.starts_with("__")
 }
@@ -274,10 +274,7 @@ impl Registry {
             }
             rendered.push('}');
         }
-        let mut families = self
-            .families
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut families = self.families.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let family = match families.iter().position(|f| f.name == name) {
             Some(at) => {
                 let family = &mut families[at];
@@ -300,12 +297,8 @@ impl Registry {
         if let Some(series) = family.series.iter_mut().find(|s| s.labels == rendered) {
             return match (&series.source, source) {
                 // The same atomic series again: hand out the existing value.
-                (Source::Counter(existing), Source::Counter(_)) => {
-                    Ok(Source::Counter(Arc::clone(existing)))
-                }
-                (Source::Gauge(existing), Source::Gauge(_)) => {
-                    Ok(Source::Gauge(Arc::clone(existing)))
-                }
+                (Source::Counter(existing), Source::Counter(_)) => Ok(Source::Counter(Arc::clone(existing))),
+                (Source::Gauge(existing), Source::Gauge(_)) => Ok(Source::Gauge(Arc::clone(existing))),
                 // A callback again (a component restarted): the new one replaces the old.
                 (Source::Fn(_), Source::Fn(new)) => {
                     series.source = Source::Fn(Arc::clone(&new));
@@ -329,12 +322,7 @@ impl Registry {
     ///
     /// # Errors
     /// [`RegistryError`] for a bad name or label, or a family of another type or help text.
-    pub fn counter(
-        &self,
-        name: &str,
-        help: &str,
-        labels: &[(&str, &str)],
-    ) -> Result<Counter, RegistryError> {
+    pub fn counter(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Result<Counter, RegistryError> {
         let fresh = Source::Counter(Arc::new(AtomicU64::new(0)));
         match self.register(name, help, MetricType::Counter, labels, fresh)? {
             Source::Counter(value) => Ok(Counter(value)),
@@ -346,12 +334,7 @@ impl Registry {
     ///
     /// # Errors
     /// As [`Registry::counter`].
-    pub fn gauge(
-        &self,
-        name: &str,
-        help: &str,
-        labels: &[(&str, &str)],
-    ) -> Result<Gauge, RegistryError> {
+    pub fn gauge(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Result<Gauge, RegistryError> {
         let fresh = Source::Gauge(Arc::new(AtomicU64::new(0f64.to_bits())));
         match self.register(name, help, MetricType::Gauge, labels, fresh)? {
             Source::Gauge(value) => Ok(Gauge(value)),
@@ -396,35 +379,26 @@ impl Registry {
     #[must_use]
     pub fn render(&self) -> String {
         // Copy what to read under the lock, read the callbacks without it.
-        let families: Vec<(String, String, MetricType, Vec<(String, Source)>)> = {
-            let families = self
-                .families
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            families
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        f.help.clone(),
-                        f.kind,
-                        f.series
-                            .iter()
-                            .map(|s| (s.labels.clone(), s.source.clone()))
-                            .collect(),
-                    )
-                })
-                .collect()
-        };
+        let families: Vec<Family> = self
+            .families
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let mut out = String::with_capacity(families.len() * 128);
-        for (name, help, kind, series) in families {
+        for Family {
+            name,
+            help,
+            kind,
+            series,
+        } in families
+        {
             out.push_str("# HELP ");
             out.push_str(&name);
             out.push(' ');
             escape_into(&mut out, &help, false);
             out.push('\n');
             let _ = writeln!(out, "# TYPE {name} {}", kind.as_str());
-            for (labels, source) in series {
+            for Series { labels, source } in series {
                 out.push_str(&name);
                 out.push_str(&labels);
                 out.push(' ');
@@ -492,10 +466,9 @@ fn respond(registry: &Registry, req: &Request<Incoming>) -> Response<Full<Bytes>
         Bytes::from(registry.render())
     };
     let mut response = Response::new(Full::new(body));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(CONTENT_TYPE),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(CONTENT_TYPE));
     response
 }
 
@@ -505,11 +478,7 @@ fn respond(registry: &Registry, req: &Request<Incoming>) -> Response<Full<Bytes>
 ///
 /// # Errors
 /// The bind error (address in use, permission denied).
-pub fn spawn_listener(
-    handle: &Handle,
-    addr: SocketAddr,
-    registry: Arc<Registry>,
-) -> io::Result<MetricsListener> {
+pub fn spawn_listener(handle: &Handle, addr: SocketAddr, registry: Arc<Registry>) -> io::Result<MetricsListener> {
     let std_listener = std::net::TcpListener::bind(addr)?;
     std_listener.set_nonblocking(true)?;
     let local_addr = std_listener.local_addr()?;

@@ -229,10 +229,7 @@ fn documents_over_the_byte_limit_are_split_and_each_fits() {
         }
     }
     assert_eq!(total, 300);
-    assert!(matches!(
-        render(&doc, 100),
-        Err(EmfError::TooLarge { limit: 100, .. })
-    ));
+    assert!(matches!(render(&doc, 100), Err(EmfError::TooLarge { limit: 100, .. })));
 }
 
 #[test]
@@ -269,10 +266,7 @@ fn specification_violations_are_errors() {
     };
     assert_eq!(
         render(&too_many, MAX_DOCUMENT_BYTES),
-        Err(EmfError::TooManyDimensions {
-            index: 0,
-            count: 31
-        })
+        Err(EmfError::TooManyDimensions { index: 0, count: 31 })
     );
     let missing = Document {
         dimension_sets: &[&["B"]],
@@ -306,7 +300,13 @@ fn specification_violations_are_errors() {
         Err(EmfError::BadName { .. })
     ));
     assert_eq!(
-        render(&Document { dimension_sets: &[], ..base }, MAX_DOCUMENT_BYTES),
+        render(
+            &Document {
+                dimension_sets: &[],
+                ..base
+            },
+            MAX_DOCUMENT_BYTES
+        ),
         Err(EmfError::NoDimensionSet)
     );
     let nan = [MetricDatum {
@@ -336,7 +336,13 @@ fn specification_violations_are_errors() {
         ..metric("M")
     }];
     assert!(matches!(
-        render(&Document { metrics: &mismatch, ..base }, MAX_DOCUMENT_BYTES),
+        render(
+            &Document {
+                metrics: &mismatch,
+                ..base
+            },
+            MAX_DOCUMENT_BYTES
+        ),
         Err(EmfError::CountsMismatch { .. })
     ));
 }
@@ -359,12 +365,7 @@ fn strings_are_escaped_and_numbers_are_json() {
     let out = one(&doc);
     let p = parse(&out);
     assert_eq!(p["Resource"], json!("/a\"b\\c\n\u{1}é"));
-    let v: Vec<f64> = p["V"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let v: Vec<f64> = p["V"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
     assert_eq!(v, [0.001, 1e20, 0.0, 123_456.789, 1e-7]);
     assert!(!out.contains(&b'\n'));
 }

@@ -41,11 +41,7 @@ impl EmfExporter {
     /// # Errors
     /// [`MetricsError::Emf`] when the series cannot be rendered (it cannot happen with keys the
     /// aggregator made: their dimension values are cut to EMF's limit).
-    pub fn render_series(
-        &self,
-        start_ms: u64,
-        series: &Series,
-    ) -> Result<Vec<Vec<u8>>, MetricsError> {
+    pub fn render_series(&self, start_ms: u64, series: &Series) -> Result<Vec<Vec<u8>>, MetricsError> {
         let key = &series.key;
         let api = key.api_dimension();
         let stage = key.stage_dimension();

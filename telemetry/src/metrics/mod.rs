@@ -114,10 +114,7 @@ impl MetricsConfig {
     /// # Errors
     /// The first setting out of its limits.
     pub fn validate(&self) -> Result<(), MetricsError> {
-        if self.interval < MIN_INTERVAL
-            || self.interval > MAX_INTERVAL
-            || self.interval.subsec_nanos() != 0
-        {
+        if self.interval < MIN_INTERVAL || self.interval > MAX_INTERVAL || self.interval.subsec_nanos() != 0 {
             return Err(MetricsError::Interval(self.interval));
         }
         let bad = |reason| MetricsError::Namespace {
@@ -225,8 +222,7 @@ impl Distribution {
         let mut out = Distribution::default();
         for (index, &count) in buckets.iter().enumerate() {
             if count > 0 {
-                out.values_ms
-                    .push(Histogram::representative_us(index) as f64 / 1000.0);
+                out.values_ms.push(Histogram::representative_us(index) as f64 / 1000.0);
                 out.counts.push(count);
             }
         }
@@ -401,9 +397,7 @@ impl Aggregator {
         Ok(Arc::new(Aggregator {
             detailed: config.detailed,
             max_series: config.max_series,
-            shards: (0..shards.max(1))
-                .map(|_| Mutex::new(Shard::default()))
-                .collect(),
+            shards: (0..shards.max(1)).map(|_| Mutex::new(Shard::default())).collect(),
             next_shard: AtomicUsize::new(0),
             series: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
@@ -470,8 +464,7 @@ impl Aggregator {
         acc.errors_5xx += u64::from((500..600).contains(&req.status));
         acc.latency.record(req.end_us.saturating_sub(req.start_us));
         if let Some(call) = &req.integration {
-            acc.integration
-                .record(call.end_us.saturating_sub(call.start_us));
+            acc.integration.record(call.end_us.saturating_sub(call.start_us));
         }
     }
 
@@ -494,8 +487,7 @@ impl Aggregator {
             let before = shard.entries.len();
             shard.entries.retain(|entry| entry.acc.count > 0);
             if shard.entries.len() != before {
-                self.series
-                    .fetch_sub(before - shard.entries.len(), Ordering::Relaxed);
+                self.series.fetch_sub(before - shard.entries.len(), Ordering::Relaxed);
                 shard.index.clear();
                 for (i, entry) in shard.entries.iter().enumerate() {
                     #[allow(clippy::cast_possible_truncation)]

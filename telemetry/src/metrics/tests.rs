@@ -117,7 +117,12 @@ fn rest_series_has_api_gateway_metrics_dimensions_and_statistics() {
     assert_eq!(d["5XXError"], json!({"Values": [0, 1], "Counts": [3, 1]}));
     let latency = &d["Latency"];
     assert_eq!(latency["Counts"], json!([1, 1, 2]));
-    let values: Vec<f64> = latency["Values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let values: Vec<f64> = latency["Values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     for (got, want) in values.iter().zip([0.03, 1.0, 12.0]) {
         assert!((got - want).abs() <= want / 64.0, "{got} vs {want}");
     }
@@ -259,7 +264,12 @@ fn many_distinct_latencies_split_into_documents_that_add_up() {
     for d in &docs {
         let values = d["Latency"]["Values"].as_array().unwrap();
         assert!(values.len() <= 100);
-        samples += d["Latency"]["Counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>();
+        samples += d["Latency"]["Counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum::<u64>();
         if let Some(count) = d.get("Count") {
             counts_of_count += count["Counts"][0].as_u64().unwrap();
         }
@@ -299,8 +309,14 @@ fn config_limits() {
         assert!(MetricsConfig { interval, ..ok.clone() }.validate().is_ok());
     }
     for namespace in ["", "AWS/ApiGateway", "a\nb"] {
-        let c = MetricsConfig { namespace: namespace.to_owned(), ..ok.clone() };
-        assert!(matches!(c.validate(), Err(MetricsError::Namespace { .. })), "{namespace:?}");
+        let c = MetricsConfig {
+            namespace: namespace.to_owned(),
+            ..ok.clone()
+        };
+        assert!(
+            matches!(c.validate(), Err(MetricsError::Namespace { .. })),
+            "{namespace:?}"
+        );
     }
     let c = MetricsConfig { max_series: 0, ..ok };
     assert!(matches!(c.validate(), Err(MetricsError::MaxSeries)));
