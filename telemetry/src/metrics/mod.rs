@@ -70,8 +70,10 @@ pub struct MetricsConfig {
     /// Whether to publish per-method metrics (`Method` and `Resource` dimensions), like API Gateway's
     /// "detailed CloudWatch metrics" (default true). When false, series are kept per API and stage only.
     pub detailed: bool,
-    /// Most series kept at once (default 2000). A request of a new series past the limit is counted in
-    /// [`Snapshot::dropped_requests`] and not aggregated. Each series costs about 8.5 KB per shard.
+    /// Most series kept at once (default 2000), a series counted once per shard that holds it. A
+    /// request of a new series past the limit is counted in [`Snapshot::dropped_requests`] and not
+    /// aggregated. Each series costs about 8.5 KB (two 1056-bucket histograms), so the default bounds
+    /// the aggregator at about 17 MB.
     pub max_series: usize,
 }
 

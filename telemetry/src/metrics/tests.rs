@@ -88,6 +88,22 @@ fn rest_series_has_api_gateway_metrics_dimensions_and_statistics() {
     // 30 µs is below 32 µs: exact. 12 ms keeps 6 significant bits.
     assert_eq!(s.latency.values_ms[0], 0.03);
     assert_eq!(s.latency.counts, [1, 1, 2]);
+    // Byte for byte the example of docs/telemetry.md ("The documents").
+    let (records, _) = EmfExporter::new(&config).unwrap().render(&snapshot);
+    let documented = concat!(
+        r#"{"_aws":{"Timestamp":1700000040000,"CloudWatchMetrics":[{"Namespace":"Moat/ApiGateway","#,
+        r#""Dimensions":[["ApiName"],["ApiName","Stage"],["ApiName","Method","Resource","Stage"]],"#,
+        r#""Metrics":[{"Name":"Count","Unit":"Count"},{"Name":"4XXError","Unit":"Count"},"#,
+        r#"{"Name":"5XXError","Unit":"Count"},{"Name":"Latency","Unit":"Milliseconds"},"#,
+        r#"{"Name":"IntegrationLatency","Unit":"Milliseconds"}]}]},"#,
+        r#""ApiName":"shop","Stage":"prod","Method":"GET","Resource":"/pets/{id}","#,
+        r#""Count":{"Values":[1],"Counts":[4]},"#,
+        r#""4XXError":{"Values":[0,1],"Counts":[3,1]},"#,
+        r#""5XXError":{"Values":[0,1],"Counts":[3,1]},"#,
+        r#""Latency":{"Values":[0.03,0.999,11.903],"Counts":[1,1,2]},"#,
+        r#""IntegrationLatency":{"Values":[0.02,9.087],"Counts":[1,2]}}"#,
+    );
+    assert_eq!(std::str::from_utf8(&records[0].payload).unwrap(), documented);
     let docs = docs(&config, &snapshot);
     assert_eq!(docs.len(), 1);
     let d = &docs[0];
