@@ -308,6 +308,10 @@ struct KeyParts<'a> {
 
 /// `s` cut to at most `max` characters.
 fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        // No more characters than bytes: nothing to cut, and no scan.
+        return s;
+    }
     match s.char_indices().nth(max) {
         Some((at, _)) => &s[..at],
         None => s,

@@ -386,3 +386,22 @@ async fn flusher_emits_on_the_boundary_and_on_shutdown() {
     }
     assert!(resources.contains(&json!("/b")), "{resources:?}");
 }
+
+#[test]
+fn long_dimension_values_are_cut_to_emf_limits() {
+    let config = MetricsConfig::default();
+    let agg = aggregator(&config, 1);
+    let mut long = req("rest", None, 200, 1_000);
+    let resource = "é".repeat(1500);
+    long.resource = Some(resource.clone());
+    long.stage = "s".repeat(2000);
+    long.is_canary = true;
+    agg.recorder().record(&long);
+    let snapshot = agg.snapshot(0);
+    let d = &docs(&config, &snapshot)[0];
+    assert_eq!(d["Resource"].as_str().unwrap().chars().count(), 1024);
+    assert!(resource.starts_with(d["Resource"].as_str().unwrap()));
+    let stage = d["Stage"].as_str().unwrap();
+    assert_eq!(stage.chars().count(), 1024);
+    assert!(stage.ends_with("/Canary"));
+}
