@@ -43,34 +43,60 @@ pub const MAX_DOCUMENT_BYTES: usize = 1_048_576 - 26;
 
 /// A CloudWatch metric unit (the `Unit` of a MetricDefinition; the values `MetricDatum` accepts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs)] // The variants are CloudWatch's unit names, rendered as written in `as_str`.
 pub enum Unit {
+    /// Time, seconds.
     Seconds,
+    /// Time, microseconds.
     Microseconds,
+    /// Time, milliseconds (API Gateway's latencies).
     Milliseconds,
+    /// Size, bytes.
     Bytes,
+    /// Size, kilobytes.
     Kilobytes,
+    /// Size, megabytes.
     Megabytes,
+    /// Size, gigabytes.
     Gigabytes,
+    /// Size, terabytes.
     Terabytes,
+    /// Size, bits.
     Bits,
+    /// Size, kilobits.
     Kilobits,
+    /// Size, megabits.
     Megabits,
+    /// Size, gigabits.
     Gigabits,
+    /// Size, terabits.
     Terabits,
+    /// A percentage.
     Percent,
+    /// A count (API Gateway's `Count`, `4XXError`, `5XXError`).
     Count,
+    /// Rate, `Bytes/Second`.
     BytesPerSecond,
+    /// Rate, `Kilobytes/Second`.
     KilobytesPerSecond,
+    /// Rate, `Megabytes/Second`.
     MegabytesPerSecond,
+    /// Rate, `Gigabytes/Second`.
     GigabytesPerSecond,
+    /// Rate, `Terabytes/Second`.
     TerabytesPerSecond,
+    /// Rate, `Bits/Second`.
     BitsPerSecond,
+    /// Rate, `Kilobits/Second`.
     KilobitsPerSecond,
+    /// Rate, `Megabits/Second`.
     MegabitsPerSecond,
+    /// Rate, `Gigabits/Second`.
     GigabitsPerSecond,
+    /// Rate, `Terabits/Second`.
     TerabitsPerSecond,
+    /// Rate, `Count/Second`.
     CountPerSecond,
+    /// No unit (CloudWatch's default when `Unit` is absent).
     None,
 }
 
