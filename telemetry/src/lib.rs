@@ -5,10 +5,15 @@
 //! never on the request path, and hands them to a shipper that batches them within the sink's
 //! [`BatchLimits`], retries what may be retried, and spools to disk what an endpoint cannot take yet.
 //! [`request::FinishedRequest`] is what trace and metric exporters build from. [`aws`] builds the AWS SDK configuration every AWS sink uses from the standard credential chain.
+//! [`metrics`] aggregates finished requests into API Gateway's CloudWatch metrics per interval and
+//! renders them as Embedded Metric Format records; [`prometheus`] serves Moat's own metrics (queues,
+//! spools, drops, export errors) in the Prometheus text format on a loopback listener.
 #![deny(missing_docs)]
 
 pub mod aws;
 pub mod cloudwatch_logs;
+pub mod metrics;
+pub mod prometheus;
 pub mod request;
 pub mod shipper;
 pub mod spool;
