@@ -54,6 +54,10 @@ const DEFERRED_RECORD_BYTES: usize = 320;
 pub trait DeferredRecord: Send {
     /// Appends the record's line (newline included) to `out`.
     fn render(&self, out: &mut Vec<u8>);
+
+    /// Called on the writer thread once the record is rendered, with the record itself: where a request
+    /// record goes on to metrics and traces. A record whose batch is dropped is not finished.
+    fn finished(self: Box<Self>) {}
 }
 
 /// Records in one buffer, on their way to the writer.
@@ -331,6 +335,7 @@ impl Writer {
             for (offset, record) in batch.deferred.drain(..) {
                 self.rendered.extend_from_slice(&batch.buf[copied..offset]);
                 record.render(&mut self.rendered);
+                record.finished();
                 copied = offset;
             }
             self.rendered.extend_from_slice(&batch.buf[copied..]);

@@ -28,6 +28,8 @@ use crate::config::raw::RawStage;
 use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use moat_telemetry::cloudwatch_logs::names::{canary_execution_log_group, execution_log_group, validate_log_group};
+use moat_telemetry::metrics::Recorder;
+use moat_telemetry::request::{FinishedRequest, IntegrationCall, TraceContext, WafOutcome};
 
 use crate::log_sink::{DeferredRecord, LogSink};
 use crate::pipeline::{content_length, duration_ms, strip_port, ConnInfo};
@@ -109,6 +111,37 @@ impl SinkRegistry {
         Ok(Some(sink))
     }
 
+    /// Starts the telemetry hub now when metrics or self-metrics are configured (log shipping starts it
+    /// on first use).
+    ///
+    /// # Errors
+    /// Why the hub could not start (a listener address in use, an unwritable EMF file).
+    pub fn start_telemetry_if_configured(&mut self) -> Result<(), String> {
+        let wanted = self
+            .telemetry
+            .as_ref()
+            .is_some_and(|t| t.metrics.is_some() || t.prometheus.is_some());
+        if wanted && self.open {
+            self.start_hub()?;
+        }
+        Ok(())
+    }
+
+    /// What a stage needs to feed metrics: a recorder, and a sink for its request records when it has
+    /// no access log (`has_access_sink`).
+    fn request_telemetry(&mut self, has_access_sink: bool) -> Result<Option<RequestTelemetry>, String> {
+        let Some(hub) = &self.hub else { return Ok(None) };
+        let Some(recorder) = hub.recorder() else {
+            return Ok(None);
+        };
+        let sink = if has_access_sink {
+            None
+        } else {
+            Some(hub.request_sink()?)
+        };
+        Ok(Some(RequestTelemetry { recorder, sink }))
+    }
+
     fn start_hub(&mut self) -> Result<Arc<TelemetryHub>, String> {
         if let Some(hub) = &self.hub {
             return Ok(Arc::clone(hub));
@@ -117,7 +150,7 @@ impl SinkRegistry {
             .telemetry
             .clone()
             .ok_or_else(|| "the `telemetry` section has errors (see above)".to_owned())?;
-        let hub = TelemetryHub::start(settings).map_err(|e| format!("cannot start the telemetry runtime: {e}"))?;
+        let hub = TelemetryHub::start(settings)?;
         self.hub = Some(Arc::clone(&hub));
         Ok(hub)
     }
@@ -150,9 +183,24 @@ pub struct ExecutionLogging {
     canary_sink: Option<Arc<LogSink>>,
 }
 
+/// How a stage's finished requests reach metrics.
+pub struct RequestTelemetry {
+    recorder: Recorder,
+    /// The sink carrying request records when the stage has no access log.
+    sink: Option<Arc<LogSink>>,
+}
+
+impl std::fmt::Debug for RequestTelemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestTelemetry").finish_non_exhaustive()
+    }
+}
+
 /// A stage's logging settings.
 #[derive(Debug, Default)]
 pub struct StageLogging {
+    /// Metrics of the stage's requests, when configured.
+    pub requests: Option<RequestTelemetry>,
     /// Access log, if configured.
     pub access: Option<AccessLogging>,
     /// Execution log, if configured and not `OFF`.
@@ -326,6 +374,11 @@ pub fn stage_logging(
                 canary_sink,
             });
         }
+    }
+    let has_access_sink = logging.access.as_ref().is_some_and(|a| a.sink.is_some());
+    match sinks.request_telemetry(has_access_sink) {
+        Ok(requests) => logging.requests = requests,
+        Err(message) => problems.push(stage_path.to_owned(), message),
     }
     logging
 }
@@ -627,9 +680,11 @@ impl OnComplete for PendingLog {
                 }
             }
         }
-        // The access-log line is rendered by the sink's writer thread: the request path only hands over
-        // this record.
+        // The access-log line is rendered by the sink's writer thread, which then feeds metrics
+        // (`finished`): the request path only hands over this record.
         if let Some(sink) = stage.logging.access.as_ref().and_then(|a| a.sink.as_ref()) {
+            sink.append_deferred(self);
+        } else if let Some(sink) = stage.logging.requests.as_ref().and_then(|r| r.sink.as_ref()) {
             sink.append_deferred(self);
         }
     }
@@ -646,7 +701,101 @@ pub fn protocol_text(version: Version) -> &'static str {
     }
 }
 
+impl PendingLog {
+    /// The facts metric and trace exporters build from (allocates: called on a writer thread).
+    fn finished_request(&self, stage: &Stage) -> FinishedRequest {
+        let start_us = self.request_time_ms * 1000;
+        let end_us = start_us + self.response_latency_ms * 1000;
+        let host = self.host.as_ref().and_then(|h| h.to_str().ok()).map(str::to_owned);
+        let resource = self.route.as_ref().map(|r| match stage.api_type {
+            ApiType::Rest => r.resource_path.to_string(),
+            ApiType::Http => r.route_key.to_string(),
+        });
+        let integration = self.integration_latency_ms.map(|latency_ms| {
+            let timed_out = self.error == Some(ResponseType::IntegrationTimeout);
+            IntegrationCall {
+                kind: "http_proxy",
+                url: None,
+                method: self.method.as_str().to_owned(),
+                start_us: end_us.saturating_sub(latency_ms * 1000),
+                end_us,
+                status: self.integration_status,
+                error: self.integration_error.clone(),
+                timed_out,
+            }
+        });
+        FinishedRequest {
+            request_id: self.request_id.as_str().to_owned(),
+            extended_request_id: self.extended_request_id.as_str().to_owned(),
+            api_id: stage.api_id.to_string(),
+            api_name: stage.api_name.to_string(),
+            api_type: match stage.api_type {
+                ApiType::Rest => "rest",
+                ApiType::Http => "http",
+            },
+            stage: stage.name.to_string(),
+            is_canary: self.is_canary,
+            resource,
+            method: self.method.as_str().to_owned(),
+            url: format!(
+                "{}://{}{}",
+                if self.conn.tls { "https" } else { "http" },
+                host.as_deref().unwrap_or(""),
+                self.path
+            ),
+            host,
+            client_ip: self.source_ip,
+            user_agent: self
+                .user_agent
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            protocol: protocol_text(self.version),
+            status: self.status,
+            response_length: self.response_length,
+            start_us,
+            end_us,
+            error_type: self.error.map(|kind| kind.name().to_owned()),
+            integration,
+            waf: self.waf.as_ref().map(|w| WafOutcome {
+                action: if w.blocked { "BLOCK" } else { "ALLOW" }.to_owned(),
+                terminating_rule_id: String::new(),
+                web_acl: w.arn.to_string(),
+            }),
+            trace: trace_context(&self.trace),
+        }
+    }
+}
+
+/// The ids of a trace header (`Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled={0|1}`) as numbers.
+fn trace_context(header: &TraceHeader) -> TraceContext {
+    let mut context = TraceContext {
+        trace_id: 0,
+        segment_id: 0,
+        parent_id: None,
+        sampled: false,
+    };
+    for part in header.as_str().split(';') {
+        if let Some(root) = part.strip_prefix("Root=1-") {
+            let hex: String = root.chars().filter(|c| *c != '-').collect();
+            context.trace_id = u128::from_str_radix(&hex, 16).unwrap_or(0);
+        } else if let Some(parent) = part.strip_prefix("Parent=") {
+            context.segment_id = u64::from_str_radix(parent, 16).unwrap_or(0);
+        } else if let Some(flag) = part.strip_prefix("Sampled=") {
+            context.sampled = flag == "1";
+        }
+    }
+    context
+}
+
 impl DeferredRecord for PendingLog {
+    fn finished(self: Box<Self>) {
+        let Some(stage) = &self.stage else { return };
+        if let Some(requests) = &stage.logging.requests {
+            requests.recorder.record(&self.finished_request(stage));
+        }
+    }
+
     fn render(&self, out: &mut Vec<u8>) {
         let Some(stage) = &self.stage else { return };
         let logging = &stage.logging;

@@ -4,6 +4,7 @@
 //! writer thread renders lines as before and pushes them to a shipper, which batches, retries and spools
 //! them. Nothing here runs on the request path.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,11 +12,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use moat_telemetry::aws::{sdk_config, AwsSettings};
 use moat_telemetry::cloudwatch_logs::{CloudWatchLogsOptions, CloudWatchLogsSink};
+use moat_telemetry::metrics::{spawn_flusher, Aggregator, EmfExporter, MetricsConfig, Recorder};
+use moat_telemetry::prometheus::{names, spawn_listener, MetricsListener, Registry};
 use moat_telemetry::shipper::{Shipper, ShipperConfig, ShipperHandle, ShipperStats};
 use moat_telemetry::spool::SpoolConfig;
 use moat_telemetry::Record;
+use tokio::sync::oneshot;
 
-use crate::log_sink::LineTee;
+use crate::log_sink::{LineTee, LogSink};
+use crate::logging::{DEFAULT_KEEP_FILES, DEFAULT_QUEUE_BATCHES, DEFAULT_ROTATE_BYTES};
+
+/// Metric aggregation settings and where EMF records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Interval, namespace, dimensions.
+    pub config: MetricsConfig,
+    /// `stdout` or a file path (resolved), for EMF records.
+    pub destination: Option<String>,
+    /// The CloudWatch Logs group EMF records are shipped to.
+    pub log_group: Option<String>,
+}
 
 /// Process-wide telemetry settings, validated from the config's `telemetry` section.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +52,18 @@ pub struct TelemetrySettings {
     pub flush_interval: Duration,
     /// How long shutdown waits for shippers to deliver before leaving the rest in the spool.
     pub shutdown_grace: Duration,
+    /// API Gateway metrics in EMF, when configured.
+    pub metrics: Option<MetricsSettings>,
+    /// Where the Prometheus self-metrics listener listens, when configured.
+    pub prometheus: Option<SocketAddr>,
+}
+
+/// The metrics side of the hub: the aggregator, its EMF output and the task closing intervals.
+struct MetricsOut {
+    aggregator: Arc<Aggregator>,
+    emf: Arc<LogSink>,
+    stop: Option<oneshot::Sender<()>>,
+    flusher: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Owns the telemetry runtime and every shipper of the process.
@@ -45,6 +73,11 @@ pub struct TelemetryHub {
     sdk: aws_config::SdkConfig,
     settings: TelemetrySettings,
     shippers: Mutex<Vec<ShipperHandle>>,
+    registry: Arc<Registry>,
+    metrics: Mutex<Option<MetricsOut>>,
+    /// Where request records of stages without an access log go to reach metrics (renders nothing).
+    requests: Mutex<Option<Arc<LogSink>>>,
+    listener: Mutex<Option<MetricsListener>>,
 }
 
 impl std::fmt::Debug for TelemetryHub {
@@ -61,22 +94,110 @@ impl TelemetryHub {
     ///
     /// # Errors
     /// When the runtime cannot start.
-    pub fn start(settings: TelemetrySettings) -> std::io::Result<Arc<TelemetryHub>> {
+    pub fn start(settings: TelemetrySettings) -> Result<Arc<TelemetryHub>, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(4)
             .thread_name("moat-telemetry")
             .enable_all()
-            .build()?;
+            .build()
+            .map_err(|e| format!("cannot start the telemetry runtime: {e}"))?;
         let handle = runtime.handle().clone();
         let sdk = runtime.block_on(sdk_config(&settings.aws));
-        Ok(Arc::new(TelemetryHub {
+        let hub = Arc::new(TelemetryHub {
             runtime: Mutex::new(Some(runtime)),
             handle,
             sdk,
             settings,
             shippers: Mutex::new(Vec::new()),
-        }))
+            registry: Arc::new(Registry::new()),
+            metrics: Mutex::new(None),
+            requests: Mutex::new(None),
+            listener: Mutex::new(None),
+        });
+        if let Some(metrics) = hub.settings.metrics.clone() {
+            hub.start_metrics(&metrics)?;
+        }
+        if let Some(addr) = hub.settings.prometheus {
+            let listener = spawn_listener(&hub.handle, addr, Arc::clone(&hub.registry))
+                .map_err(|e| format!("telemetry.prometheus.listen: cannot listen on {addr}: {e}"))?;
+            eprintln!("moat: self-metrics on http://{}/metrics", listener.local_addr());
+            *lock(&hub.listener) = Some(listener);
+        }
+        Ok(hub)
+    }
+
+    fn start_metrics(&self, settings: &MetricsSettings) -> Result<(), String> {
+        let shards = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let aggregator = Aggregator::new(&settings.config, shards).map_err(|e| format!("telemetry.metrics: {e}"))?;
+        let exporter = EmfExporter::new(&settings.config).map_err(|e| format!("telemetry.metrics: {e}"))?;
+        let tee = match &settings.log_group {
+            Some(group) => Some(self.log_group_tee(group)?),
+            None => None,
+        };
+        let emf = LogSink::open_teed(
+            settings.destination.as_deref(),
+            DEFAULT_ROTATE_BYTES,
+            DEFAULT_KEEP_FILES,
+            DEFAULT_QUEUE_BATCHES,
+            tee,
+        )
+        .map_err(|e| format!("telemetry.metrics.destination: {e}"))?;
+        let (stop, stopped) = oneshot::channel();
+        let out = Arc::clone(&emf);
+        let flusher = spawn_flusher(
+            &self.handle,
+            Arc::clone(&aggregator),
+            exporter,
+            stopped,
+            move |snapshot, records, failed| {
+                for record in records {
+                    out.write_with(|buf| {
+                        buf.extend_from_slice(&record.payload);
+                        buf.push(b'\n');
+                    });
+                }
+                if snapshot.dropped_requests > 0 || failed > 0 {
+                    eprintln!(
+                        "moat: metrics: {} request(s) over max_series not aggregated, {failed} series not rendered",
+                        snapshot.dropped_requests
+                    );
+                }
+            },
+        );
+        *lock(&self.metrics) = Some(MetricsOut {
+            aggregator,
+            emf,
+            stop: Some(stop),
+            flusher: Some(flusher),
+        });
+        Ok(())
+    }
+
+    /// A recorder of API Gateway metrics, when metrics are configured.
+    #[must_use]
+    pub fn recorder(&self) -> Option<Recorder> {
+        lock(&self.metrics).as_ref().map(|m| m.aggregator.recorder())
+    }
+
+    /// The sink that carries request records of stages without an access log to metrics and traces.
+    ///
+    /// # Errors
+    /// When its writer thread cannot start.
+    pub fn request_sink(&self) -> Result<Arc<LogSink>, String> {
+        let mut requests = lock(&self.requests);
+        if let Some(sink) = &*requests {
+            return Ok(Arc::clone(sink));
+        }
+        let sink = LogSink::open_teed(None, 0, 0, DEFAULT_QUEUE_BATCHES, None).map_err(|e| e.to_string())?;
+        *requests = Some(Arc::clone(&sink));
+        Ok(sink)
+    }
+
+    /// The self-metrics registry (served by the Prometheus listener when one is configured).
+    #[must_use]
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
     /// A tee that ships every line of a log sink to the CloudWatch Logs group `group` (stream: the
@@ -101,19 +222,81 @@ impl TelemetryHub {
             ..ShipperConfig::default()
         };
         let shipper = Shipper::spawn(sink, config, &self.handle).map_err(|e| e.to_string())?;
-        self.shippers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(shipper.clone());
+        self.register_shipper(&shipper);
+        lock(&self.shippers).push(shipper.clone());
         Ok(Arc::new(ShipLines { shipper }))
+    }
+
+    /// Exposes a shipper's counters as self-metrics.
+    fn register_shipper(&self, shipper: &ShipperHandle) {
+        let name = shipper.sink_name().to_owned();
+        let labels = [("sink", name.as_str())];
+        let read = |f: fn(&ShipperStats) -> u64| {
+            let shipper = shipper.clone();
+            move || f(&shipper.stats()) as f64
+        };
+        let registered = [
+            self.registry.gauge_fn(
+                names::QUEUE_RECORDS,
+                "Records waiting in a sink's in-memory queue.",
+                &labels,
+                read(|s| s.queued_records),
+            ),
+            self.registry.gauge_fn(
+                names::SPOOL_BYTES,
+                "Bytes in a sink's disk spool.",
+                &labels,
+                read(|s| s.spool_bytes),
+            ),
+            self.registry.counter_fn(
+                names::EXPORT_ERRORS_TOTAL,
+                "Export requests that failed.",
+                &labels,
+                read(|s| s.send_errors),
+            ),
+            self.registry.gauge_fn(
+                names::EXPORT_LATENCY_SECONDS,
+                "How long a sink's last successful export took.",
+                &labels,
+                {
+                    let shipper = shipper.clone();
+                    move || shipper.stats().last_export_latency_us as f64 / 1e6
+                },
+            ),
+            self.registry.counter_fn(
+                "moat_telemetry_delivered_records_total",
+                "Records an endpoint stored.",
+                &labels,
+                read(|s| s.delivered),
+            ),
+        ];
+        let reasons: [(&str, fn(&ShipperStats) -> u64); 7] = [
+            ("queue_full", |s| s.dropped.queue_full),
+            ("spool_full", |s| s.dropped.spool_full),
+            ("oversized", |s| s.dropped.oversized),
+            ("rejected_batch", |s| s.dropped.rejected_batches),
+            ("spool_error", |s| s.dropped.spool_error),
+            ("shutdown", |s| s.dropped.shutdown),
+            ("rejected_by_endpoint", |s| s.rejected),
+        ];
+        for result in registered.into_iter().chain(reasons.into_iter().map(|(reason, f)| {
+            self.registry.counter_fn(
+                names::DROPPED_RECORDS_TOTAL,
+                "Records dropped, by reason.",
+                &[("sink", name.as_str()), ("reason", reason)],
+                read(f),
+            )
+        })) {
+            if let Err(e) = result {
+                eprintln!("moat: self-metrics for {name}: {e}");
+            }
+        }
     }
 
     /// Each shipper's destination and counters.
     #[must_use]
     pub fn stats(&self) -> Vec<(String, ShipperStats)> {
-        self.shippers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shippers)
             .iter()
             .map(|s| (s.sink_name().to_owned(), s.stats()))
             .collect()
@@ -123,11 +306,30 @@ impl TelemetryHub {
     /// grace period, leaves what is left in its spool, and stops the runtime. Calling it again does
     /// nothing.
     pub fn shutdown(&self) {
-        let Some(runtime) = self.runtime.lock().unwrap_or_else(PoisonError::into_inner).take() else {
+        let Some(runtime) = lock(&self.runtime).take() else {
             return;
         };
-        let shippers = std::mem::take(&mut *self.shippers.lock().unwrap_or_else(PoisonError::into_inner));
         let grace = self.settings.shutdown_grace;
+        // Request records still queued feed the aggregator first; then the last (partial) interval's EMF
+        // records go out through the EMF sink, before the shippers stop.
+        if let Some(sink) = lock(&self.requests).take() {
+            let _ = sink.flush_and_close();
+        }
+        if let Some(mut metrics) = lock(&self.metrics).take() {
+            if let Some(stop) = metrics.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(flusher) = metrics.flusher.take() {
+                let _ = runtime.block_on(flusher);
+            }
+            if let Err(e) = metrics.emf.flush_and_close() {
+                eprintln!("moat: metrics: {e}");
+            }
+        }
+        if let Some(listener) = lock(&self.listener).take() {
+            runtime.block_on(listener.shutdown());
+        }
+        let shippers = std::mem::take(&mut *lock(&self.shippers));
         runtime.block_on(async {
             let mut waits = Vec::new();
             for shipper in shippers {
@@ -151,6 +353,10 @@ impl TelemetryHub {
         });
         runtime.shutdown_timeout(Duration::from_secs(1));
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A spool subdirectory name for one destination: readable, and distinct for distinct destinations

@@ -86,6 +86,9 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     let telemetry = super::telemetry::telemetry_settings(&raw.telemetry, base_dir, &mut problems);
     let telemetry = (problems.0.len() == before).then_some(telemetry);
     let mut sinks = SinkRegistry::new(base_dir, options.open_sinks, telemetry);
+    if let Err(message) = sinks.start_telemetry_if_configured() {
+        problems.push("telemetry", message);
+    }
     let mut wafs = WafLoader::new(base_dir, &account_id, &region);
     let mut apis: Vec<Arc<Api>> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();

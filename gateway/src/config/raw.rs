@@ -53,6 +53,37 @@ pub struct RawTelemetry {
     pub flush_interval: Option<String>,
     /// How long shutdown lets shippers deliver before leaving the rest in the spool (default `5s`).
     pub shutdown_grace: Option<String>,
+    /// API Gateway's metrics (Count, 4XXError, 5XXError, Latency, IntegrationLatency) in Embedded
+    /// Metric Format; off when absent.
+    pub metrics: Option<RawMetrics>,
+    /// Moat's own metrics in the Prometheus text format; off when absent.
+    pub prometheus: Option<RawPrometheus>,
+}
+
+/// Metric aggregation and where its EMF records go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// Aggregation interval, whole seconds from 1s to 3600s (default `60s`).
+    pub interval: Option<String>,
+    /// CloudWatch namespace (default `Moat/ApiGateway`; `AWS/` is reserved).
+    pub namespace: Option<String>,
+    /// Per-method metrics (Method and Resource dimensions), as API Gateway's detailed metrics (default true).
+    pub detailed: Option<bool>,
+    /// Most series held at once (default 2000).
+    pub max_series: Option<usize>,
+    /// Where EMF records are written: `stdout` or a file path.
+    pub destination: Option<String>,
+    /// Ship EMF records to CloudWatch Logs (group default `moat-metrics`).
+    pub cloudwatch: Option<RawCloudWatchLogs>,
+}
+
+/// The self-metrics listener.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrometheus {
+    /// `host:port` serving `GET /metrics` (default `127.0.0.1:9464`).
+    pub listen: Option<String>,
 }
 
 /// Overrides of the standard AWS chain (environment, profile, instance metadata).

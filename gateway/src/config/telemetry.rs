@@ -4,16 +4,21 @@ use std::path::Path;
 use std::time::Duration;
 
 use moat_telemetry::aws::AwsSettings;
-use moat_telemetry::cloudwatch_logs::names::{default_stream_name, validate_log_stream};
+use moat_telemetry::cloudwatch_logs::names::{default_stream_name, validate_log_group, validate_log_stream};
+use moat_telemetry::metrics::MetricsConfig;
 use moat_telemetry::shipper::ShipperConfig;
 use moat_telemetry::spool::SpoolConfig;
 
 use super::compile::{duration_or, Problems};
 use super::raw::RawTelemetry;
-use crate::telemetry_hub::TelemetrySettings;
+use crate::telemetry_hub::{MetricsSettings, TelemetrySettings};
 
 /// The spool directory when none is configured, relative to the config file.
 pub const DEFAULT_SPOOL_DIR: &str = "moat-spool";
+/// The CloudWatch Logs group of EMF records when none is configured.
+pub const DEFAULT_METRICS_LOG_GROUP: &str = "moat-metrics";
+/// Where the self-metrics listener listens when no address is configured.
+pub const DEFAULT_PROMETHEUS_LISTEN: &str = "127.0.0.1:9464";
 
 /// Validates the `telemetry` section; every problem names its field.
 pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Problems) -> TelemetrySettings {
@@ -59,7 +64,21 @@ pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Pr
     if flush_interval > Duration::from_secs(3600) {
         problems.push("telemetry.flush_interval", "must be at most 1h");
     }
+    let metrics = raw.metrics.as_ref().map(|m| metrics_settings(m, base_dir, problems));
+    let prometheus = raw.prometheus.as_ref().and_then(|p| {
+        let text = p.listen.as_deref().unwrap_or(DEFAULT_PROMETHEUS_LISTEN);
+        text.parse()
+            .map_err(|_| {
+                problems.push(
+                    "telemetry.prometheus.listen",
+                    format!("`{text}` is not IP:port, e.g. 127.0.0.1:9464"),
+                );
+            })
+            .ok()
+    });
     TelemetrySettings {
+        metrics,
+        prometheus,
         aws: AwsSettings {
             region: raw.aws.region.clone(),
             endpoint_url: raw.aws.endpoint_url.clone(),
@@ -77,5 +96,46 @@ pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Pr
             Duration::from_secs(5),
             problems,
         ),
+    }
+}
+
+fn metrics_settings(raw: &super::raw::RawMetrics, base_dir: &Path, problems: &mut Problems) -> MetricsSettings {
+    let defaults = MetricsConfig::default();
+    let config = MetricsConfig {
+        interval: duration_or(&raw.interval, "telemetry.metrics.interval", defaults.interval, problems),
+        namespace: raw.namespace.clone().unwrap_or(defaults.namespace),
+        detailed: raw.detailed.unwrap_or(defaults.detailed),
+        max_series: raw.max_series.unwrap_or(defaults.max_series),
+    };
+    if let Err(e) = config.validate() {
+        problems.push("telemetry.metrics", e.to_string());
+    }
+    let log_group = raw.cloudwatch.as_ref().and_then(|cw| {
+        let group = cw
+            .log_group
+            .clone()
+            .unwrap_or_else(|| DEFAULT_METRICS_LOG_GROUP.to_owned());
+        validate_log_group("telemetry.metrics.cloudwatch.log_group", &group)
+            .map_err(|e| problems.push("telemetry.metrics.cloudwatch.log_group", e.to_string()))
+            .ok()
+            .map(|()| group)
+    });
+    if raw.destination.is_none() && raw.cloudwatch.is_none() {
+        problems.push(
+            "telemetry.metrics.destination",
+            "EMF records need a destination (`stdout` or a file), `cloudwatch`, or both",
+        );
+    }
+    let destination = raw.destination.as_ref().map(|d| {
+        if d == "stdout" {
+            d.clone()
+        } else {
+            base_dir.join(d).display().to_string()
+        }
+    });
+    MetricsSettings {
+        config,
+        destination,
+        log_group,
     }
 }

@@ -197,3 +197,114 @@ async fn a_spool_left_by_a_killed_moat_is_delivered_by_the_next_one() {
     let file = std::fs::read_to_string(second.dir().join("access.log")).unwrap_or_default();
     assert_eq!(access, lines(&file), "every spooled line, once, in order");
 }
+
+const METRICS: &str = r#"
+listen: 127.0.0.1:0
+telemetry:
+  log_stream: e2e
+  flush_interval: 200ms
+  metrics: {interval: 1s, destination: "{dir}/emf.log", cloudwatch: {}}
+apis:
+  - name: shop
+    type: rest
+    id: shop123456
+    routes:
+      "GET /products/{id}": {integration: {type: http_proxy, uri: "http://@UP@/p/{id}"}}
+      "GET /missing": {integration: {type: mock, status: 404, body: nope}}
+    stages:
+      prod: {}
+"#;
+
+/// Sum of an EMF metric over documents: `{"Values":[v...],"Counts":[n...]}` or a plain number.
+fn emf_sum(documents: &[serde_json::Value], metric: &str) -> f64 {
+    documents
+        .iter()
+        .filter_map(|d| d.get(metric))
+        .map(|v| match (v.get("Values"), v.get("Counts")) {
+            (Some(values), Some(counts)) => values
+                .as_array()
+                .into_iter()
+                .flatten()
+                .zip(counts.as_array().into_iter().flatten())
+                .map(|(v, n)| v.as_f64().unwrap_or(0.0) * n.as_f64().unwrap_or(0.0))
+                .sum(),
+            _ => v.as_f64().unwrap_or(0.0),
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn emf_metrics_of_every_request_arrive_in_cloudwatch_logs() {
+    let moto = MotoServer::start();
+    let up = Upstream::start("up");
+    let moat = Moat::start_with_env(tempdir(), &fill(METRICS, &[("UP", up.hostport())]), &moto.env());
+    let host = moat.addr().to_string();
+    let mut c = H1::connect(moat.addr()).await;
+    for i in 0..120 {
+        let path = if i % 4 == 0 {
+            "/prod/missing".to_owned()
+        } else {
+            format!("/prod/products/{i}")
+        };
+        c.send(req("GET", &host, &path)).await;
+    }
+    drop(c);
+    // SIGTERM closes the last, partial interval and ships it before exiting.
+    let dir = moat.stop_keeping_dir();
+    let file = std::fs::read_to_string(dir.path().join("emf.log")).unwrap_or_default();
+    let client = moto_client(&moto).await;
+    let shipped = wait_for(&client, "moat-metrics", "e2e", lines(&file).len()).await;
+    assert!(!shipped.is_empty(), "no EMF records shipped");
+    assert_eq!(shipped, lines(&file), "every EMF record, in order");
+    let documents: Vec<serde_json::Value> = shipped.iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert_eq!(documents.len(), shipped.len(), "every record is JSON");
+    assert!(documents
+        .iter()
+        .all(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Moat/ApiGateway"));
+    // Count is published once per dimension set; the per-method set splits it by route.
+    let per_method: Vec<serde_json::Value> = documents
+        .iter()
+        .filter(|d| d.get("Resource").is_some())
+        .cloned()
+        .collect();
+    assert_eq!(emf_sum(&per_method, "Count"), 120.0);
+    assert_eq!(emf_sum(&per_method, "4XXError"), 30.0);
+    assert_eq!(emf_sum(&per_method, "5XXError"), 0.0);
+}
+
+#[tokio::test]
+async fn self_metrics_show_each_shipper_on_the_prometheus_listener() {
+    let moto = MotoServer::start();
+    let up = Upstream::start("up");
+    let config = fill(SHIPPED, &[("UP", up.hostport())]).replace(
+        "flush_interval: 200ms",
+        "flush_interval: 200ms\n  prometheus: {listen: 127.0.0.1:0}",
+    );
+    let moat = Moat::start_with_env(tempdir(), &config, &moto.env());
+    let host = moat.addr().to_string();
+    let mut c = H1::connect(moat.addr()).await;
+    for i in 0..20 {
+        c.send(req("GET", &host, &format!("/prod/products/{i}"))).await;
+    }
+    let client = moto_client(&moto).await;
+    assert_eq!(wait_for(&client, "moat-access", "e2e", 20).await.len(), 20);
+    let output = moat.output();
+    let url = output
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.ends_with("/metrics"))
+        .unwrap_or_else(|| panic!("no self-metrics address announced:\n{output}"));
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_owned();
+    let mut scrape = H1::connect(addr.parse().expect("address")).await;
+    let response = scrape.send(req("GET", &addr, "/metrics")).await;
+    assert_eq!(response.code(), 200);
+    let text = response.text();
+    let delivered = text
+        .lines()
+        .find(|l| l.starts_with("moat_telemetry_delivered_records_total{sink=\"cloudwatch-logs:moat-access/e2e\"}"))
+        .unwrap_or_else(|| panic!("no delivered counter for the access group:\n{text}"));
+    assert!(delivered.ends_with(" 20"), "{delivered}");
+    assert!(text.contains("# TYPE moat_telemetry_spool_bytes gauge"), "{text}");
+}
