@@ -5,10 +5,12 @@
 //! never on the request path, and hands them to a shipper that batches them within the sink's
 //! [`BatchLimits`], retries what may be retried, and spools to disk what an endpoint cannot take yet.
 //! [`request::FinishedRequest`] is what trace and metric exporters build from. [`aws`] builds the AWS SDK configuration every AWS sink uses from the standard credential chain.
+//! [`xray`] samples requests, writes their X-Ray segment documents and sends them to the daemon or the API.
 #![deny(missing_docs)]
 
 pub mod aws;
 pub mod request;
+pub mod xray;
 
 use std::future::Future;
 
