@@ -381,12 +381,24 @@ impl Sampler {
     /// # Errors
     /// Malformed JSON (with the path of the bad field) or an invalid rule.
     pub fn from_json(json: &str) -> Result<Sampler, SamplingConfigError> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let config: SamplingRulesConfig =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| SamplingConfigError::Json {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+        let json_error = |path: String, message: String| SamplingConfigError::Json { path, message };
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| json_error(".".to_owned(), e.to_string()))?;
+        // Dispatch on the shape first so a bad field is reported with its path (an untagged enum
+        // would only say that no shape matched).
+        let is_records = value.get("SamplingRuleRecords").is_some();
+        let config = if is_records {
+            #[derive(Deserialize)]
+            struct Records {
+                #[serde(rename = "SamplingRuleRecords")]
+                records: Vec<SamplingRuleRecord>,
+            }
+            serde_path_to_error::deserialize::<_, Records>(value)
+                .map(|r| SamplingRulesConfig::Records { records: r.records })
+        } else {
+            serde_path_to_error::deserialize::<_, Vec<SamplingRuleConfig>>(value).map(SamplingRulesConfig::Rules)
+        }
+        .map_err(|e| json_error(e.path().to_string(), e.inner().to_string()))?;
         Sampler::new(config.into_rules())
     }
 
