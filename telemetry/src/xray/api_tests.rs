@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_xray::error::{DisplayErrorContext, SdkError};
 use aws_sdk_xray::primitives::DateTime;
 use moat_testkit::{free_port, MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use serde_json::Value;
@@ -122,9 +123,25 @@ async fn put_segments_then_read_back_ids_and_parents() {
         .start_time(DateTime::from_secs(now_secs - 60))
         .end_time(DateTime::from_secs(now_secs + 60))
         .send()
-        .await
-        .unwrap();
-    let mut summarized: Vec<&str> = summaries.trace_summaries().iter().filter_map(|s| s.id()).collect();
+        .await;
+    let summarized_ids: Vec<String> = match summaries {
+        Ok(output) => output
+            .trace_summaries()
+            .iter()
+            .filter_map(|s| s.id().map(str::to_owned))
+            .collect(),
+        // moto 5.2.1 answers 200 with `"Users": {}` in each summary (moto/xray/models.py,
+        // `SegmentCollection.summary`, "Not implemented yet") where the API model has a list, so the
+        // SDK cannot parse it; read the ids from the same response's raw body instead.
+        Err(SdkError::ServiceError(err)) if err.raw().status().as_u16() == 200 => {
+            let body: Value = serde_json::from_slice(err.raw().body().bytes().unwrap()).unwrap();
+            let summaries = body["TraceSummaries"].as_array().unwrap();
+            assert!(summaries.iter().all(|s| s["Users"].is_object()), "the moto gap worked around: {body}");
+            summaries.iter().map(|s| s["Id"].as_str().unwrap().to_owned()).collect()
+        }
+        Err(err) => panic!("GetTraceSummaries: {}", DisplayErrorContext(&err)),
+    };
+    let mut summarized: Vec<&str> = summarized_ids.iter().map(String::as_str).collect();
     summarized.sort_unstable();
     assert_eq!(summarized, [xray_trace_id(a.trace_id), xray_trace_id(b.trace_id)]);
 
