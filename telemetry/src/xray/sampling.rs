@@ -131,29 +131,54 @@ pub enum SamplingConfigError {
     Duplicate(String),
 }
 
-/// A compiled `*`/`?` pattern, matched ASCII case-insensitively.
+/// A compiled `*`/`?` pattern, matched ASCII case-insensitively; the common shapes (`text`, `text*`,
+/// `*text`) skip the general matcher.
 #[derive(Clone, Debug)]
 enum Pattern {
     /// `*`: matches everything without looking.
     Any,
+    /// No wildcard.
+    Exact(Box<[u8]>),
+    /// `text*`.
+    Prefix(Box<[u8]>),
+    /// `*text`.
+    Suffix(Box<[u8]>),
     /// Anything else, lowercased.
     Glob(Box<[u8]>),
 }
 
 impl Pattern {
     fn new(text: &str) -> Pattern {
-        if text.bytes().all(|b| b == b'*') {
-            Pattern::Any
-        } else {
-            Pattern::Glob(text.to_ascii_lowercase().into_bytes().into_boxed_slice())
+        let lower = text.to_ascii_lowercase().into_bytes();
+        let wild = |b: &u8| *b == b'*' || *b == b'?';
+        if lower.iter().all(|b| *b == b'*') {
+            return Pattern::Any;
+        }
+        let body = |range: &[u8]| range.to_vec().into_boxed_slice();
+        match (lower.first(), lower.last()) {
+            _ if !lower.iter().any(wild) => Pattern::Exact(body(&lower)),
+            (_, Some(b'*')) if !lower[..lower.len() - 1].iter().any(wild) => {
+                Pattern::Prefix(body(&lower[..lower.len() - 1]))
+            }
+            (Some(b'*'), _) if !lower[1..].iter().any(wild) => Pattern::Suffix(body(&lower[1..])),
+            _ => Pattern::Glob(lower.into_boxed_slice()),
         }
     }
 
     /// Whether `text` matches; an empty `text` (attribute unknown) matches anything.
     fn matches(&self, text: &str) -> bool {
+        let text = text.as_bytes();
+        if text.is_empty() {
+            return true;
+        }
         match self {
             Pattern::Any => true,
-            Pattern::Glob(pattern) => text.is_empty() || wildcard_match(pattern, text.as_bytes()),
+            Pattern::Exact(p) => text.eq_ignore_ascii_case(p),
+            Pattern::Prefix(p) => text.len() >= p.len() && text[..p.len()].eq_ignore_ascii_case(p),
+            Pattern::Suffix(p) => {
+                text.len() >= p.len() && text[text.len() - p.len()..].eq_ignore_ascii_case(p)
+            }
+            Pattern::Glob(pattern) => wildcard_match(pattern, text),
         }
     }
 }
@@ -231,13 +256,33 @@ struct Rule {
     rate_threshold: u64,
     always: bool,
     fixed_rate: f64,
-    host: Pattern,
-    method: Pattern,
-    path: Pattern,
-    service_name: Pattern,
-    service_type: Pattern,
-    resource_arn: Pattern,
+    /// The fields whose pattern is not `*`, cheapest first: a `*` costs nothing per request.
+    checks: Box<[(Field, Pattern)]>,
     reservoir: Reservoir,
+}
+
+/// A request attribute a rule can match.
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    Method,
+    Host,
+    Path,
+    ServiceName,
+    ServiceType,
+    ResourceArn,
+}
+
+impl Field {
+    fn of<'a>(self, request: &SamplingRequest<'a>) -> &'a str {
+        match self {
+            Field::Method => request.method,
+            Field::Host => request.host,
+            Field::Path => request.url_path,
+            Field::ServiceName => request.service_name,
+            Field::ServiceType => request.service_type,
+            Field::ResourceArn => request.resource_arn,
+        }
+    }
 }
 
 impl Rule {
@@ -249,23 +294,26 @@ impl Rule {
             rate_threshold: (config.fixed_rate * 18_446_744_073_709_551_616.0) as u64,
             always: config.fixed_rate >= 1.0,
             fixed_rate: config.fixed_rate,
-            host: Pattern::new(&config.host),
-            method: Pattern::new(&config.http_method),
-            path: Pattern::new(&config.url_path),
-            service_name: Pattern::new(&config.service_name),
-            service_type: Pattern::new(&config.service_type),
-            resource_arn: Pattern::new(&config.resource_arn),
+            checks: [
+                (Field::Method, &config.http_method),
+                (Field::Host, &config.host),
+                (Field::Path, &config.url_path),
+                (Field::ServiceName, &config.service_name),
+                (Field::ServiceType, &config.service_type),
+                (Field::ResourceArn, &config.resource_arn),
+            ]
+            .into_iter()
+            .map(|(field, text)| (field, Pattern::new(text)))
+            .filter(|(_, pattern)| !matches!(pattern, Pattern::Any))
+            .collect(),
             reservoir: Reservoir::default(),
         }
     }
 
     fn matches(&self, request: &SamplingRequest<'_>) -> bool {
-        self.host.matches(request.host)
-            && self.method.matches(request.method)
-            && self.path.matches(request.url_path)
-            && self.service_name.matches(request.service_name)
-            && self.service_type.matches(request.service_type)
-            && self.resource_arn.matches(request.resource_arn)
+        self.checks
+            .iter()
+            .all(|(field, pattern)| pattern.matches(field.of(request)))
     }
 
     fn sample(&self, now_secs: u64) -> Decision {
