@@ -466,7 +466,10 @@ mod tests {
         assert_eq!(header.source(), TraceSource::XRay);
         let text = header.as_str();
         assert_eq!(text.len(), 74);
-        assert!(text.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="), "{text}");
+        assert!(
+            text.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="),
+            "{text}"
+        );
         assert_eq!(&text[48..64], format!("{:016x}", header.segment_id()));
         assert!(text.ends_with(";Sampled=0"));
     }
@@ -490,10 +493,15 @@ mod tests {
             assert!(header.as_str().ends_with(";Sampled=1"));
             assert_eq!(&header.traceparent().as_str()[53..], "01");
         }
-        let mut decided = TraceHeader::from_headers(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"), None, 0);
+        let mut decided =
+            TraceHeader::from_headers(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"), None, 0);
         assert!(decided.decide_with(|| false), "the caller's Sampled=1 is honoured");
         let mut old = TraceHeader::continue_or_start(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"), 0);
-        assert_eq!(old.sampling_decision(), Some(false), "continue_or_start does not sample undecided requests");
+        assert_eq!(
+            old.sampling_decision(),
+            Some(false),
+            "continue_or_start does not sample undecided requests"
+        );
         old.set_sampled(true);
         assert!(old.as_str().ends_with(";Sampled=1"));
     }
@@ -523,9 +531,16 @@ mod tests {
         let header = TraceHeader::from_headers(Some(ROOT), Some(tp), 0);
         assert_eq!(header.source(), TraceSource::XRay);
         assert_eq!(header.trace_id(), TRACE_ID);
-        assert_eq!(header.parent_id(), Some(0x00f0_67aa_0ba9_02b7), "Parent from traceparent");
+        assert_eq!(
+            header.parent_id(),
+            Some(0x00f0_67aa_0ba9_02b7),
+            "Parent from traceparent"
+        );
         assert_eq!(header.sampling_decision(), Some(true), "decision from traceparent");
-        assert_eq!(&header.traceparent().as_str()[3..35], "5759e988bd862e3fe1be46a994272793");
+        assert_eq!(
+            &header.traceparent().as_str()[3..35],
+            "5759e988bd862e3fe1be46a994272793"
+        );
     }
 
     #[test]
@@ -559,7 +574,10 @@ mod tests {
         }
         // A future version may carry more fields after the flags.
         let future = b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-whatever";
-        assert_eq!(TraceHeader::from_headers(None, Some(future), 0).source(), TraceSource::TraceParent);
+        assert_eq!(
+            TraceHeader::from_headers(None, Some(future), 0).source(),
+            TraceSource::TraceParent
+        );
     }
 
     #[test]

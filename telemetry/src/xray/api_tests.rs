@@ -114,7 +114,13 @@ async fn put_segments_then_read_back_ids_and_parents() {
         Record::new((start / 1000) as i64, downstream),
     ];
     let delivered = sink.send(&batch).await.unwrap();
-    assert_eq!(delivered, Delivered { accepted: 3, rejected: 0 });
+    assert_eq!(
+        delivered,
+        Delivered {
+            accepted: 3,
+            rejected: 0
+        }
+    );
 
     let now_secs = (start / 1_000_000) as i64;
     let summaries = sink
@@ -136,7 +142,10 @@ async fn put_segments_then_read_back_ids_and_parents() {
         Err(SdkError::ServiceError(err)) if err.raw().status().as_u16() == 200 => {
             let body: Value = serde_json::from_slice(err.raw().body().bytes().unwrap()).unwrap();
             let summaries = body["TraceSummaries"].as_array().unwrap();
-            assert!(summaries.iter().all(|s| s["Users"].is_object()), "the moto gap worked around: {body}");
+            assert!(
+                summaries.iter().all(|s| s["Users"].is_object()),
+                "the moto gap worked around: {body}"
+            );
             summaries.iter().map(|s| s["Id"].as_str().unwrap().to_owned()).collect()
         }
         Err(err) => panic!("GetTraceSummaries: {}", DisplayErrorContext(&err)),
@@ -180,7 +189,10 @@ async fn put_segments_then_read_back_ids_and_parents() {
     assert_eq!(trace_b.len(), 1);
     let gateway_b = &trace_b["5555666677778888"];
     assert_eq!(gateway_b["trace_id"], xray_trace_id(b.trace_id));
-    assert!(gateway_b.get("parent_id").is_none(), "a trace started at the gateway has no parent");
+    assert!(
+        gateway_b.get("parent_id").is_none(),
+        "a trace started at the gateway has no parent"
+    );
 }
 
 #[tokio::test]
@@ -202,7 +214,13 @@ async fn unprocessed_and_unreadable_documents_are_rejected() {
     );
     let not_utf8 = Record::new(0, vec![0xff, 0xfe]);
     let delivered = sink.send(&[good, unfinished, not_utf8]).await.unwrap();
-    assert_eq!(delivered, Delivered { accepted: 1, rejected: 2 });
+    assert_eq!(
+        delivered,
+        Delivered {
+            accepted: 1,
+            rejected: 2
+        }
+    );
 }
 
 #[tokio::test]
@@ -221,7 +239,10 @@ fn limits_follow_the_daemon_batch_and_the_document_limit() {
         max_record_bytes: 65_536,
         max_span_ms: None,
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let sink = rt.block_on(sink_for("http://127.0.0.1:1".to_owned()));
     assert_eq!(sink.limits(), limits);
     assert_eq!(sink.name(), "xray:PutTraceSegments/us-east-1");

@@ -175,9 +175,7 @@ impl Pattern {
             Pattern::Any => true,
             Pattern::Exact(p) => text.eq_ignore_ascii_case(p),
             Pattern::Prefix(p) => text.len() >= p.len() && text[..p.len()].eq_ignore_ascii_case(p),
-            Pattern::Suffix(p) => {
-                text.len() >= p.len() && text[text.len() - p.len()..].eq_ignore_ascii_case(p)
-            }
+            Pattern::Suffix(p) => text.len() >= p.len() && text[text.len() - p.len()..].eq_ignore_ascii_case(p),
             Pattern::Glob(pattern) => wildcard_match(pattern, text),
         }
     }
@@ -238,7 +236,10 @@ impl Reservoir {
             } else {
                 return false;
             };
-            match self.0.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+            match self
+                .0
+                .compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
                 Ok(_) => return true,
                 Err(actual) => current = actual,
             }

@@ -36,7 +36,11 @@ fn pasted_get_sampling_rules_output_is_evaluated_by_priority() {
     let order: Vec<_> = sampler.rules().map(|(name, priority, ..)| (name, priority)).collect();
     assert_eq!(
         order,
-        [("polling-scorekeep", 5000), ("base-scorekeep", 9000), ("Default", 10_000)]
+        [
+            ("polling-scorekeep", 5000),
+            ("base-scorekeep", 9000),
+            ("Default", 10_000)
+        ]
     );
     assert_eq!(
         sampler.rules().last().map(|(_, _, reservoir, rate)| (reservoir, rate)),
@@ -76,7 +80,11 @@ fn wildcards_follow_xray() {
         ("a*b*c", "aXXbYYbZZ", false),
         ("GET", "get", true),
         ("??", "a", false),
-        ("*a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", false),
+        (
+            "*a",
+            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            false,
+        ),
     ];
     for (pattern, text, expected) in cases {
         assert_eq!(Pattern::new(pattern).matches(text), expected, "{pattern} ~ {text}");
@@ -106,7 +114,11 @@ fn reservoir_is_per_second_then_fixed_rate() {
             Decision::NotSampled
         ]
     );
-    assert_eq!(sampler.decide(&req, 101).0, Decision::Reservoir, "a new second refills it");
+    assert_eq!(
+        sampler.decide(&req, 101).0,
+        Decision::Reservoir,
+        "a new second refills it"
+    );
 }
 
 #[test]
@@ -173,8 +185,8 @@ fn invalid_rules_name_the_field() {
             other => panic!("{json}: {other:?}"),
         }
     }
-    let err = Sampler::from_json(r#"[{"RuleName": "r", "Priority": 1, "ReservoirSize": -1, "FixedRate": 0.5}]"#)
-        .unwrap_err();
+    let err =
+        Sampler::from_json(r#"[{"RuleName": "r", "Priority": 1, "ReservoirSize": -1, "FixedRate": 0.5}]"#).unwrap_err();
     assert!(err.to_string().contains("[0].ReservoirSize"), "{err}");
     let err = Sampler::from_json(&format!("[{{{base}}}, {{{base}}}]")).unwrap_err();
     assert_eq!(err, SamplingConfigError::Duplicate("r".to_owned()));

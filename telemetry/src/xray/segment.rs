@@ -305,11 +305,7 @@ pub fn stage_arn(region: &str, api_type: &str, api_id: &str, stage: &str) -> Str
     format!("arn:{partition}:apigateway:{region}::/{apis}/{api_id}/stages/{stage}")
 }
 
-fn build<'a>(
-    request: &'a FinishedRequest,
-    settings: &'a SegmentSettings,
-    extras: &SegmentExtras<'a>,
-) -> Segment<'a> {
+fn build<'a>(request: &'a FinishedRequest, settings: &'a SegmentSettings, extras: &SegmentExtras<'a>) -> Segment<'a> {
     let is_rest = request.api_type != "http";
     let waf = request.waf.as_ref();
     Segment {

@@ -224,7 +224,11 @@ fn status_flags_follow_the_reference() {
         request.status = status;
         let doc = document(&request, &SegmentExtras::default());
         let flag = |name: &str| doc.get(name) == Some(&Value::Bool(true));
-        assert_eq!((flag("error"), flag("throttle"), flag("fault")), (error, throttle, fault), "{status}");
+        assert_eq!(
+            (flag("error"), flag("throttle"), flag("fault")),
+            (error, throttle, fault),
+            "{status}"
+        );
     }
 }
 
@@ -241,7 +245,10 @@ fn http_api_segment_names_api_id_and_apis_arn() {
     let doc: Value =
         serde_json::from_str(&segment_document(&request, &settings, &SegmentExtras::default()).unwrap()).unwrap();
     assert_eq!(doc["name"], "my api _v2_/_default", "X-Ray's name character set");
-    assert_eq!(doc["resource_arn"], "arn:aws-cn:apigateway:cn-north-1::/apis/a1b2c3d4e5/stages/$default");
+    assert_eq!(
+        doc["resource_arn"],
+        "arn:aws-cn:apigateway:cn-north-1::/apis/a1b2c3d4e5/stages/$default"
+    );
     assert_eq!(
         doc["aws"]["api_gateway"],
         json!({"api_id": "a1b2c3d4e5", "stage": "$default", "request_id": "a1b2c3d4-a1b2-a1b2-a1b2-a1b2c3d4e5f6"})

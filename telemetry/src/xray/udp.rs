@@ -74,9 +74,7 @@ impl DaemonAddress {
                     _ => Err(fail("two addresses must be `udp:host:port tcp:host:port`".to_owned())),
                 }
             }
-            _ => Err(fail(
-                "expected `host:port` or `udp:host:port tcp:host:port`".to_owned(),
-            )),
+            _ => Err(fail("expected `host:port` or `udp:host:port tcp:host:port`".to_owned())),
         }
     }
 
@@ -230,7 +228,13 @@ mod tests {
             .send(&[Record::new(0, document), Record::new(1, document)])
             .await
             .unwrap();
-        assert_eq!(delivered, Delivered { accepted: 2, rejected: 0 });
+        assert_eq!(
+            delivered,
+            Delivered {
+                accepted: 2,
+                rejected: 0
+            }
+        );
         let mut buf = vec![0u8; 70_000];
         for _ in 0..2 {
             let n = daemon.recv(&mut buf).unwrap();
@@ -273,7 +277,10 @@ mod tests {
             stats.send_errors.load(Ordering::Relaxed),
         );
         assert_eq!(sent + errors, 5);
-        assert!(errors >= 1, "ICMP port unreachable surfaces as refused sends: {results:?}");
+        assert!(
+            errors >= 1,
+            "ICMP port unreachable surfaces as refused sends: {results:?}"
+        );
     }
 
     #[test]
@@ -287,7 +294,13 @@ mod tests {
         assert_eq!(split.udp, v4("127.0.0.1:2000"));
         assert_eq!(DaemonAddress::parse("localhost:2000").unwrap().udp.port(), 2000);
         assert_eq!(DaemonAddress::parse("[::1]:2000").unwrap().udp, v4("[::1]:2000"));
-        for bad in ["", "127.0.0.1", "udp:127.0.0.1:2000", "udp:127.0.0.1:2000 udp:127.0.0.1:2001", "a b c"] {
+        for bad in [
+            "",
+            "127.0.0.1",
+            "udp:127.0.0.1:2000",
+            "udp:127.0.0.1:2000 udp:127.0.0.1:2001",
+            "a b c",
+        ] {
             let err = DaemonAddress::parse(bad).unwrap_err();
             assert!(err.to_string().starts_with("AWS_XRAY_DAEMON_ADDRESS="), "{err}");
         }
