@@ -1,6 +1,8 @@
 //! Identifiers every request gets: `x-amzn-RequestId` (a UUID), `x-amz-apigw-id` (the extended request
-//! id) and the X-Ray trace header (`Root=1-{8 hex epoch}-{24 hex};Parent={16 hex};Sampled={0|1}`,
-//! <https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader>).
+//! id) and the trace context: the X-Ray trace header (`Root=1-{8 hex epoch}-{24 hex};Parent={16 hex};Sampled={0|1}`,
+//! <https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader>) and the
+//! W3C `traceparent` (`00-{32 hex trace id}-{16 hex parent id}-{2 hex flags}`,
+//! <https://www.w3.org/TR/trace-context/#traceparent-header>), kept consistent with each other.
 //! All are formatted into fixed-size stack buffers from a fast thread-local generator.
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -78,114 +80,328 @@ impl ExtendedRequestId {
     }
 }
 
-/// The `X-Amzn-Trace-Id` a request carries onward: `Root=...;Parent=...;Sampled=...`.
+/// Length of an X-Ray header value Moat writes: `Root=` + 35 + `;Parent=` + 16 + `;Sampled=` + 1.
+const HEADER_LEN: usize = 74;
+/// End of `Root=1-{8}-{24}` in the header value.
+const ROOT_END: usize = 40;
+/// Where the sampling flag sits in the header value.
+const SAMPLED_AT: usize = HEADER_LEN - 1;
+/// Length of a version-00 `traceparent`.
+const TRACEPARENT_LEN: usize = 55;
+
+/// Where a request's trace context came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceSource {
+    /// A well-formed `X-Amzn-Trace-Id` (a `traceparent` alongside it agreed, or was rewritten to match).
+    XRay,
+    /// A well-formed `traceparent` alone (the `X-Amzn-Trace-Id` was absent or malformed).
+    TraceParent,
+    /// Neither header was usable: a new trace was started.
+    New,
+}
+
+/// The trace context a request carries onward, as `X-Amzn-Trace-Id` (`Root=...;Parent=...;Sampled=...`)
+/// and as W3C `traceparent`, both naming the same trace and the gateway's own segment as the parent.
+///
+/// The two ids are the same 128 bits: the X-Ray root `1-{8 hex}-{24 hex}` is the W3C trace id with a
+/// `1-` prefix and a `-` after its 8th digit, as the OpenTelemetry X-Ray propagators map them
+/// (`open-telemetry/opentelemetry-js-contrib`, `propagator-aws-xray` README: "timestamp ... corresponds
+/// to the first 8 characters of the OpenTelemetry trace ID"). When both headers arrive:
+/// they agree (same trace id) and are kept, fields missing from `X-Amzn-Trace-Id` (`Parent`, the
+/// sampling decision) coming from `traceparent`; or they disagree and `X-Amzn-Trace-Id` wins, as with
+/// ADOT's propagator order `tracecontext,baggage,xray` where the last extractor overrides
+/// (`open-telemetry/opentelemetry-lambda` PR #1226), and `traceparent` is rewritten from it.
 #[derive(Clone, Copy)]
 pub struct TraceHeader {
-    text: [u8; 128],
-    len: usize,
-    root_end: usize,
+    text: [u8; HEADER_LEN],
+    trace_id: u128,
+    segment_id: u64,
+    parent_id: Option<u64>,
+    sampled: Option<bool>,
+    source: TraceSource,
 }
 
 impl TraceHeader {
-    /// Keeps the root (and sampling decision) of a well-formed incoming header, else starts a new trace.
-    /// `now_secs` is the current Unix time; `segment_id` is the gateway's own segment, sent as `Parent`.
+    /// Keeps the root (and sampling decision) of a well-formed incoming header, else starts a new trace;
+    /// a request without a decision is not sampled. `now_secs` is the current Unix time. The gateway's
+    /// own (new) segment id is sent as `Parent`. [`TraceHeader::from_headers`] also reads `traceparent`
+    /// and leaves the decision to a sampler.
     #[must_use]
     pub fn continue_or_start(incoming: Option<&[u8]>, now_secs: u64) -> TraceHeader {
-        let parsed = incoming.and_then(parse);
-        let mut header = TraceHeader {
-            text: [0; 128],
-            len: 0,
-            root_end: 0,
-        };
-        let mut root = [0u8; 35];
-        let sampled = match parsed {
-            Some((incoming_root, sampled)) => {
-                root.copy_from_slice(incoming_root);
-                sampled
-            }
-            None => {
-                root[..2].copy_from_slice(b"1-");
-                hex_into(&mut root[2..10], u128::from(now_secs & 0xffff_ffff));
-                root[10] = b'-';
-                hex_into(&mut root[11..35], fastrand::u128(..) >> 32);
-                b'0'
-            }
-        };
-        header.push(b"Root=");
-        header.push(&root);
-        header.root_end = header.len;
-        header.push(b";Parent=");
-        let mut parent = [0u8; 16];
-        hex_into(&mut parent, u128::from(fastrand::u64(..)));
-        header.push(&parent);
-        header.push(b";Sampled=");
-        header.push(&[sampled]);
+        let mut header = TraceHeader::from_headers(incoming, None, now_secs);
+        header.decide_with(|| false);
         header
     }
 
-    fn push(&mut self, bytes: &[u8]) {
-        self.text[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+    /// The trace context of a request from its `X-Amzn-Trace-Id` and `traceparent` values (see the type's
+    /// docs for the consistency rule). A malformed header is ignored (and so replaced downstream); when
+    /// neither is usable a new trace starts, its id's first 32 bits being `now_secs`. The sampling
+    /// decision is the caller's (`Sampled=1/0`, or the `traceparent` sampled flag) or, when the caller
+    /// left it open (`Sampled=?` or none), undecided until [`TraceHeader::decide_with`].
+    #[must_use]
+    pub fn from_headers(x_amzn_trace_id: Option<&[u8]>, traceparent: Option<&[u8]>, now_secs: u64) -> TraceHeader {
+        let xray = x_amzn_trace_id.and_then(parse_xray);
+        let w3c = traceparent.and_then(parse_traceparent);
+        let (trace_id, parent_id, sampled, source) = match (xray, w3c) {
+            (Some(x), Some(t)) if x.trace_id == t.trace_id => (
+                x.trace_id,
+                x.parent.or(Some(t.parent)),
+                x.sampled.or(Some(t.sampled)),
+                TraceSource::XRay,
+            ),
+            (Some(x), _) => (x.trace_id, x.parent, x.sampled, TraceSource::XRay),
+            (None, Some(t)) => (t.trace_id, Some(t.parent), Some(t.sampled), TraceSource::TraceParent),
+            (None, None) => {
+                let epoch = u128::from(now_secs & 0xffff_ffff) << 96;
+                (epoch | (fastrand::u128(..) >> 32), None, None, TraceSource::New)
+            }
+        };
+        let mut header = TraceHeader {
+            text: [0; HEADER_LEN],
+            trace_id,
+            segment_id: fastrand::u64(1..),
+            parent_id,
+            sampled,
+            source,
+        };
+        header.render();
+        header
     }
 
-    /// The whole header value.
+    fn render(&mut self) {
+        let text = &mut self.text;
+        text[..7].copy_from_slice(b"Root=1-");
+        hex_into(&mut text[7..15], self.trace_id >> 96);
+        text[15] = b'-';
+        hex_into(&mut text[16..ROOT_END], self.trace_id & ((1 << 96) - 1));
+        text[ROOT_END..ROOT_END + 8].copy_from_slice(b";Parent=");
+        hex_into(&mut text[ROOT_END + 8..ROOT_END + 24], u128::from(self.segment_id));
+        text[ROOT_END + 24..SAMPLED_AT].copy_from_slice(b";Sampled=");
+        text[SAMPLED_AT] = match self.sampled {
+            Some(true) => b'1',
+            Some(false) => b'0',
+            None => b'?',
+        };
+    }
+
+    /// Settles the sampling decision: keeps the caller's when it made one, else asks `sampler` (called
+    /// at most once). Returns whether the request is sampled.
+    pub fn decide_with(&mut self, sampler: impl FnOnce() -> bool) -> bool {
+        let sampled = match self.sampled {
+            Some(sampled) => sampled,
+            None => sampler(),
+        };
+        self.set_sampled(sampled);
+        sampled
+    }
+
+    /// Overrides the sampling decision (for a gateway that must not honour callers' decisions).
+    pub fn set_sampled(&mut self, sampled: bool) {
+        self.sampled = Some(sampled);
+        self.text[SAMPLED_AT] = if sampled { b'1' } else { b'0' };
+    }
+
+    /// The sampling decision: the caller's, the sampler's, or `None` while undecided.
+    #[must_use]
+    pub fn sampling_decision(&self) -> Option<bool> {
+        self.sampled
+    }
+
+    /// Whether the request is sampled (`false` while undecided).
+    #[must_use]
+    pub fn sampled(&self) -> bool {
+        self.sampled == Some(true)
+    }
+
+    /// The 128-bit trace id (the X-Ray root without its dashes, the W3C trace id).
+    #[must_use]
+    pub fn trace_id(&self) -> u128 {
+        self.trace_id
+    }
+
+    /// The gateway's own segment id: the `Parent` it sends onward.
+    #[must_use]
+    pub fn segment_id(&self) -> u64 {
+        self.segment_id
+    }
+
+    /// The caller's segment (span) id, when the request carried one.
+    #[must_use]
+    pub fn parent_id(&self) -> Option<u64> {
+        self.parent_id
+    }
+
+    /// Which header the context came from.
+    #[must_use]
+    pub fn source(&self) -> TraceSource {
+        self.source
+    }
+
+    /// The whole header value (`Sampled=?` while undecided).
     #[must_use]
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.text[..self.len]).unwrap_or_default()
+        std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
     /// The whole header value as bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.text[..self.len]
+        &self.text
     }
 
     /// `Root=1-...` as bytes.
     #[must_use]
     pub fn root_bytes(&self) -> &[u8] {
-        &self.text[..self.root_end]
+        &self.text[..ROOT_END]
     }
 
     /// `Root=1-...`, which is what `$context.xrayTraceId` shows.
     #[must_use]
     pub fn root(&self) -> &str {
-        std::str::from_utf8(&self.text[..self.root_end]).unwrap_or_default()
+        std::str::from_utf8(&self.text[..ROOT_END]).unwrap_or_default()
+    }
+
+    /// The `traceparent` to send onward: the same trace, the gateway's segment as parent, the sampled
+    /// flag from the decision (`00` while undecided).
+    #[must_use]
+    pub fn traceparent(&self) -> TraceParent {
+        let mut out = [b'-'; TRACEPARENT_LEN];
+        out[..2].copy_from_slice(b"00");
+        hex_into(&mut out[3..35], self.trace_id);
+        hex_into(&mut out[36..52], u128::from(self.segment_id));
+        out[53..].copy_from_slice(if self.sampled() { b"01" } else { b"00" });
+        TraceParent(out)
+    }
+
+    /// The ids and decision as the telemetry exporters take them.
+    #[must_use]
+    pub fn context(&self) -> moat_telemetry::request::TraceContext {
+        moat_telemetry::request::TraceContext {
+            trace_id: self.trace_id,
+            segment_id: self.segment_id,
+            parent_id: self.parent_id,
+            sampled: self.sampled(),
+        }
     }
 }
 
-/// Returns the 35-byte root id and the sampling flag of a well-formed header.
-fn parse(value: &[u8]) -> Option<(&[u8], u8)> {
-    let mut root = None;
-    let mut sampled = b'0';
+/// A formatted W3C `traceparent` value (version `00`, 55 bytes).
+#[derive(Clone, Copy)]
+pub struct TraceParent([u8; TRACEPARENT_LEN]);
+
+impl TraceParent {
+    /// The text form.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The text form as bytes (for header values).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What a well-formed `X-Amzn-Trace-Id` says.
+#[derive(Clone, Copy)]
+struct XrayParts {
+    trace_id: u128,
+    parent: Option<u64>,
+    sampled: Option<bool>,
+}
+
+/// What a well-formed `traceparent` says.
+#[derive(Clone, Copy)]
+struct TraceParentParts {
+    trace_id: u128,
+    parent: u64,
+    sampled: bool,
+}
+
+/// The value of `digits` as lowercase hex; `None` when empty, too long or not lowercase hex.
+fn lower_hex(digits: &[u8]) -> Option<u128> {
+    if digits.is_empty() || digits.len() > 32 {
+        return None;
+    }
+    let mut value = 0u128;
+    for &b in digits {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        value = (value << 4) | u128::from(digit);
+    }
+    Some(value)
+}
+
+/// Parses `Root=1-{8}-{24};Parent={16};Sampled={0|1|?}` (any order, other `key=value` parts ignored).
+fn parse_xray(value: &[u8]) -> Option<XrayParts> {
+    let mut trace_id = None;
+    let mut parent = None;
+    let mut sampled = None;
     for part in value.split(|b| *b == b';') {
         let part = part.trim_ascii();
         if let Some(id) = part.strip_prefix(b"Root=") {
-            let ok = id.len() == 35
-                && id.starts_with(b"1-")
-                && id[10] == b'-'
-                && id[2..10]
-                    .iter()
-                    .chain(&id[11..])
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-            if !ok {
+            if id.len() != 35 || !id.starts_with(b"1-") || id[10] != b'-' {
                 return None;
             }
-            root = Some(id);
+            let high = lower_hex(&id[2..10])?;
+            let low = lower_hex(&id[11..])?;
+            trace_id = Some((high << 96) | low);
         } else if let Some(flag) = part.strip_prefix(b"Sampled=") {
-            match flag {
-                b"0" | b"1" => sampled = flag[0],
-                b"?" => {}
+            sampled = match flag {
+                b"1" => Some(true),
+                b"0" => Some(false),
+                b"?" => None,
                 _ => return None,
-            }
-        } else if let Some(parent) = part.strip_prefix(b"Parent=") {
-            if parent.len() != 16 || !parent.iter().all(u8::is_ascii_hexdigit) {
+            };
+        } else if let Some(id) = part.strip_prefix(b"Parent=") {
+            if id.len() != 16 {
                 return None;
             }
+            let mut lower = [0u8; 16];
+            for (out, b) in lower.iter_mut().zip(id) {
+                *out = b.to_ascii_lowercase();
+            }
+            parent = Some(u64::try_from(lower_hex(&lower)?).ok()?);
         } else if !part.is_empty() && !part.contains(&b'=') {
             return None;
         }
     }
-    root.map(|r| (r, sampled))
+    trace_id.map(|trace_id| XrayParts {
+        trace_id,
+        parent,
+        sampled,
+    })
+}
+
+/// Parses a W3C `traceparent`: `{version}-{32 hex}-{16 hex}-{2 hex}`, lowercase, version not `ff`,
+/// ids not all zero; a future version may append `-...` after the flags, version `00` may not.
+fn parse_traceparent(value: &[u8]) -> Option<TraceParentParts> {
+    let value = value.trim_ascii();
+    if value.len() < TRACEPARENT_LEN || value[2] != b'-' || value[35] != b'-' || value[52] != b'-' {
+        return None;
+    }
+    let version = lower_hex(&value[..2])?;
+    if version == 0xff
+        || (version == 0 && value.len() != TRACEPARENT_LEN)
+        || (value.len() > TRACEPARENT_LEN && value[TRACEPARENT_LEN] != b'-')
+    {
+        return None;
+    }
+    let trace_id = lower_hex(&value[3..35])?;
+    let parent = u64::try_from(lower_hex(&value[36..52])?).ok()?;
+    let flags = lower_hex(&value[53..55])?;
+    if trace_id == 0 || parent == 0 {
+        return None;
+    }
+    Some(TraceParentParts {
+        trace_id,
+        parent,
+        sampled: flags & 1 == 1,
+    })
 }
 
 #[cfg(test)]
@@ -235,5 +451,146 @@ mod tests {
             assert!(root.starts_with("Root=1-5759e988-"), "{root}");
             assert_eq!(root.len(), 40);
         }
+    }
+
+    const ROOT: &[u8] = b"Root=1-5759e988-bd862e3fe1be46a994272793";
+    const TRACE_ID: u128 = 0x5759_e988_bd86_2e3f_e1be_46a9_9427_2793;
+
+    #[test]
+    fn xray_header_keeps_root_parent_and_decision() {
+        let incoming = b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995C3F42CD8AD8;Sampled=0;Lineage=a87bd80c:1";
+        let header = TraceHeader::from_headers(Some(incoming), None, 0);
+        assert_eq!(header.trace_id(), TRACE_ID);
+        assert_eq!(header.parent_id(), Some(0x5399_5c3f_42cd_8ad8));
+        assert_eq!(header.sampling_decision(), Some(false));
+        assert_eq!(header.source(), TraceSource::XRay);
+        let text = header.as_str();
+        assert_eq!(text.len(), 74);
+        assert!(
+            text.starts_with("Root=1-5759e988-bd862e3fe1be46a994272793;Parent="),
+            "{text}"
+        );
+        assert_eq!(&text[48..64], format!("{:016x}", header.segment_id()));
+        assert!(text.ends_with(";Sampled=0"));
+    }
+
+    #[test]
+    fn open_decision_is_left_to_the_sampler_once() {
+        for incoming in [
+            &b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"[..],
+            b"Root=1-5759e988-bd862e3fe1be46a994272793",
+        ] {
+            let mut header = TraceHeader::from_headers(Some(incoming), None, 0);
+            assert_eq!(header.sampling_decision(), None);
+            assert!(header.as_str().ends_with(";Sampled=?"));
+            let mut calls = 0;
+            assert!(header.decide_with(|| {
+                calls += 1;
+                true
+            }));
+            assert!(header.decide_with(|| unreachable!()), "decided once, kept");
+            assert_eq!(calls, 1);
+            assert!(header.as_str().ends_with(";Sampled=1"));
+            assert_eq!(&header.traceparent().as_str()[53..], "01");
+        }
+        let mut decided =
+            TraceHeader::from_headers(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"), None, 0);
+        assert!(decided.decide_with(|| false), "the caller's Sampled=1 is honoured");
+        let mut old = TraceHeader::continue_or_start(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"), 0);
+        assert_eq!(
+            old.sampling_decision(),
+            Some(false),
+            "continue_or_start does not sample undecided requests"
+        );
+        old.set_sampled(true);
+        assert!(old.as_str().ends_with(";Sampled=1"));
+    }
+
+    #[test]
+    fn traceparent_alone_becomes_the_xray_header() {
+        let tp = b"00-5759e988bd862e3fe1be46a994272793-00f067aa0ba902b7-01";
+        let header = TraceHeader::from_headers(None, Some(tp), 0);
+        assert_eq!(header.source(), TraceSource::TraceParent);
+        assert_eq!(header.root_bytes(), ROOT);
+        assert_eq!(header.parent_id(), Some(0x00f0_67aa_0ba9_02b7));
+        assert_eq!(header.sampling_decision(), Some(true));
+        let out = header.traceparent();
+        assert_eq!(
+            out.as_str(),
+            format!("00-5759e988bd862e3fe1be46a994272793-{:016x}-01", header.segment_id())
+        );
+        // A malformed X-Amzn-Trace-Id is replaced by the traceparent's context.
+        let header = TraceHeader::from_headers(Some(b"Root=1-xyz"), Some(tp), 0);
+        assert_eq!(header.source(), TraceSource::TraceParent);
+        assert_eq!(header.trace_id(), TRACE_ID);
+    }
+
+    #[test]
+    fn agreeing_headers_are_kept_and_fill_each_other() {
+        let tp = b"00-5759e988bd862e3fe1be46a994272793-00f067aa0ba902b7-01";
+        let header = TraceHeader::from_headers(Some(ROOT), Some(tp), 0);
+        assert_eq!(header.source(), TraceSource::XRay);
+        assert_eq!(header.trace_id(), TRACE_ID);
+        assert_eq!(
+            header.parent_id(),
+            Some(0x00f0_67aa_0ba9_02b7),
+            "Parent from traceparent"
+        );
+        assert_eq!(header.sampling_decision(), Some(true), "decision from traceparent");
+        assert_eq!(
+            &header.traceparent().as_str()[3..35],
+            "5759e988bd862e3fe1be46a994272793"
+        );
+    }
+
+    #[test]
+    fn disagreeing_headers_xray_wins_and_traceparent_is_rewritten() {
+        let xray = b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0";
+        let tp = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let header = TraceHeader::from_headers(Some(xray), Some(tp), 0);
+        assert_eq!(header.source(), TraceSource::XRay);
+        assert_eq!(header.trace_id(), TRACE_ID);
+        assert_eq!(header.parent_id(), Some(0x5399_5c3f_42cd_8ad8));
+        assert_eq!(header.sampling_decision(), Some(false));
+        assert_eq!(
+            header.traceparent().as_str(),
+            format!("00-5759e988bd862e3fe1be46a994272793-{:016x}-00", header.segment_id())
+        );
+    }
+
+    #[test]
+    fn malformed_traceparents_are_ignored() {
+        for bad in [
+            &b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"[..],
+            b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            b"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            b"00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+        ] {
+            let header = TraceHeader::from_headers(None, Some(bad), 0x5759_e988);
+            assert_eq!(header.source(), TraceSource::New, "{}", String::from_utf8_lossy(bad));
+        }
+        // A future version may carry more fields after the flags.
+        let future = b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-whatever";
+        assert_eq!(
+            TraceHeader::from_headers(None, Some(future), 0).source(),
+            TraceSource::TraceParent
+        );
+    }
+
+    #[test]
+    fn new_trace_carries_the_epoch_and_a_fresh_segment() {
+        let header = TraceHeader::from_headers(None, None, 0x5759_e988);
+        assert_eq!(header.source(), TraceSource::New);
+        assert_eq!(header.trace_id() >> 96, 0x5759_e988);
+        assert_eq!(header.parent_id(), None);
+        assert_ne!(header.segment_id(), 0);
+        let context = header.context();
+        assert_eq!(context.trace_id, header.trace_id());
+        assert_eq!(context.segment_id, header.segment_id());
+        assert_eq!(context.parent_id, None);
+        assert!(!context.sampled, "undecided is not sampled");
     }
 }

@@ -8,6 +8,7 @@
 //! [`metrics`] aggregates finished requests into API Gateway's CloudWatch metrics per interval and
 //! renders them as Embedded Metric Format records; [`prometheus`] serves Moat's own metrics (queues,
 //! spools, drops, export errors) in the Prometheus text format on a loopback listener.
+//! [`xray`] samples requests, writes their X-Ray segment documents and sends them to the daemon or the API.
 #![deny(missing_docs)]
 
 pub mod aws;
@@ -17,6 +18,7 @@ pub mod prometheus;
 pub mod request;
 pub mod shipper;
 pub mod spool;
+pub mod xray;
 
 use std::future::Future;
 
