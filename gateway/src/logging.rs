@@ -29,13 +29,15 @@ use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use moat_telemetry::cloudwatch_logs::names::{canary_execution_log_group, execution_log_group, validate_log_group};
 use moat_telemetry::metrics::Recorder;
-use moat_telemetry::request::{FinishedRequest, IntegrationCall, TraceContext, WafOutcome};
+use moat_telemetry::request::{FinishedRequest, IntegrationCall, WafOutcome};
+use moat_telemetry::xray::sampling::Sampler;
+use moat_telemetry::xray::segment::stage_arn;
 
 use crate::log_sink::{DeferredRecord, LogSink};
 use crate::pipeline::{content_length, duration_ms, strip_port, ConnInfo};
 use crate::routing::Params;
 use crate::runtime::{Route, Stage};
-use crate::telemetry_hub::{TelemetryHub, TelemetrySettings};
+use crate::telemetry_hub::{SegmentEmitter, TelemetryHub, TelemetrySettings};
 
 /// Default size at which log files rotate.
 pub const DEFAULT_ROTATE_BYTES: u64 = 100 * 1024 * 1024;
@@ -129,17 +131,33 @@ impl SinkRegistry {
 
     /// What a stage needs to feed metrics: a recorder, and a sink for its request records when it has
     /// no access log (`has_access_sink`).
-    fn request_telemetry(&mut self, has_access_sink: bool) -> Result<Option<RequestTelemetry>, String> {
+    fn request_telemetry(&mut self, has_access_sink: bool, tracing: bool) -> Result<Option<RequestTelemetry>, String> {
+        if tracing && self.open {
+            self.start_hub()?;
+        }
         let Some(hub) = &self.hub else { return Ok(None) };
-        let Some(recorder) = hub.recorder() else {
+        let recorder = hub.recorder();
+        let segments = if tracing { Some(hub.segment_emitter()?) } else { None };
+        if recorder.is_none() && segments.is_none() {
             return Ok(None);
-        };
+        }
         let sink = if has_access_sink {
             None
         } else {
             Some(hub.request_sink()?)
         };
-        Ok(Some(RequestTelemetry { recorder, sink }))
+        Ok(Some(RequestTelemetry {
+            recorder,
+            segments,
+            sink,
+        }))
+    }
+
+    /// The sampler stages with tracing on use.
+    fn sampler(&self) -> Arc<Sampler> {
+        self.telemetry
+            .as_ref()
+            .map_or_else(|| Arc::new(Sampler::default()), |t| Arc::clone(&t.traces.sampler))
     }
 
     fn start_hub(&mut self) -> Result<Arc<TelemetryHub>, String> {
@@ -160,6 +178,10 @@ impl SinkRegistry {
 pub struct StageIdentity<'a> {
     /// REST or HTTP.
     pub api_type: ApiType,
+    /// API name.
+    pub api_name: &'a str,
+    /// Region, for ARNs.
+    pub region: &'a str,
     /// API id.
     pub api_id: &'a str,
     /// Stage name.
@@ -183,9 +205,21 @@ pub struct ExecutionLogging {
     canary_sink: Option<Arc<LogSink>>,
 }
 
-/// How a stage's finished requests reach metrics.
+/// X-Ray tracing of a stage (`tracing: true`): what the request path needs to sample.
+#[derive(Debug)]
+pub struct StageTracing {
+    /// The process's sampling rules.
+    pub sampler: Arc<Sampler>,
+    /// `{api-name}/{stage}`: the segment name and the rules' ServiceName.
+    pub service_name: String,
+    /// The stage's ARN, the rules' ResourceARN.
+    pub arn: String,
+}
+
+/// How a stage's finished requests reach metrics and traces.
 pub struct RequestTelemetry {
-    recorder: Recorder,
+    recorder: Option<Recorder>,
+    segments: Option<Arc<SegmentEmitter>>,
     /// The sink carrying request records when the stage has no access log.
     sink: Option<Arc<LogSink>>,
 }
@@ -199,8 +233,10 @@ impl std::fmt::Debug for RequestTelemetry {
 /// A stage's logging settings.
 #[derive(Debug, Default)]
 pub struct StageLogging {
-    /// Metrics of the stage's requests, when configured.
+    /// Metrics and segments of the stage's requests, when configured.
     pub requests: Option<RequestTelemetry>,
+    /// Sampling of the stage's requests, when tracing is on.
+    pub tracing: Option<StageTracing>,
     /// Access log, if configured.
     pub access: Option<AccessLogging>,
     /// Execution log, if configured and not `OFF`.
@@ -375,8 +411,19 @@ pub fn stage_logging(
             });
         }
     }
+    if raw.tracing {
+        let api_type = match id.api_type {
+            ApiType::Rest => "rest",
+            ApiType::Http => "http",
+        };
+        logging.tracing = Some(StageTracing {
+            sampler: sinks.sampler(),
+            service_name: format!("{}/{}", id.api_name, id.stage),
+            arn: stage_arn(id.region, api_type, id.api_id, id.stage),
+        });
+    }
     let has_access_sink = logging.access.as_ref().is_some_and(|a| a.sink.is_some());
-    match sinks.request_telemetry(has_access_sink) {
+    match sinks.request_telemetry(has_access_sink, raw.tracing) {
         Ok(requests) => logging.requests = requests,
         Err(message) => problems.push(stage_path.to_owned(), message),
     }
@@ -642,6 +689,8 @@ impl PendingLog {
 const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 const APIGW_REQUESTID: HeaderName = HeaderName::from_static("apigw-requestid");
+/// The W3C trace context header, forwarded consistent with `X-Amzn-Trace-Id`.
+pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 /// `X-Amzn-Trace-Id`: read from the request (pipeline) and sent back on the response.
 pub(crate) const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
@@ -762,37 +811,27 @@ impl PendingLog {
                 terminating_rule_id: String::new(),
                 web_acl: w.arn.to_string(),
             }),
-            trace: trace_context(&self.trace),
+            trace: self.trace.context(),
         }
     }
-}
-
-/// The ids of a trace header (`Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled={0|1}`) as numbers.
-fn trace_context(header: &TraceHeader) -> TraceContext {
-    let mut context = TraceContext {
-        trace_id: 0,
-        segment_id: 0,
-        parent_id: None,
-        sampled: false,
-    };
-    for part in header.as_str().split(';') {
-        if let Some(root) = part.strip_prefix("Root=1-") {
-            let hex: String = root.chars().filter(|c| *c != '-').collect();
-            context.trace_id = u128::from_str_radix(&hex, 16).unwrap_or(0);
-        } else if let Some(parent) = part.strip_prefix("Parent=") {
-            context.segment_id = u64::from_str_radix(parent, 16).unwrap_or(0);
-        } else if let Some(flag) = part.strip_prefix("Sampled=") {
-            context.sampled = flag == "1";
-        }
-    }
-    context
 }
 
 impl DeferredRecord for PendingLog {
     fn finished(self: Box<Self>) {
         let Some(stage) = &self.stage else { return };
-        if let Some(requests) = &stage.logging.requests {
-            requests.recorder.record(&self.finished_request(stage));
+        let Some(requests) = &stage.logging.requests else {
+            return;
+        };
+        let traced = requests.segments.as_ref().filter(|_| self.trace.sampled());
+        if requests.recorder.is_none() && traced.is_none() {
+            return;
+        }
+        let finished = self.finished_request(stage);
+        if let Some(recorder) = &requests.recorder {
+            recorder.record(&finished);
+        }
+        if let Some(segments) = traced {
+            segments.emit(&finished);
         }
     }
 

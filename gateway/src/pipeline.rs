@@ -27,9 +27,10 @@ use crate::integration::deadline::Deadlines;
 use crate::integration::h1::{self, FieldParts};
 use crate::integration::upstream::UpstreamPool;
 use crate::integration::{HttpProxy, Integration, Mock};
-use crate::logging::{ExecTrace, PendingLog, RouteFacts, X_AMZN_TRACE_ID};
+use crate::logging::{ExecTrace, PendingLog, RouteFacts, TRACEPARENT, X_AMZN_TRACE_ID};
 use crate::runtime::{Gateway, Stage};
 use crate::waf::{self, Verdict};
+use moat_telemetry::xray::sampling::SamplingRequest;
 
 /// What one worker thread shares between its connections.
 pub struct Worker {
@@ -123,8 +124,9 @@ pub async fn handle(
     conn.in_flight.fetch_add(1, Ordering::Relaxed);
     conn.head_started_ms.store(0, Ordering::Relaxed);
     let gateway = &*worker.gateway;
-    let trace = TraceHeader::continue_or_start(
+    let trace = TraceHeader::from_headers(
         req.headers().get(&X_AMZN_TRACE_ID).map(HeaderValue::as_bytes),
+        req.headers().get(&TRACEPARENT).map(HeaderValue::as_bytes),
         epoch_ms / 1000,
     );
     // An HTTP/1.1 request without Host is refused (RFC 9112 section 3.2: "MUST respond with a 400"), so
@@ -160,6 +162,25 @@ pub async fn handle(
     };
     log.set_stage(Arc::clone(&target.stage), target.base_path.clone());
     let stage = &*target.stage;
+    // A stage with tracing on settles the sampling decision the caller left open (X-Ray's model: the
+    // first traced hop decides), before the header is forwarded.
+    if let Some(tracing) = &stage.logging.tracing {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map_or("", strip_port);
+        let request = SamplingRequest {
+            host,
+            method: req.method().as_str(),
+            url_path: req.uri().path(),
+            service_name: &tracing.service_name,
+            service_type: "AWS::ApiGateway::Stage",
+            resource_arn: &tracing.arn,
+        };
+        log.trace
+            .decide_with(|| tracing.sampler.decide(&request, epoch_ms / 1000).0.sampled());
+    }
 
     // Limits that can be judged from the head alone.
     if head_bytes(&req) > gateway.limits.max_header_bytes {
@@ -498,7 +519,7 @@ fn is_replaced_on_forward(name: &HeaderName, connection_listed: &[&[u8]]) -> boo
     let text = name.as_str();
     matches!(
         text,
-        "host" | "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port" | "x-amzn-trace-id"
+        "host" | "x-forwarded-for" | "x-forwarded-proto" | "x-forwarded-port" | "x-amzn-trace-id" | "traceparent"
     ) || h1::is_hop_by_hop(text.as_bytes())
         || connection_listed
             .iter()
@@ -542,12 +563,14 @@ async fn proxy_request(
         _ => [peer, b"", b""],
     };
     let proto: &[u8] = if conn.tls { b"https" } else { b"http" };
-    let added: [FieldParts<'_>; 5] = [
+    let traceparent = log.trace.traceparent();
+    let added: [FieldParts<'_>; 6] = [
         h1::field(b"host", proxy.host_header.as_bytes()),
         (b"x-forwarded-for", forwarded_for),
         h1::field(b"x-forwarded-proto", proto),
         h1::field(b"x-forwarded-port", conn.local_port_header.as_bytes()),
         h1::field(b"x-amzn-trace-id", log.trace.as_bytes()),
+        h1::field(b"traceparent", traceparent.as_bytes()),
     ];
     let fields = || {
         parts

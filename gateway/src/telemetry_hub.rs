@@ -14,13 +14,85 @@ use moat_telemetry::aws::{sdk_config, AwsSettings};
 use moat_telemetry::cloudwatch_logs::{CloudWatchLogsOptions, CloudWatchLogsSink};
 use moat_telemetry::metrics::{spawn_flusher, Aggregator, EmfExporter, MetricsConfig, Recorder};
 use moat_telemetry::prometheus::{names, spawn_listener, MetricsListener, Registry};
+use moat_telemetry::request::FinishedRequest;
 use moat_telemetry::shipper::{Shipper, ShipperConfig, ShipperHandle, ShipperStats};
 use moat_telemetry::spool::SpoolConfig;
+use moat_telemetry::xray::api::XRayApiSink;
+use moat_telemetry::xray::sampling::Sampler;
+use moat_telemetry::xray::segment::{segment_record, SegmentExtras, SegmentSettings};
+use moat_telemetry::xray::udp::UdpSink;
 use moat_telemetry::Record;
 use tokio::sync::oneshot;
 
 use crate::log_sink::{LineTee, LogSink};
 use crate::logging::{DEFAULT_KEEP_FILES, DEFAULT_QUEUE_BATCHES, DEFAULT_ROTATE_BYTES};
+
+/// Where segment documents go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrayTransport {
+    /// One datagram per segment to the X-Ray daemon (or a collector's awsxray receiver).
+    Udp(SocketAddr),
+    /// PutTraceSegments through the AWS SDK, batched, retried and spooled.
+    Api,
+}
+
+/// Tracing settings.
+#[derive(Debug, Clone)]
+pub struct TracesSettings {
+    /// Decides which requests are traced when the caller did not.
+    pub sampler: Arc<Sampler>,
+    /// Where segments go.
+    pub transport: XrayTransport,
+}
+
+impl PartialEq for TracesSettings {
+    fn eq(&self, other: &TracesSettings) -> bool {
+        Arc::ptr_eq(&self.sampler, &other.sampler) && self.transport == other.transport
+    }
+}
+
+/// Hands segment documents of sampled requests to their transport (on log-writer threads).
+pub struct SegmentEmitter {
+    out: SegmentOut,
+    settings: SegmentSettings,
+    too_large: std::sync::atomic::AtomicU64,
+}
+
+enum SegmentOut {
+    Udp(Mutex<UdpSink>),
+    Api(ShipperHandle),
+}
+
+impl std::fmt::Debug for SegmentEmitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentEmitter")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SegmentEmitter {
+    /// Sends the segment of `request` (its integration call as a subsegment). Never blocks on the
+    /// network: UDP sends are non-blocking, API batches go through a shipper's queue.
+    pub fn emit(&self, request: &FinishedRequest) {
+        let extras = SegmentExtras::default();
+        let record = match segment_record(request, &self.settings, &extras) {
+            Ok(record) => record,
+            Err(_) => {
+                self.too_large.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
+        };
+        match &self.out {
+            SegmentOut::Udp(sink) => {
+                lock(sink).emit(&record.payload);
+            }
+            SegmentOut::Api(shipper) => {
+                shipper.push(record);
+            }
+        }
+    }
+}
 
 /// Metric aggregation settings and where EMF records go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +128,10 @@ pub struct TelemetrySettings {
     pub metrics: Option<MetricsSettings>,
     /// Where the Prometheus self-metrics listener listens, when configured.
     pub prometheus: Option<SocketAddr>,
+    /// Sampling and the X-Ray transport of stages with tracing on.
+    pub traces: TracesSettings,
+    /// Region and account written into segment documents.
+    pub segment: SegmentSettings,
 }
 
 /// The metrics side of the hub: the aggregator, its EMF output and the task closing intervals.
@@ -78,6 +154,7 @@ pub struct TelemetryHub {
     /// Where request records of stages without an access log go to reach metrics (renders nothing).
     requests: Mutex<Option<Arc<LogSink>>>,
     listener: Mutex<Option<MetricsListener>>,
+    segments: Mutex<Option<Arc<SegmentEmitter>>>,
 }
 
 impl std::fmt::Debug for TelemetryHub {
@@ -114,6 +191,7 @@ impl TelemetryHub {
             metrics: Mutex::new(None),
             requests: Mutex::new(None),
             listener: Mutex::new(None),
+            segments: Mutex::new(None),
         });
         if let Some(metrics) = hub.settings.metrics.clone() {
             hub.start_metrics(&metrics)?;
@@ -192,6 +270,49 @@ impl TelemetryHub {
         let sink = LogSink::open_teed(None, 0, 0, DEFAULT_QUEUE_BATCHES, None).map_err(|e| e.to_string())?;
         *requests = Some(Arc::clone(&sink));
         Ok(sink)
+    }
+
+    /// The emitter of segment documents, started on first use.
+    ///
+    /// # Errors
+    /// When the UDP socket cannot be opened or the API shipper cannot start.
+    pub fn segment_emitter(&self) -> Result<Arc<SegmentEmitter>, String> {
+        let mut segments = lock(&self.segments);
+        if let Some(emitter) = &*segments {
+            return Ok(Arc::clone(emitter));
+        }
+        let out = match self.settings.traces.transport {
+            XrayTransport::Udp(addr) => {
+                SegmentOut::Udp(Mutex::new(UdpSink::new(addr).map_err(|e| {
+                    format!("telemetry.traces.xray: cannot open a UDP socket to {addr}: {e}")
+                })?))
+            }
+            XrayTransport::Api => {
+                let sink = XRayApiSink::new(&self.sdk);
+                let spool = self.settings.spool_dir.as_ref().map(|dir| SpoolConfig {
+                    max_bytes: self.settings.spool_max_bytes,
+                    fsync: self.settings.spool_fsync,
+                    ..SpoolConfig::new(dir.join(spool_dir_name("xray", "segments")))
+                });
+                let config = ShipperConfig {
+                    memory_records: self.settings.memory_records,
+                    spool,
+                    flush_interval: self.settings.flush_interval,
+                    ..ShipperConfig::default()
+                };
+                let shipper = Shipper::spawn(sink, config, &self.handle).map_err(|e| e.to_string())?;
+                self.register_shipper(&shipper);
+                lock(&self.shippers).push(shipper.clone());
+                SegmentOut::Api(shipper)
+            }
+        };
+        let emitter = Arc::new(SegmentEmitter {
+            out,
+            settings: self.settings.segment.clone(),
+            too_large: std::sync::atomic::AtomicU64::new(0),
+        });
+        *segments = Some(Arc::clone(&emitter));
+        Ok(emitter)
     }
 
     /// The self-metrics registry (served by the Prometheus listener when one is configured).

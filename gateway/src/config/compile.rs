@@ -83,7 +83,8 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
     let region = raw.server.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
 
     let before = problems.0.len();
-    let telemetry = super::telemetry::telemetry_settings(&raw.telemetry, base_dir, &mut problems);
+    let telemetry =
+        super::telemetry::telemetry_settings(&raw.telemetry, base_dir, (&region, &account_id), &mut problems);
     let telemetry = (problems.0.len() == before).then_some(telemetry);
     let mut sinks = SinkRegistry::new(base_dir, options.open_sinks, telemetry);
     if let Err(message) = sinks.start_telemetry_if_configured() {
@@ -103,6 +104,7 @@ pub fn compile(raw: &RawConfig, base_dir: &Path, options: LoadOptions) -> Result
         let mut shared = Shared {
             sinks: &mut sinks,
             wafs: &mut wafs,
+            region: &region,
         };
         if let Some(api) = api(raw_api, &path, &account_id, &mut shared, &mut problems) {
             if let Some(other) = ids.insert(api.id.to_string(), i) {
@@ -264,6 +266,8 @@ fn derived_id(seed: &str, len: usize) -> String {
 /// What every API's stages share while a config compiles: log sinks and compiled WebACLs.
 struct Shared<'a> {
     sinks: &'a mut SinkRegistry,
+    /// The region in ARNs.
+    region: &'a str,
     wafs: &'a mut WafLoader,
 }
 
@@ -436,6 +440,8 @@ fn stage(
         raw,
         &logging::StageIdentity {
             api_type: cx.api_type,
+            api_name: &cx.api.name,
+            region: shared.region,
             api_id: cx.api_id,
             stage: cx.stage_name,
             account_id,

@@ -58,6 +58,33 @@ pub struct RawTelemetry {
     pub metrics: Option<RawMetrics>,
     /// Moat's own metrics in the Prometheus text format; off when absent.
     pub prometheus: Option<RawPrometheus>,
+    /// Where the segments of stages with `tracing: true` go, and how requests are sampled.
+    #[serde(default)]
+    pub traces: RawTraces,
+}
+
+/// Tracing settings shared by every stage with `tracing: true`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraces {
+    /// X-Ray sampling rules, as `aws xray get-sampling-rules` prints them (or the bare list); default
+    /// X-Ray's `Default` rule, 1 request a second and 5 % of the rest.
+    pub sampling_rules: Option<serde_json::Value>,
+    /// Where segment documents go.
+    #[serde(default)]
+    pub xray: RawXray,
+}
+
+/// The X-Ray transport.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawXray {
+    /// `udp` (default: to the X-Ray daemon or an OTel Collector's awsxray receiver) or `api`
+    /// (PutTraceSegments through the AWS SDK, batched, retried and spooled).
+    pub transport: Option<String>,
+    /// The daemon's address for `udp`: `host:port` or `udp:host:port tcp:host:port`; default
+    /// `AWS_XRAY_DAEMON_ADDRESS`, else 127.0.0.1:2000.
+    pub daemon_address: Option<String>,
 }
 
 /// Metric aggregation and where its EMF records go.
@@ -267,6 +294,9 @@ pub struct RawStage {
     /// Stage variables (`${stageVariables.name}`).
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// Trace sampled requests to X-Ray (AWS `tracingEnabled`).
+    #[serde(default)]
+    pub tracing: bool,
     /// Canary settings.
     pub canary: Option<RawCanary>,
     /// Access logging.

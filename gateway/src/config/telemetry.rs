@@ -8,10 +8,13 @@ use moat_telemetry::cloudwatch_logs::names::{default_stream_name, validate_log_g
 use moat_telemetry::metrics::MetricsConfig;
 use moat_telemetry::shipper::ShipperConfig;
 use moat_telemetry::spool::SpoolConfig;
+use moat_telemetry::xray::sampling::Sampler;
+use moat_telemetry::xray::segment::SegmentSettings;
+use moat_telemetry::xray::udp::DaemonAddress;
 
 use super::compile::{duration_or, Problems};
 use super::raw::RawTelemetry;
-use crate::telemetry_hub::{MetricsSettings, TelemetrySettings};
+use crate::telemetry_hub::{MetricsSettings, TelemetrySettings, TracesSettings, XrayTransport};
 
 /// The spool directory when none is configured, relative to the config file.
 pub const DEFAULT_SPOOL_DIR: &str = "moat-spool";
@@ -21,7 +24,12 @@ pub const DEFAULT_METRICS_LOG_GROUP: &str = "moat-metrics";
 pub const DEFAULT_PROMETHEUS_LISTEN: &str = "127.0.0.1:9464";
 
 /// Validates the `telemetry` section; every problem names its field.
-pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Problems) -> TelemetrySettings {
+pub fn telemetry_settings(
+    raw: &RawTelemetry,
+    base_dir: &Path,
+    (region, account_id): (&str, &str),
+    problems: &mut Problems,
+) -> TelemetrySettings {
     let log_stream = match &raw.log_stream {
         Some(stream) => {
             if let Err(e) = validate_log_stream("telemetry.log_stream", stream) {
@@ -76,7 +84,13 @@ pub fn telemetry_settings(raw: &RawTelemetry, base_dir: &Path, problems: &mut Pr
             })
             .ok()
     });
+    let traces = traces_settings(&raw.traces, problems);
     TelemetrySettings {
+        traces,
+        segment: SegmentSettings {
+            region: region.to_owned(),
+            account_id: Some(account_id.to_owned()),
+        },
         metrics,
         prometheus,
         aws: AwsSettings {
@@ -137,5 +151,42 @@ fn metrics_settings(raw: &super::raw::RawMetrics, base_dir: &Path, problems: &mu
         config,
         destination,
         log_group,
+    }
+}
+
+fn traces_settings(raw: &super::raw::RawTraces, problems: &mut Problems) -> TracesSettings {
+    let sampler = match &raw.sampling_rules {
+        None => Sampler::default(),
+        Some(rules) => Sampler::from_json(&rules.to_string()).unwrap_or_else(|e| {
+            problems.push("telemetry.traces.sampling_rules", e.to_string());
+            Sampler::default()
+        }),
+    };
+    let transport = match raw.xray.transport.as_deref().unwrap_or("udp") {
+        "api" => XrayTransport::Api,
+        "udp" => {
+            let address = match &raw.xray.daemon_address {
+                Some(text) => DaemonAddress::parse(text),
+                None => DaemonAddress::from_env(),
+            };
+            match address {
+                Ok(address) => XrayTransport::Udp(address.udp),
+                Err(e) => {
+                    problems.push("telemetry.traces.xray.daemon_address", e.to_string());
+                    XrayTransport::Api
+                }
+            }
+        }
+        other => {
+            problems.push(
+                "telemetry.traces.xray.transport",
+                format!("`{other}` is not a transport: use `udp` (the X-Ray daemon) or `api` (PutTraceSegments)"),
+            );
+            XrayTransport::Api
+        }
+    };
+    TracesSettings {
+        sampler: std::sync::Arc::new(sampler),
+        transport,
     }
 }

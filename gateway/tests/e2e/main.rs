@@ -18,6 +18,7 @@ mod responses;
 mod routing;
 mod selftest;
 mod tls;
+mod traces;
 mod waf;
 
 /// Replaces `@NAME@` placeholders in a config template (braces are left alone: route keys use them).
