@@ -53,7 +53,12 @@ async fn push_paced(h: &ShipperHandle, from: u64, to: u64) {
             tokio::time::sleep(Duration::from_micros(200)).await;
         }
         let end = (i + 16).min(to);
-        assert_eq!(h.push_batch((i..end).map(rec)), (end - i) as usize, "push refused at {i}: {:?}", h.stats());
+        assert_eq!(
+            h.push_batch((i..end).map(rec)),
+            (end - i) as usize,
+            "push refused at {i}: {:?}",
+            h.stats()
+        );
         i = end;
         tokio::time::sleep(Duration::from_micros(300)).await;
     }
@@ -80,7 +85,10 @@ async fn outage(mode: Mode) {
     assert!(during.queued_records <= 64);
     assert!(control.received().is_empty());
     control.set(Mode::Accept);
-    wait_for("the spool to drain", Duration::from_secs(30), || control.received().len() >= 5000).await;
+    wait_for("the spool to drain", Duration::from_secs(30), || {
+        control.received().len() >= 5000
+    })
+    .await;
     // Healthy again: new records go straight out, behind the replayed ones.
     push_paced(&h, 5000, 5100).await;
     h.flush(Duration::from_secs(10)).await.unwrap();
@@ -139,13 +147,26 @@ async fn retry_waits_follow_the_policy() {
             let ceiling = policy.ceiling(i as u32 + 1);
             let slack = Duration::from_millis(2);
             if full_jitter {
-                assert!(*gap <= ceiling + slack, "retry {}: waited {gap:?}, ceiling {ceiling:?}", i + 1);
+                assert!(
+                    *gap <= ceiling + slack,
+                    "retry {}: waited {gap:?}, ceiling {ceiling:?}",
+                    i + 1
+                );
             } else {
-                assert!(*gap >= ceiling && *gap <= ceiling + slack, "retry {}: waited {gap:?}, want {ceiling:?}", i + 1);
+                assert!(
+                    *gap >= ceiling && *gap <= ceiling + slack,
+                    "retry {}: waited {gap:?}, want {ceiling:?}",
+                    i + 1
+                );
             }
         }
         if full_jitter {
-            let below = gaps.iter().take(12).enumerate().filter(|(i, g)| **g < policy.ceiling(*i as u32 + 1) * 9 / 10).count();
+            let below = gaps
+                .iter()
+                .take(12)
+                .enumerate()
+                .filter(|(i, g)| **g < policy.ceiling(*i as u32 + 1) * 9 / 10)
+                .count();
             assert!(below > 0, "jitter never waited less than the ceiling: {gaps:?}");
         }
         let s = h.stats();
@@ -203,7 +224,10 @@ async fn a_full_spool_drops_the_newest_and_counts_them() {
     assert!(refused > 1000, "{s:?}");
     control.set(Mode::Accept);
     let kept = 2000 - refused;
-    wait_for("delivery", Duration::from_secs(20), || control.received().len() as u64 >= kept).await;
+    wait_for("delivery", Duration::from_secs(20), || {
+        control.received().len() as u64 >= kept
+    })
+    .await;
     h.flush(Duration::from_secs(5)).await.unwrap();
     // What was kept is the oldest records, gap-free: the newest were dropped.
     assert_sequence(&control.received(), 0, kept);
@@ -226,7 +250,10 @@ async fn a_restart_replays_the_spool_in_order_from_the_cursor() {
     let c2 = Control::new(Mode::Accept);
     c2.0.lock().unwrap().switch_after = Some((3, Mode::Fail));
     let h2 = spawn(&c2, config(Some(spool_config(dir.path()))));
-    wait_for("three batches", Duration::from_secs(10), || c2.0.lock().unwrap().batches == 3).await;
+    wait_for("three batches", Duration::from_secs(10), || {
+        c2.0.lock().unwrap().batches == 3
+    })
+    .await;
     push_paced(&h2, 600, 700).await;
     h2.shutdown(Duration::from_millis(50)).await;
     let first = c2.received();
@@ -259,7 +286,12 @@ async fn a_torn_spool_tail_is_cut_off_counted_and_the_rest_delivered() {
         .collect();
     segs.sort();
     let garbage = [0x10, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3];
-    OpenOptions::new().append(true).open(segs.last().unwrap()).unwrap().write_all(&garbage).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(segs.last().unwrap())
+        .unwrap()
+        .write_all(&garbage)
+        .unwrap();
     let c2 = Control::new(Mode::Accept);
     let h2 = spawn(&c2, config(Some(spool_config(dir.path()))));
     wait_for("replay", Duration::from_secs(10), || c2.received().len() >= 100).await;
@@ -305,7 +337,10 @@ async fn flush_sends_partial_batches_at_once_and_oversized_records_are_refused()
             ..config(None)
         },
     );
-    assert!(!h.push(Record::new(0, vec![b'x'; 1025])), "larger than max_record_bytes");
+    assert!(
+        !h.push(Record::new(0, vec![b'x'; 1025])),
+        "larger than max_record_bytes"
+    );
     assert!(h.push(rec(0)));
     assert!(h.push(rec(1)));
     h.flush(Duration::from_secs(5)).await.unwrap();

@@ -187,7 +187,8 @@ impl<S: Sink> Engine<S> {
                     add(&core.counters.send_errors, 1);
                     add(&core.counters.rejected_batches, batch.records.len() as u64);
                     let n = batch.records.len();
-                    core.counters.warn(&core.name, || format!("{e}: dropped a batch of {n} records"));
+                    core.counters
+                        .warn(&core.name, || format!("{e}: dropped a batch of {n} records"));
                     if let Some(b) = current.take() {
                         core.finish(b.meta).await;
                     }
@@ -201,7 +202,8 @@ impl<S: Sink> Engine<S> {
                     core.endpoint_down = true;
                     batch.retries += 1;
                     let delay = core.config.retry.delay(batch.retries, fastrand::f64());
-                    core.counters.warn(&core.name, || format!("{why}; retrying in {delay:?}"));
+                    core.counters
+                        .warn(&core.name, || format!("{why}; retrying in {delay:?}"));
                     retry_at = Some(Instant::now() + delay);
                     let inflight = Some((&batch.records[..], &mut batch.meta));
                     core.spill(inflight).await;
@@ -413,7 +415,7 @@ impl Core {
         if self.spool_full {
             return;
         }
-        let (head, mut inflight_meta) = match inflight {
+        let (head, inflight_meta) = match inflight {
             Some((records, meta)) if meta.end.is_none() => (records.to_vec(), Some(meta)),
             _ => (Vec::new(), None),
         };
@@ -438,7 +440,7 @@ impl Core {
         self.publish_spool(records, bytes);
         self.note_append(&a, k);
         if a.error.is_none() && a.written == k && k > 0 {
-            if let Some(meta) = inflight_meta.as_deref_mut() {
+            if let Some(meta) = inflight_meta {
                 meta.end = Some(a.end);
                 meta.spool_records = k as u64;
                 let (n, bytes) = (meta.mem_records, meta.mem_bytes);
@@ -470,7 +472,9 @@ impl Core {
         } else if a.written < wanted {
             self.spool_full = true;
             self.counters.spool_full_now.store(true, Ordering::Relaxed);
-            self.counters.warn(&self.name, || "spool full, keeping the newest records in memory".to_owned());
+            self.counters.warn(&self.name, || {
+                "spool full, keeping the newest records in memory".to_owned()
+            });
         }
     }
 
@@ -493,7 +497,8 @@ impl Core {
             let res = spool_io(spool, move |s| (s.commit(end, n), s.records(), s.bytes())).await;
             if let Some((r, records, bytes)) = res {
                 if let Err(e) = r {
-                    self.counters.warn(&self.name, || format!("writing the spool cursor: {e}"));
+                    self.counters
+                        .warn(&self.name, || format!("writing the spool cursor: {e}"));
                 }
                 self.publish_spool(records, bytes);
             }
@@ -537,7 +542,10 @@ impl Core {
         if lost > 0 {
             add(reason, lost);
             self.release(lost, lost_bytes);
-            eprintln!("moat: telemetry {}: shut down with {lost} undelivered records dropped", self.name);
+            eprintln!(
+                "moat: telemetry {}: shut down with {lost} undelivered records dropped",
+                self.name
+            );
         }
         if let Some(spool) = &self.spool {
             if let Some(Err(e)) = spool_io(spool, Spool::sync).await {

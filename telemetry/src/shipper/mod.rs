@@ -132,7 +132,10 @@ impl RetryPolicy {
             return Err(ConfigError::new("retry.max", "must be at least retry.initial"));
         }
         if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
-            return Err(ConfigError::new("retry.multiplier", "must be a finite number of at least 1.0"));
+            return Err(ConfigError::new(
+                "retry.multiplier",
+                "must be a finite number of at least 1.0",
+            ));
         }
         Ok(())
     }
@@ -185,7 +188,10 @@ impl ShipperConfig {
             return Err(ConfigError::new("memory_bytes", "must be at least 65536 (64 KiB)"));
         }
         if self.flush_interval.is_zero() || self.flush_interval > Duration::from_secs(3600) {
-            return Err(ConfigError::new("flush_interval", "must be more than zero and at most 1 hour"));
+            return Err(ConfigError::new(
+                "flush_interval",
+                "must be more than zero and at most 1 hour",
+            ));
         }
         if self.send_timeout.is_zero() {
             return Err(ConfigError::new("send_timeout", "must be more than zero"));
@@ -449,7 +455,9 @@ pub struct ShipperHandle {
 
 impl std::fmt::Debug for ShipperHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShipperHandle").field("sink", &self.inner.sink).finish_non_exhaustive()
+        f.debug_struct("ShipperHandle")
+            .field("sink", &self.inner.sink)
+            .finish_non_exhaustive()
     }
 }
 
@@ -462,7 +470,10 @@ impl ShipperHandle {
         if oversized(&record, &inner.limits) {
             add(&c.oversized, 1);
             c.warn(&inner.sink, || {
-                format!("dropped a {}-byte record larger than the sink accepts", record.payload.len())
+                format!(
+                    "dropped a {}-byte record larger than the sink accepts",
+                    record.payload.len()
+                )
             });
             return false;
         }
@@ -478,10 +489,14 @@ impl ShipperHandle {
             c.queued_bytes.fetch_sub(len, Ordering::AcqRel);
             if c.spool_full_now.load(Ordering::Relaxed) {
                 add(&c.spool_full, 1);
-                c.warn(&inner.sink, || "spool and memory queue full, dropping the newest records".to_owned());
+                c.warn(&inner.sink, || {
+                    "spool and memory queue full, dropping the newest records".to_owned()
+                });
             } else {
                 add(&c.queue_full, 1);
-                c.warn(&inner.sink, || "memory queue full, dropping the newest records".to_owned());
+                c.warn(&inner.sink, || {
+                    "memory queue full, dropping the newest records".to_owned()
+                });
             }
             return false;
         }

@@ -114,7 +114,8 @@ impl Sink for TestSink {
             let l = self.limits;
             let bytes: usize = batch.iter().map(|r| r.payload.len() + l.overhead_per_record).sum();
             if batch.is_empty() || batch.len() > l.max_records || bytes > l.max_bytes {
-                s.violations.push(format!("batch of {} records, {bytes} bytes", batch.len()));
+                s.violations
+                    .push(format!("batch of {} records, {bytes} bytes", batch.len()));
             }
             if !batch.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms) {
                 s.violations.push("batch out of timestamp order".to_owned());
