@@ -205,19 +205,24 @@ impl ShipperConfig {
 }
 
 /// Records dropped, by reason. Every record a caller pushed ends delivered, rejected by the endpoint,
-/// still queued or spooled, or counted in exactly one of these.
+/// still queued or spooled, or counted in exactly one of these; the one exception is a spool damaged
+/// on disk, whose lost records are counted per damaged tail ([`Dropped::spool_error`]) or in bytes
+/// ([`ShipperStats::spool_truncated_bytes`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dropped {
     /// Pushes refused because the memory queue was full.
     pub queue_full: u64,
-    /// Records that did not fit under the spool's `max_bytes` (the newest are dropped).
+    /// Records refused because the spool was at its `max_bytes` and memory full too (the newest are
+    /// dropped), or left in memory at shutdown with the spool full.
     pub spool_full: u64,
     /// Records that alone break the sink's [`BatchLimits`].
     pub oversized: u64,
     /// Records of batches the endpoint refused for good ([`SendError::Rejected`](crate::SendError)).
     pub rejected_batches: u64,
-    /// Records lost to spool I/O errors, or to torn or corrupt spool frames (those counted as bytes in
-    /// [`ShipperStats::spool_truncated_bytes`] are not in here: their number is unknown).
+    /// Corrupt or unreadable spool segment tails skipped while replaying (one per tail: how many
+    /// records each held cannot be known). Torn tails cut off at open are counted in bytes in
+    /// [`ShipperStats::spool_truncated_bytes`] instead. A failed spool write drops nothing: the records
+    /// stay in memory.
     pub spool_error: u64,
     /// Records pushed after shutdown, or still in memory at shutdown when there is no spool.
     pub shutdown: u64,
