@@ -89,9 +89,16 @@ async fn outage(mode: Mode) {
         control.received().len() >= 5000
     })
     .await;
-    // Healthy again: new records go straight out, behind the replayed ones.
+    // Healthy again: new records go out behind the replayed ones (straight from memory, or through
+    // the spool when the task falls behind the watermark; `flush` waits for "delivered or spooled", so
+    // wait for the delivery itself).
     push_paced(&h, 5000, 5100).await;
     h.flush(Duration::from_secs(10)).await.unwrap();
+    wait_for("delivery", Duration::from_secs(30), || {
+        let s = h.stats();
+        s.delivered >= 5100 && s.spool_records == 0
+    })
+    .await;
     let after = h.stats();
     assert_sequence(&control.received(), 0, 5100);
     assert_eq!(after.delivered, 5100);
@@ -116,6 +123,26 @@ async fn a_throttling_endpoint_loses_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_endpoint_times_out_and_loses_and_duplicates_nothing() {
     outage(Mode::Hang).await;
+}
+
+/// A slow endpoint that never fails: the memory queue passes its watermark, the overflow goes to the
+/// spool, and the stream still arrives whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_endpoint_spills_past_the_watermark_and_keeps_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = Control::new(Mode::Slow);
+    let h = spawn(&control, config(Some(spool_config(dir.path()))));
+    push_paced(&h, 0, 3000).await;
+    let during = h.stats();
+    assert!(during.spool_records > 0, "spilled: {during:?}");
+    assert_eq!(during.send_errors, 0);
+    control.set(Mode::Accept);
+    wait_for("delivery", Duration::from_secs(30), || control.received().len() >= 3000).await;
+    h.flush(Duration::from_secs(5)).await.unwrap();
+    assert_sequence(&control.received(), 0, 3000);
+    let s = h.shutdown(Duration::ZERO).await;
+    assert_eq!(s.dropped.total(), 0);
+    assert_eq!(s.spool_records, 0);
 }
 
 /// The waits between attempts follow the policy: exactly the ceiling without jitter, within
@@ -211,11 +238,17 @@ async fn a_full_spool_drops_the_newest_and_counts_them() {
     };
     let h = spawn(&control, config(Some(spool)));
     let mut refused = 0;
+    let mut pacing = true;
     for i in 0..2000 {
-        refused += u64::from(!h.push(rec(i)));
-        if i % 16 == 0 {
-            tokio::time::sleep(Duration::from_micros(300)).await;
+        // Pace by the queue until memory stays full (the spool is full): from then on, push flat out.
+        let since = tokio::time::Instant::now();
+        while pacing && h.stats().queued_records > 32 {
+            if since.elapsed() > Duration::from_millis(100) {
+                pacing = false;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
         }
+        refused += u64::from(!h.push(rec(i)));
     }
     let s = h.stats();
     assert!(s.spool_bytes <= 16 << 10);
