@@ -385,6 +385,33 @@ async fn flush_sends_partial_batches_at_once_and_oversized_records_are_refused()
     h.shutdown(Duration::ZERO).await;
 }
 
+/// At a low rate, records wait up to `flush_interval` for company instead of going out one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_batch_waits_for_the_flush_interval() {
+    let control = Control::new(Mode::Accept);
+    let h = spawn(
+        &control,
+        ShipperConfig {
+            flush_interval: Duration::from_secs(1),
+            ..config(None)
+        },
+    );
+    let start = tokio::time::Instant::now();
+    for i in 0..10 {
+        assert!(h.push(rec(i)));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(control.calls().is_empty(), "sent before the flush interval");
+    wait_for("the partial batch", Duration::from_secs(10), || {
+        control.received().len() == 10
+    })
+    .await;
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(control.calls().len(), 1, "one batch of ten");
+    assert_sequence(&control.received(), 0, 10);
+    h.shutdown(Duration::ZERO).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_are_sorted_by_timestamp_within_a_batch() {
     let control = Control::new(Mode::Accept);
