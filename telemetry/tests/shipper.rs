@@ -53,7 +53,12 @@ async fn push_paced(h: &ShipperHandle, from: u64, to: u64) {
             tokio::time::sleep(Duration::from_micros(200)).await;
         }
         let end = (i + 16).min(to);
-        assert_eq!(h.push_batch((i..end).map(rec)), (end - i) as usize, "push refused at {i}: {:?}", h.stats());
+        assert_eq!(
+            h.push_batch((i..end).map(rec)),
+            (end - i) as usize,
+            "push refused at {i}: {:?}",
+            h.stats()
+        );
         i = end;
         tokio::time::sleep(Duration::from_micros(300)).await;
     }
@@ -80,10 +85,20 @@ async fn outage(mode: Mode) {
     assert!(during.queued_records <= 64);
     assert!(control.received().is_empty());
     control.set(Mode::Accept);
-    wait_for("the spool to drain", Duration::from_secs(30), || control.received().len() >= 5000).await;
-    // Healthy again: new records go straight out, behind the replayed ones.
+    wait_for("the spool to drain", Duration::from_secs(30), || {
+        control.received().len() >= 5000
+    })
+    .await;
+    // Healthy again: new records go out behind the replayed ones (straight from memory, or through
+    // the spool when the task falls behind the watermark; `flush` waits for "delivered or spooled", so
+    // wait for the delivery itself).
     push_paced(&h, 5000, 5100).await;
     h.flush(Duration::from_secs(10)).await.unwrap();
+    wait_for("delivery", Duration::from_secs(30), || {
+        let s = h.stats();
+        s.delivered >= 5100 && s.spool_records == 0
+    })
+    .await;
     let after = h.stats();
     assert_sequence(&control.received(), 0, 5100);
     assert_eq!(after.delivered, 5100);
@@ -108,6 +123,26 @@ async fn a_throttling_endpoint_loses_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_endpoint_times_out_and_loses_and_duplicates_nothing() {
     outage(Mode::Hang).await;
+}
+
+/// A slow endpoint that never fails: the memory queue passes its watermark, the overflow goes to the
+/// spool, and the stream still arrives whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_endpoint_spills_past_the_watermark_and_keeps_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = Control::new(Mode::Slow);
+    let h = spawn(&control, config(Some(spool_config(dir.path()))));
+    push_paced(&h, 0, 3000).await;
+    let during = h.stats();
+    assert!(during.spool_records > 0, "spilled: {during:?}");
+    assert_eq!(during.send_errors, 0);
+    control.set(Mode::Accept);
+    wait_for("delivery", Duration::from_secs(30), || control.received().len() >= 3000).await;
+    h.flush(Duration::from_secs(5)).await.unwrap();
+    assert_sequence(&control.received(), 0, 3000);
+    let s = h.shutdown(Duration::ZERO).await;
+    assert_eq!(s.dropped.total(), 0);
+    assert_eq!(s.spool_records, 0);
 }
 
 /// The waits between attempts follow the policy: exactly the ceiling without jitter, within
@@ -139,13 +174,26 @@ async fn retry_waits_follow_the_policy() {
             let ceiling = policy.ceiling(i as u32 + 1);
             let slack = Duration::from_millis(2);
             if full_jitter {
-                assert!(*gap <= ceiling + slack, "retry {}: waited {gap:?}, ceiling {ceiling:?}", i + 1);
+                assert!(
+                    *gap <= ceiling + slack,
+                    "retry {}: waited {gap:?}, ceiling {ceiling:?}",
+                    i + 1
+                );
             } else {
-                assert!(*gap >= ceiling && *gap <= ceiling + slack, "retry {}: waited {gap:?}, want {ceiling:?}", i + 1);
+                assert!(
+                    *gap >= ceiling && *gap <= ceiling + slack,
+                    "retry {}: waited {gap:?}, want {ceiling:?}",
+                    i + 1
+                );
             }
         }
         if full_jitter {
-            let below = gaps.iter().take(12).enumerate().filter(|(i, g)| **g < policy.ceiling(*i as u32 + 1) * 9 / 10).count();
+            let below = gaps
+                .iter()
+                .take(12)
+                .enumerate()
+                .filter(|(i, g)| **g < policy.ceiling(*i as u32 + 1) * 9 / 10)
+                .count();
             assert!(below > 0, "jitter never waited less than the ceiling: {gaps:?}");
         }
         let s = h.stats();
@@ -190,11 +238,17 @@ async fn a_full_spool_drops_the_newest_and_counts_them() {
     };
     let h = spawn(&control, config(Some(spool)));
     let mut refused = 0;
+    let mut pacing = true;
     for i in 0..2000 {
-        refused += u64::from(!h.push(rec(i)));
-        if i % 16 == 0 {
-            tokio::time::sleep(Duration::from_micros(300)).await;
+        // Pace by the queue until memory stays full (the spool is full): from then on, push flat out.
+        let since = tokio::time::Instant::now();
+        while pacing && h.stats().queued_records > 32 {
+            if since.elapsed() > Duration::from_millis(100) {
+                pacing = false;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
         }
+        refused += u64::from(!h.push(rec(i)));
     }
     let s = h.stats();
     assert!(s.spool_bytes <= 16 << 10);
@@ -203,7 +257,10 @@ async fn a_full_spool_drops_the_newest_and_counts_them() {
     assert!(refused > 1000, "{s:?}");
     control.set(Mode::Accept);
     let kept = 2000 - refused;
-    wait_for("delivery", Duration::from_secs(20), || control.received().len() as u64 >= kept).await;
+    wait_for("delivery", Duration::from_secs(20), || {
+        control.received().len() as u64 >= kept
+    })
+    .await;
     h.flush(Duration::from_secs(5)).await.unwrap();
     // What was kept is the oldest records, gap-free: the newest were dropped.
     assert_sequence(&control.received(), 0, kept);
@@ -226,7 +283,10 @@ async fn a_restart_replays_the_spool_in_order_from_the_cursor() {
     let c2 = Control::new(Mode::Accept);
     c2.0.lock().unwrap().switch_after = Some((3, Mode::Fail));
     let h2 = spawn(&c2, config(Some(spool_config(dir.path()))));
-    wait_for("three batches", Duration::from_secs(10), || c2.0.lock().unwrap().batches == 3).await;
+    wait_for("three batches", Duration::from_secs(10), || {
+        c2.0.lock().unwrap().batches == 3
+    })
+    .await;
     push_paced(&h2, 600, 700).await;
     h2.shutdown(Duration::from_millis(50)).await;
     let first = c2.received();
@@ -259,7 +319,12 @@ async fn a_torn_spool_tail_is_cut_off_counted_and_the_rest_delivered() {
         .collect();
     segs.sort();
     let garbage = [0x10, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3];
-    OpenOptions::new().append(true).open(segs.last().unwrap()).unwrap().write_all(&garbage).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(segs.last().unwrap())
+        .unwrap()
+        .write_all(&garbage)
+        .unwrap();
     let c2 = Control::new(Mode::Accept);
     let h2 = spawn(&c2, config(Some(spool_config(dir.path()))));
     wait_for("replay", Duration::from_secs(10), || c2.received().len() >= 100).await;
@@ -305,7 +370,10 @@ async fn flush_sends_partial_batches_at_once_and_oversized_records_are_refused()
             ..config(None)
         },
     );
-    assert!(!h.push(Record::new(0, vec![b'x'; 1025])), "larger than max_record_bytes");
+    assert!(
+        !h.push(Record::new(0, vec![b'x'; 1025])),
+        "larger than max_record_bytes"
+    );
     assert!(h.push(rec(0)));
     assert!(h.push(rec(1)));
     h.flush(Duration::from_secs(5)).await.unwrap();
@@ -314,6 +382,33 @@ async fn flush_sends_partial_batches_at_once_and_oversized_records_are_refused()
     assert_eq!(s.dropped.oversized, 1);
     assert_eq!(s.delivered, 2);
     assert!(s.last_export_latency_us > 0 || s.batches == 1);
+    h.shutdown(Duration::ZERO).await;
+}
+
+/// At a low rate, records wait up to `flush_interval` for company instead of going out one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_batch_waits_for_the_flush_interval() {
+    let control = Control::new(Mode::Accept);
+    let h = spawn(
+        &control,
+        ShipperConfig {
+            flush_interval: Duration::from_secs(1),
+            ..config(None)
+        },
+    );
+    let start = tokio::time::Instant::now();
+    for i in 0..10 {
+        assert!(h.push(rec(i)));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(control.calls().is_empty(), "sent before the flush interval");
+    wait_for("the partial batch", Duration::from_secs(10), || {
+        control.received().len() == 10
+    })
+    .await;
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(control.calls().len(), 1, "one batch of ten");
+    assert_sequence(&control.received(), 0, 10);
     h.shutdown(Duration::ZERO).await;
 }
 

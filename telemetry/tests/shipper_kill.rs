@@ -84,7 +84,10 @@ fn a_sigkilled_shipper_delivers_its_spool_after_restart() {
     assert!(spooled >= 20_000, "the child stopped early after {spooled} records");
     // SIGKILL while it keeps pushing and spooling, at a point that varies from run to run.
     std::thread::sleep(Duration::from_millis(fastrand::u64(5..60)));
-    assert!(child.0.try_wait().unwrap().is_none(), "the child must still be running when killed");
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "the child must still be running when killed"
+    );
     child.0.kill().unwrap();
     let status = child.0.wait().unwrap();
     assert!(!status.success(), "killed, not finished: {status:?}");
@@ -92,7 +95,11 @@ fn a_sigkilled_shipper_delivers_its_spool_after_restart() {
         spooled = n;
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let control = Control::new(Mode::Accept);
         let h = Shipper::spawn(control.sink(limits()), config(dir.path()), &tokio::runtime::Handle::current()).unwrap();
@@ -121,7 +128,11 @@ fn a_sigkilled_shipper_delivers_its_spool_after_restart() {
 /// The child: the endpoint is down; push, flush (so the records are in the spool files), report, repeat
 /// until killed.
 fn child(dir: &Path) -> ! {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let control = Control::new(Mode::Fail);
         let h = Shipper::spawn(control.sink(limits()), config(dir), &tokio::runtime::Handle::current()).unwrap();

@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{sleep_until, Instant};
 
 use super::batch::{cut, sort_batch};
@@ -17,8 +18,9 @@ use super::{add, Counters, Msg, ShipperConfig};
 use crate::spool::{Appended, Spool, SpoolPos};
 use crate::{BatchLimits, Delivered, Record, Sink};
 
-/// Most messages taken from the channel at once.
-const RECV_CHUNK: usize = 1024;
+/// While the endpoint is failing, records in memory are spilled at least this often (pushes wake the
+/// task only at batch and watermark crossings, see `ShipperHandle::push`).
+const SPILL_TICK: Duration = Duration::from_millis(100);
 
 /// Where a batch's records are accounted.
 #[derive(Debug, Default)]
@@ -66,6 +68,9 @@ struct Core {
     counters: Arc<Counters>,
     rx: mpsc::UnboundedReceiver<Msg>,
     rx_open: bool,
+    /// Woken by pushes that cross a batch or the watermark, by flush and shutdown, and when the last
+    /// handle is dropped.
+    notify: Arc<Notify>,
     /// Records in memory behind everything spooled, with when they arrived.
     memory: VecDeque<(Record, Instant)>,
     mem_bytes: u64,
@@ -95,9 +100,10 @@ impl<S: Sink> Engine<S> {
         limits: BatchLimits,
         config: ShipperConfig,
         counters: Arc<Counters>,
-        rx: mpsc::UnboundedReceiver<Msg>,
+        rx: (mpsc::UnboundedReceiver<Msg>, Arc<Notify>),
         spool: Option<Spool>,
     ) -> Engine<S> {
+        let (rx, notify) = rx;
         let spool_active = spool.as_ref().is_some_and(|s| !s.is_empty());
         Engine {
             sink,
@@ -108,6 +114,7 @@ impl<S: Sink> Engine<S> {
                 counters,
                 rx,
                 rx_open: true,
+                notify,
                 memory: VecDeque::new(),
                 mem_bytes: 0,
                 readahead: VecDeque::new(),
@@ -128,9 +135,10 @@ impl<S: Sink> Engine<S> {
     pub(super) async fn run(mut self) {
         let mut current: Option<Batch> = None;
         let mut retry_at: Option<Instant> = None;
-        let mut buf = Vec::with_capacity(RECV_CHUNK);
         let Engine { sink, core } = &mut self;
         loop {
+            let inflight = current.as_mut().map(|b| (&b.records[..], &mut b.meta));
+            core.absorb(inflight).await;
             core.settle_waiters();
             if let Some(deadline) = core.shutdown {
                 if Instant::now() >= deadline || core.drained(current.as_ref()) {
@@ -146,10 +154,7 @@ impl<S: Sink> Engine<S> {
                 let wake = core.wake_at(current.is_some(), retry_at);
                 tokio::select! {
                     biased;
-                    n = core.rx.recv_many(&mut buf, RECV_CHUNK), if core.rx_open => {
-                        let inflight = current.as_mut().map(|b| (&b.records[..], &mut b.meta));
-                        core.absorb(&mut buf, n, inflight).await;
-                    }
+                    () = core.notify.notified(), if core.rx_open => {}
                     () = sleep_until(wake) => {}
                 }
                 continue;
@@ -169,8 +174,8 @@ impl<S: Sink> Engine<S> {
                         biased;
                         r = &mut send => break Some(r),
                         () = sleep_until(deadline.unwrap_or(started)), if deadline.is_some() => break None,
-                        n = core.rx.recv_many(&mut buf, RECV_CHUNK), if core.rx_open => {
-                            core.absorb(&mut buf, n, Some((records, &mut *meta))).await;
+                        () = core.notify.notified(), if core.rx_open => {
+                            core.absorb(Some((records, &mut *meta))).await;
                         }
                     }
                 }
@@ -187,7 +192,8 @@ impl<S: Sink> Engine<S> {
                     add(&core.counters.send_errors, 1);
                     add(&core.counters.rejected_batches, batch.records.len() as u64);
                     let n = batch.records.len();
-                    core.counters.warn(&core.name, || format!("{e}: dropped a batch of {n} records"));
+                    core.counters
+                        .warn(&core.name, || format!("{e}: dropped a batch of {n} records"));
                     if let Some(b) = current.take() {
                         core.finish(b.meta).await;
                     }
@@ -201,7 +207,8 @@ impl<S: Sink> Engine<S> {
                     core.endpoint_down = true;
                     batch.retries += 1;
                     let delay = core.config.retry.delay(batch.retries, fastrand::f64());
-                    core.counters.warn(&core.name, || format!("{why}; retrying in {delay:?}"));
+                    core.counters
+                        .warn(&core.name, || format!("{why}; retrying in {delay:?}"));
                     retry_at = Some(Instant::now() + delay);
                     let inflight = Some((&batch.records[..], &mut batch.meta));
                     core.spill(inflight).await;
@@ -231,6 +238,9 @@ impl Core {
         }
         if let Some(d) = self.shutdown {
             wake = wake.min(d);
+        }
+        if self.endpoint_down && self.spool.is_some() && !self.spool_full {
+            wake = wake.min(Instant::now() + SPILL_TICK);
         }
         wake
     }
@@ -363,27 +373,36 @@ impl Core {
         }
     }
 
-    /// Takes `n` received messages from `buf`; spills memory to the spool when it should.
-    async fn absorb(&mut self, buf: &mut Vec<Msg>, n: usize, inflight: Option<(&[Record], &mut Meta)>) {
-        self.take_msgs(buf, n);
+    /// Takes what the channel holds; spills memory to the spool when it should.
+    async fn absorb(&mut self, inflight: Option<(&[Record], &mut Meta)>) {
+        self.take_msgs();
         let l = self.config.memory_records as u64;
         let b = self.config.memory_bytes as u64;
         let queued = self.counters.queued_records.load(Ordering::Relaxed);
         let queued_bytes = self.counters.queued_bytes.load(Ordering::Relaxed);
         let over_watermark = queued * 2 >= l || queued_bytes * 2 >= b;
         let flushing = self.urgent_until > self.settled && self.spool_active;
-        if self.endpoint_down || over_watermark || flushing {
+        if !self.memory.is_empty() && (self.endpoint_down || over_watermark || flushing) {
             self.spill(inflight).await;
         }
     }
 
-    fn take_msgs(&mut self, buf: &mut Vec<Msg>, n: usize) {
-        if n == 0 {
-            self.rx_open = false;
-            self.shutdown.get_or_insert_with(Instant::now);
-        }
+    /// Takes every message waiting in the channel (without registering for wake-ups: pushes wake the
+    /// task through `notify`). A closed channel (every handle dropped) starts a shutdown without grace.
+    fn take_msgs(&mut self) {
         let now = Instant::now();
-        for msg in buf.drain(..) {
+        loop {
+            let msg = match self.rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if self.rx_open {
+                        self.rx_open = false;
+                        self.shutdown.get_or_insert(now);
+                    }
+                    break;
+                }
+            };
             match msg {
                 Msg::Record(r) => {
                     self.received += 1;
@@ -413,7 +432,7 @@ impl Core {
         if self.spool_full {
             return;
         }
-        let (head, mut inflight_meta) = match inflight {
+        let (head, inflight_meta) = match inflight {
             Some((records, meta)) if meta.end.is_none() => (records.to_vec(), Some(meta)),
             _ => (Vec::new(), None),
         };
@@ -438,7 +457,7 @@ impl Core {
         self.publish_spool(records, bytes);
         self.note_append(&a, k);
         if a.error.is_none() && a.written == k && k > 0 {
-            if let Some(meta) = inflight_meta.as_deref_mut() {
+            if let Some(meta) = inflight_meta {
                 meta.end = Some(a.end);
                 meta.spool_records = k as u64;
                 let (n, bytes) = (meta.mem_records, meta.mem_bytes);
@@ -470,7 +489,9 @@ impl Core {
         } else if a.written < wanted {
             self.spool_full = true;
             self.counters.spool_full_now.store(true, Ordering::Relaxed);
-            self.counters.warn(&self.name, || "spool full, keeping the newest records in memory".to_owned());
+            self.counters.warn(&self.name, || {
+                "spool full, keeping the newest records in memory".to_owned()
+            });
         }
     }
 
@@ -493,7 +514,8 @@ impl Core {
             let res = spool_io(spool, move |s| (s.commit(end, n), s.records(), s.bytes())).await;
             if let Some((r, records, bytes)) = res {
                 if let Err(e) = r {
-                    self.counters.warn(&self.name, || format!("writing the spool cursor: {e}"));
+                    self.counters
+                        .warn(&self.name, || format!("writing the spool cursor: {e}"));
                 }
                 self.publish_spool(records, bytes);
             }
@@ -509,12 +531,7 @@ impl Core {
     /// answers the waiters.
     async fn finalize(&mut self, mut current: Option<Batch>) {
         self.rx.close();
-        let mut buf = Vec::new();
-        while let Ok(msg) = self.rx.try_recv() {
-            buf.push(msg);
-        }
-        let n = buf.len().max(1);
-        self.take_msgs(&mut buf, n);
+        self.take_msgs();
         self.spool_full = false;
         let inflight = current.as_mut().map(|b| (&b.records[..], &mut b.meta));
         self.spill(inflight).await;
@@ -537,7 +554,10 @@ impl Core {
         if lost > 0 {
             add(reason, lost);
             self.release(lost, lost_bytes);
-            eprintln!("moat: telemetry {}: shut down with {lost} undelivered records dropped", self.name);
+            eprintln!(
+                "moat: telemetry {}: shut down with {lost} undelivered records dropped",
+                self.name
+            );
         }
         if let Some(spool) = &self.spool {
             if let Some(Err(e)) = spool_io(spool, Spool::sync).await {

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 pub use batch::oversized;
 
@@ -132,7 +132,10 @@ impl RetryPolicy {
             return Err(ConfigError::new("retry.max", "must be at least retry.initial"));
         }
         if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
-            return Err(ConfigError::new("retry.multiplier", "must be a finite number of at least 1.0"));
+            return Err(ConfigError::new(
+                "retry.multiplier",
+                "must be a finite number of at least 1.0",
+            ));
         }
         Ok(())
     }
@@ -185,7 +188,10 @@ impl ShipperConfig {
             return Err(ConfigError::new("memory_bytes", "must be at least 65536 (64 KiB)"));
         }
         if self.flush_interval.is_zero() || self.flush_interval > Duration::from_secs(3600) {
-            return Err(ConfigError::new("flush_interval", "must be more than zero and at most 1 hour"));
+            return Err(ConfigError::new(
+                "flush_interval",
+                "must be more than zero and at most 1 hour",
+            ));
         }
         if self.send_timeout.is_zero() {
             return Err(ConfigError::new("send_timeout", "must be more than zero"));
@@ -199,19 +205,24 @@ impl ShipperConfig {
 }
 
 /// Records dropped, by reason. Every record a caller pushed ends delivered, rejected by the endpoint,
-/// still queued or spooled, or counted in exactly one of these.
+/// still queued or spooled, or counted in exactly one of these; the one exception is a spool damaged
+/// on disk, whose lost records are counted per damaged tail ([`Dropped::spool_error`]) or in bytes
+/// ([`ShipperStats::spool_truncated_bytes`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dropped {
     /// Pushes refused because the memory queue was full.
     pub queue_full: u64,
-    /// Records that did not fit under the spool's `max_bytes` (the newest are dropped).
+    /// Records refused because the spool was at its `max_bytes` and memory full too (the newest are
+    /// dropped), or left in memory at shutdown with the spool full.
     pub spool_full: u64,
     /// Records that alone break the sink's [`BatchLimits`].
     pub oversized: u64,
     /// Records of batches the endpoint refused for good ([`SendError::Rejected`](crate::SendError)).
     pub rejected_batches: u64,
-    /// Records lost to spool I/O errors, or to torn or corrupt spool frames (those counted as bytes in
-    /// [`ShipperStats::spool_truncated_bytes`] are not in here: their number is unknown).
+    /// Corrupt or unreadable spool segment tails skipped while replaying (one per tail: how many
+    /// records each held cannot be known). Torn tails cut off at open are counted in bytes in
+    /// [`ShipperStats::spool_truncated_bytes`] instead. A failed spool write drops nothing: the records
+    /// stay in memory.
     pub spool_error: u64,
     /// Records pushed after shutdown, or still in memory at shutdown when there is no spool.
     pub shutdown: u64,
@@ -361,8 +372,23 @@ struct HandleInner {
     memory_records: u64,
     memory_bytes: u64,
     tx: mpsc::UnboundedSender<Msg>,
+    /// Wakes the task; see [`ShipperHandle::push`] for when.
+    notify: Arc<Notify>,
+    /// A push wakes the task each time the queue grows by this many records or bytes (one batch)...
+    batch_records: u64,
+    batch_bytes: u64,
+    /// ...and when it reaches the spill watermark (half the memory limits).
+    watermark_records: u64,
+    watermark_bytes: u64,
     closed: AtomicBool,
     counters: Arc<Counters>,
+}
+
+impl Drop for HandleInner {
+    fn drop(&mut self) {
+        // The last handle is gone: the task sees the closed channel and spools what is left.
+        self.notify.notify_one();
+    }
 }
 
 /// Starts shippers.
@@ -426,16 +452,22 @@ impl Shipper {
             None => None,
         };
         let (tx, rx) = mpsc::unbounded_channel();
+        let notify = Arc::new(Notify::new());
         let inner = Arc::new(HandleInner {
             sink: name.clone(),
             limits,
             memory_records: config.memory_records as u64,
             memory_bytes: config.memory_bytes as u64,
             tx,
+            notify: notify.clone(),
+            batch_records: limits.max_records as u64,
+            batch_bytes: limits.max_bytes as u64,
+            watermark_records: (config.memory_records as u64).div_ceil(2),
+            watermark_bytes: (config.memory_bytes as u64).div_ceil(2),
             closed: AtomicBool::new(false),
             counters: counters.clone(),
         });
-        let engine = engine::Engine::new(sink, name, limits, config, counters, rx, spool);
+        let engine = engine::Engine::new(sink, name, limits, config, counters, (rx, notify), spool);
         runtime.spawn(engine.run());
         Ok(ShipperHandle { inner })
     }
@@ -449,20 +481,29 @@ pub struct ShipperHandle {
 
 impl std::fmt::Debug for ShipperHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShipperHandle").field("sink", &self.inner.sink).finish_non_exhaustive()
+        f.debug_struct("ShipperHandle")
+            .field("sink", &self.inner.sink)
+            .finish_non_exhaustive()
     }
 }
 
 impl ShipperHandle {
     /// Queues `record` for delivery without blocking: `true` when queued, `false` when dropped (and
     /// counted: oversized for the sink, memory queue full, or the shipper shut down).
+    ///
+    /// Cost: two atomic adds and a lock-free channel send. It wakes the shipper's task only when the
+    /// queue was empty, grows by a full batch (the sink's `max_records` or `max_bytes`) or reaches the
+    /// spill watermark, so a busy gateway causes about one wake-up per batch, not one per record.
     pub fn push(&self, record: Record) -> bool {
         let inner = &*self.inner;
         let c = &*inner.counters;
         if oversized(&record, &inner.limits) {
             add(&c.oversized, 1);
             c.warn(&inner.sink, || {
-                format!("dropped a {}-byte record larger than the sink accepts", record.payload.len())
+                format!(
+                    "dropped a {}-byte record larger than the sink accepts",
+                    record.payload.len()
+                )
             });
             return false;
         }
@@ -478,10 +519,14 @@ impl ShipperHandle {
             c.queued_bytes.fetch_sub(len, Ordering::AcqRel);
             if c.spool_full_now.load(Ordering::Relaxed) {
                 add(&c.spool_full, 1);
-                c.warn(&inner.sink, || "spool and memory queue full, dropping the newest records".to_owned());
+                c.warn(&inner.sink, || {
+                    "spool and memory queue full, dropping the newest records".to_owned()
+                });
             } else {
                 add(&c.queue_full, 1);
-                c.warn(&inner.sink, || "memory queue full, dropping the newest records".to_owned());
+                c.warn(&inner.sink, || {
+                    "memory queue full, dropping the newest records".to_owned()
+                });
             }
             return false;
         }
@@ -492,6 +537,15 @@ impl ShipperHandle {
             return false;
         }
         add(&c.accepted, 1);
+        let now_bytes = b + len;
+        let wake = n == 0
+            || (n + 1) % inner.batch_records == 0
+            || n + 1 == inner.watermark_records
+            || now_bytes / inner.batch_bytes != b / inner.batch_bytes
+            || (b < inner.watermark_bytes && now_bytes >= inner.watermark_bytes);
+        if wake {
+            inner.notify.notify_one();
+        }
         true
     }
 
@@ -521,6 +575,7 @@ impl ShipperHandle {
     pub async fn flush(&self, timeout: Duration) -> Result<(), ShipperError> {
         let (tx, rx) = oneshot::channel();
         self.inner.tx.send(Msg::Flush(tx)).map_err(|_| ShipperError::Stopped)?;
+        self.inner.notify.notify_one();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(ShipperError::Stopped),
@@ -536,6 +591,7 @@ impl ShipperHandle {
         self.inner.closed.store(true, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         if self.inner.tx.send(Msg::Shutdown(grace, tx)).is_ok() {
+            self.inner.notify.notify_one();
             let _ = rx.await;
         }
         self.stats()

@@ -8,15 +8,22 @@ use super::batch::{cut, sort_batch};
 use super::*;
 
 fn limits_strategy() -> impl Strategy<Value = BatchLimits> {
-    (1usize..40, 64usize..4096, 0usize..40, 1usize..1024, proptest::option::of(0i64..2000)).prop_map(
-        |(max_records, max_bytes, overhead_per_record, max_record_bytes, max_span_ms)| BatchLimits {
-            max_records,
-            max_bytes,
-            overhead_per_record,
-            max_record_bytes,
-            max_span_ms,
-        },
+    (
+        1usize..40,
+        64usize..4096,
+        0usize..40,
+        1usize..1024,
+        proptest::option::of(0i64..2000),
     )
+        .prop_map(
+            |(max_records, max_bytes, overhead_per_record, max_record_bytes, max_span_ms)| BatchLimits {
+                max_records,
+                max_bytes,
+                overhead_per_record,
+                max_record_bytes,
+                max_span_ms,
+            },
+        )
 }
 
 fn records_strategy() -> impl Strategy<Value = Vec<Record>> {
@@ -171,13 +178,7 @@ fn validate_names_the_field() {
         }),
         "retry.max"
     );
-    assert_eq!(
-        retry(RetryPolicy {
-            multiplier: 0.5,
-            ..ok
-        }),
-        "retry.multiplier"
-    );
+    assert_eq!(retry(RetryPolicy { multiplier: 0.5, ..ok }), "retry.multiplier");
     assert_eq!(
         retry(RetryPolicy {
             multiplier: f64::NAN,

@@ -87,7 +87,11 @@ impl SpoolConfig {
         if self.segment_bytes < SpoolConfig::MIN_SEGMENT_BYTES {
             return Err(ConfigError::new(
                 "spool.segment_bytes",
-                format!("{} is below the minimum {}", self.segment_bytes, SpoolConfig::MIN_SEGMENT_BYTES),
+                format!(
+                    "{} is below the minimum {}",
+                    self.segment_bytes,
+                    SpoolConfig::MIN_SEGMENT_BYTES
+                ),
             ));
         }
         if self.max_bytes < self.segment_bytes.saturating_mul(2) {
@@ -420,7 +424,12 @@ impl Spool {
                 Some((s, off, r)) if *s == seq && *off == self.read.offset => Ok(r),
                 _ => File::open(&path)
                     .and_then(|mut f| f.seek(SeekFrom::Start(self.read.offset)).map(|_| f))
-                    .map(|f| &mut self.reader.insert((seq, self.read.offset, BufReader::with_capacity(64 << 10, f))).2),
+                    .map(|f| {
+                        &mut self
+                            .reader
+                            .insert((seq, self.read.offset, BufReader::with_capacity(64 << 10, f)))
+                            .2
+                    }),
             };
             let frame = match reader {
                 Ok(reader) => read_frame(reader, seg_len - self.read.offset),
@@ -553,7 +562,8 @@ impl Spool {
     /// [`SpoolError::Io`] when a sync fails.
     pub fn sync(&mut self) -> Result<(), SpoolError> {
         if let Some((seq, file)) = &self.writer {
-            file.sync_data().map_err(io_err(&segment_path(&self.config.dir, *seq)))?;
+            file.sync_data()
+                .map_err(io_err(&segment_path(&self.config.dir, *seq)))?;
         }
         let path = self.config.dir.join(CURSOR_FILE);
         if let Ok(f) = File::open(&path) {
@@ -683,7 +693,11 @@ fn read_frame(r: &mut impl Read, left: u64) -> io::Result<Frame> {
 /// Checks the frames of the segment at `path` from `from` on; truncates it at the first torn or corrupt
 /// frame. Returns the segment's (new) length, its valid records after `from` and the bytes cut off.
 fn check_segment(path: &Path, from: u64) -> Result<(u64, u64, u64), SpoolError> {
-    let file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err(path))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io_err(path))?;
     let len = file.metadata().map_err(io_err(path))?.len();
     if from >= len {
         return Ok((len, 0, 0));

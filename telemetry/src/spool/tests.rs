@@ -62,7 +62,10 @@ fn appends_read_back_in_order_across_segments_and_commit_frees_them() {
     let end = first[99].1;
     spool.commit(end, 100).unwrap();
     assert_eq!(spool.records(), 400);
-    assert!(segment_files(dir.path())[0] != segment_path(dir.path(), 0), "the first segment is deleted");
+    assert!(
+        segment_files(dir.path())[0] != segment_path(dir.path(), 0),
+        "the first segment is deleted"
+    );
     let rest = drain(&mut spool);
     let all: Vec<Record> = first.into_iter().map(|(r, _)| r).chain(rest).collect();
     assert_eq!(all, input);
@@ -108,11 +111,20 @@ fn a_torn_tail_is_cut_off_and_counted() {
     // Half a frame, as a crash in the middle of an append leaves it.
     let mut torn = Vec::new();
     encode_frame(&mut torn, &rec(20));
-    OpenOptions::new().append(true).open(&last).unwrap().write_all(&torn[..torn.len() / 2]).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap()
+        .write_all(&torn[..torn.len() / 2])
+        .unwrap();
     let (mut spool, recovered) = Spool::open(config(dir.path())).unwrap();
     assert_eq!(recovered.records, 20);
     assert_eq!(recovered.truncated_bytes, (torn.len() / 2) as u64);
-    assert_eq!(fs::metadata(&last).unwrap().len(), len, "the file is cut back to its last whole frame");
+    assert_eq!(
+        fs::metadata(&last).unwrap().len(),
+        len,
+        "the file is cut back to its last whole frame"
+    );
     spool.append(&records(21..25));
     let mut expected = records(0..20);
     expected.extend(records(21..25));
@@ -187,7 +199,11 @@ fn a_corrupt_cursor_replays_from_the_oldest_segment() {
     fs::write(&cursor, &bytes).unwrap();
     let (mut spool, recovered) = Spool::open(config(dir.path())).unwrap();
     assert!(recovered.cursor_corrupt);
-    assert_eq!(drain(&mut spool), records(0..10), "at-least-once: delivered records come again");
+    assert_eq!(
+        drain(&mut spool),
+        records(0..10),
+        "at-least-once: delivered records come again"
+    );
 }
 
 #[test]
@@ -205,7 +221,11 @@ fn max_bytes_keeps_a_prefix_and_refuses_the_newest() {
     assert!(spool.bytes() <= 8192);
     assert_eq!(spool.append(&input[a.written..]).written, 0, "still full");
     assert_eq!(drain(&mut spool), input[..a.written].to_vec());
-    assert_eq!(spool.append(&input[a.written..]).written, a.written, "room again once delivered");
+    assert_eq!(
+        spool.append(&input[a.written..]).written,
+        a.written,
+        "room again once delivered"
+    );
 }
 
 #[test]

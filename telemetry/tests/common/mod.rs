@@ -17,6 +17,8 @@ pub enum Mode {
     Throttle,
     /// Never answer.
     Hang,
+    /// Store every batch, 30 ms after it arrives.
+    Slow,
     /// Refuse every batch for good.
     Reject,
     /// Store all but the first record of each batch, which is refused (too old).
@@ -114,7 +116,8 @@ impl Sink for TestSink {
             let l = self.limits;
             let bytes: usize = batch.iter().map(|r| r.payload.len() + l.overhead_per_record).sum();
             if batch.is_empty() || batch.len() > l.max_records || bytes > l.max_bytes {
-                s.violations.push(format!("batch of {} records, {bytes} bytes", batch.len()));
+                s.violations
+                    .push(format!("batch of {} records, {bytes} bytes", batch.len()));
             }
             if !batch.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms) {
                 s.violations.push("batch out of timestamp order".to_owned());
@@ -136,7 +139,10 @@ impl Sink for TestSink {
                 endpoint: "test-sink".to_owned(),
                 message: "InvalidParameterException".to_owned(),
             }),
-            Mode::Accept | Mode::RejectFirst => {
+            Mode::Accept | Mode::RejectFirst | Mode::Slow => {
+                if mode == Mode::Slow {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                }
                 let mut s = self.control.0.lock().unwrap();
                 let skip = usize::from(mode == Mode::RejectFirst);
                 s.received.extend(batch[skip..].iter().cloned());
