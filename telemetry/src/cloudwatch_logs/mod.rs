@@ -106,6 +106,9 @@ pub struct CloudWatchLogsSink {
     options: CloudWatchLogsOptions,
     /// Whether the group and stream are known to exist (created or already there).
     ready: bool,
+    /// Whether the last PutLogEvents failed after it may have reached CloudWatch Logs (a timeout, a
+    /// broken connection, a 5xx): its events may be stored. The next send first asks the stream.
+    unsure: bool,
 }
 
 impl CloudWatchLogsSink {
@@ -138,6 +141,7 @@ impl CloudWatchLogsSink {
             stream,
             options,
             ready: false,
+            unsure: false,
         })
     }
 
@@ -242,11 +246,63 @@ impl CloudWatchLogsSink {
             .map_err(|e| classify("PutLogEvents", &e))
     }
 
+    /// How many leading records of `batch` the stream already holds, after a put whose outcome is
+    /// unknown: the stream's newest event is looked up in the batch (timestamp and message). The
+    /// shipper resends the same records in the same order, so a stored earlier attempt shows as a
+    /// prefix. Exact when this sink is the stream's only writer (the default stream name carries the
+    /// process id); with several writers a duplicate remains possible, never a loss.
+    async fn already_stored(&self, batch: &[Record]) -> Result<usize, Outcome> {
+        let newest = self
+            .client
+            .get_log_events()
+            .log_group_name(&self.group)
+            .log_stream_name(&self.stream)
+            .start_from_head(false)
+            .limit(1)
+            .send()
+            .await;
+        let newest = match newest {
+            Ok(out) => out.events().last().cloned(),
+            // No stream yet: nothing of the batch is stored.
+            Err(e) => match classify("GetLogEvents", &e) {
+                Outcome::NotFound(_) => None,
+                other => return Err(other),
+            },
+        };
+        let Some(newest) = newest else { return Ok(0) };
+        let (Some(at), Some(message)) = (newest.timestamp(), newest.message()) else {
+            return Ok(0);
+        };
+        Ok(batch
+            .iter()
+            .rposition(|r| r.timestamp_ms == at && r.payload.as_ref() == message.as_bytes())
+            .map_or(0, |i| i + 1))
+    }
+
     async fn send_unbounded(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
         if !self.ready && self.options.create_missing {
             self.create_stream().await.map_err(|o| self.send_error(o))?;
             self.ready = true;
         }
+        let mut skipped = 0;
+        if self.unsure {
+            skipped = self.already_stored(batch).await.map_err(|o| self.send_error(o))?;
+            self.unsure = false;
+            if skipped == batch.len() {
+                return Ok(Delivered {
+                    accepted: skipped,
+                    rejected: 0,
+                });
+            }
+        }
+        let delivered = self.put_batch(&batch[skipped..]).await?;
+        Ok(Delivered {
+            accepted: delivered.accepted + skipped,
+            rejected: delivered.rejected,
+        })
+    }
+
+    async fn put_batch(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
         let events = input_events(batch).map_err(|m| self.rejected(m))?;
         match self.put(events).await {
             Ok(output) => Ok(delivered(batch.len(), output.rejected_log_events_info())),
@@ -260,7 +316,12 @@ impl CloudWatchLogsSink {
                 let output = self.put(events).await.map_err(|o| self.send_error(o))?;
                 Ok(delivered(batch.len(), output.rejected_log_events_info()))
             }
-            Err(other) => Err(self.send_error(other)),
+            Err(other) => {
+                if matches!(other, Outcome::Retryable(_)) {
+                    self.unsure = true;
+                }
+                Err(self.send_error(other))
+            }
         }
     }
 }
@@ -293,7 +354,10 @@ impl Sink for CloudWatchLogsSink {
         let limit = self.options.send_timeout;
         match tokio::time::timeout(limit, self.send_unbounded(batch)).await {
             Ok(result) => result,
-            Err(_) => Err(self.retryable(format!("no answer within the send timeout ({limit:?})"))),
+            Err(_) => {
+                self.unsure = true;
+                Err(self.retryable(format!("no answer within the send timeout ({limit:?})")))
+            }
         }
     }
 }

@@ -419,3 +419,41 @@ async fn a_refused_connection_is_retryable() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_batch_resent_after_an_unknown_outcome_is_not_stored_twice() {
+    let moto = MotoServer::start();
+    let sdk = config_for(moto.endpoint()).await;
+    let client = Client::new(&sdk);
+    let mut sink =
+        CloudWatchLogsSink::from_config(&sdk, "moat-unsure", "host/1", CloudWatchLogsOptions::default()).unwrap();
+    let t = now_ms() - 60_000;
+    let first: Vec<Record> = (0..5).map(|i| Record::new(t + i, format!("line {i}"))).collect();
+    sink.send(&first).await.unwrap();
+    // As after a timeout whose PutLogEvents did reach CloudWatch Logs: the same records come again,
+    // now with newer ones behind them (the shipper rebatched them from its spool).
+    sink.unsure = true;
+    let again: Vec<Record> = (0..8).map(|i| Record::new(t + i, format!("line {i}"))).collect();
+    assert_eq!(
+        sink.send(&again).await.unwrap(),
+        Delivered {
+            accepted: 8,
+            rejected: 0
+        }
+    );
+    // The whole batch stored already: nothing is put.
+    sink.unsure = true;
+    assert_eq!(sink.send(&again).await.unwrap().accepted, 8);
+    let stored: Vec<String> = read_stream(&client, "moat-unsure", "host/1")
+        .await
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    let expected: Vec<String> = (0..8).map(|i| format!("line {i}")).collect();
+    assert_eq!(stored, expected, "each line once, in order");
+    // After an attempt that stored nothing, everything is put.
+    sink.unsure = true;
+    let fresh: Vec<Record> = (8..10).map(|i| Record::new(t + i, format!("line {i}"))).collect();
+    sink.send(&fresh).await.unwrap();
+    assert_eq!(read_stream(&client, "moat-unsure", "host/1").await.len(), 10);
+}
