@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod otlp;
 pub mod request;
 
 use std::future::Future;

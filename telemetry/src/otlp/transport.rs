@@ -1,0 +1,169 @@
+//! Sending OTLP export requests: gRPC (tonic, the generated `TraceService` / `MetricsService`
+//! clients) or HTTP/protobuf (hyper 1, `POST` of the same prost messages).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+
+use super::{OtlpError, Protocol, SignalConfig};
+
+/// How long a connection attempt may take, at most (also bounded by the export timeout).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One signal's connection to a collector.
+pub(crate) enum Transport {
+    Grpc {
+        channel: Channel,
+        metadata: MetadataMap,
+        timeout: Duration,
+    },
+    Http {
+        client: Client<HttpConnector, Full<Bytes>>,
+        uri: http::Uri,
+        headers: http::HeaderMap,
+        timeout: Duration,
+    },
+}
+
+impl Transport {
+    /// A transport for `config`; connects lazily, so a collector that is down does not fail this.
+    pub(crate) fn new(config: &SignalConfig) -> Result<Transport, OtlpError> {
+        let invalid = |message: String| OtlpError::InvalidConfig(format!("{}: {message}", config.endpoint));
+        let uri: http::Uri = config.endpoint.parse().map_err(|e| invalid(format!("not a URL ({e})")))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(invalid(
+                    "https endpoints are not supported yet: run the collector beside Moat and use http".to_owned(),
+                ))
+            }
+            _ => return Err(invalid("the endpoint must be an http:// URL".to_owned())),
+        }
+        match config.protocol {
+            Protocol::Grpc => {
+                let mut metadata = MetadataMap::new();
+                for (name, value) in &config.headers {
+                    let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+                        .map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    let value = MetadataValue::try_from(value.as_str())
+                        .map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    metadata.insert(key, value);
+                }
+                let channel = Endpoint::from(uri)
+                    .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
+                    .timeout(config.timeout)
+                    .tcp_nodelay(true)
+                    .connect_lazy();
+                Ok(Transport::Grpc {
+                    channel,
+                    metadata,
+                    timeout: config.timeout,
+                })
+            }
+            Protocol::HttpProtobuf => {
+                let mut headers = http::HeaderMap::new();
+                for (name, value) in &config.headers {
+                    let key = http::HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    let value = http::HeaderValue::from_str(value).map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    headers.insert(key, value);
+                }
+                let mut connector = HttpConnector::new();
+                connector.set_connect_timeout(Some(CONNECT_TIMEOUT.min(config.timeout)));
+                connector.set_nodelay(true);
+                let client = Client::builder(TokioExecutor::new()).build(connector);
+                Ok(Transport::Http {
+                    client,
+                    uri,
+                    headers,
+                    timeout: config.timeout,
+                })
+            }
+        }
+    }
+
+    /// Sends one `ExportTraceServiceRequest`.
+    pub(crate) async fn export_traces(&self, request: ExportTraceServiceRequest) -> Result<(), String> {
+        match self {
+            Transport::Grpc {
+                channel, metadata, timeout, ..
+            } => {
+                let mut client = TraceServiceClient::new(channel.clone());
+                let mut request = tonic::Request::new(request);
+                *request.metadata_mut() = metadata.clone();
+                request.set_timeout(*timeout);
+                match tokio::time::timeout(*timeout, client.export(request)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
+                    Err(_) => Err(format!("no answer in {timeout:?}")),
+                }
+            }
+            Transport::Http { .. } => self.post(request.encode_to_vec()).await,
+        }
+    }
+
+    /// Sends one `ExportMetricsServiceRequest`.
+    pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
+        match self {
+            Transport::Grpc {
+                channel, metadata, timeout, ..
+            } => {
+                let mut client = MetricsServiceClient::new(channel.clone());
+                let mut request = tonic::Request::new(request);
+                *request.metadata_mut() = metadata.clone();
+                request.set_timeout(*timeout);
+                match tokio::time::timeout(*timeout, client.export(request)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
+                    Err(_) => Err(format!("no answer in {timeout:?}")),
+                }
+            }
+            Transport::Http { .. } => self.post(request.encode_to_vec()).await,
+        }
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<(), String> {
+        let Transport::Http {
+            client,
+            uri,
+            headers,
+            timeout,
+        } = self
+        else {
+            return Err("not an HTTP transport".to_owned());
+        };
+        let mut request = http::Request::post(uri.clone())
+            .header(http::header::CONTENT_TYPE, "application/x-protobuf")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        for (name, value) in headers {
+            request.headers_mut().insert(name, value.clone());
+        }
+        let exchange = async {
+            let response = client.request(request).await.map_err(|e| format!("{e:?}"))?;
+            let status = response.status();
+            // Read the body so the connection can be reused.
+            let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
+            }
+        };
+        match tokio::time::timeout(*timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer in {timeout:?}")),
+        }
+    }
+}
