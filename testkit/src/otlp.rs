@@ -18,7 +18,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{MetricsService, MetricsServiceServer};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -68,7 +70,9 @@ pub struct OtlpReceiver {
 
 impl std::fmt::Debug for OtlpReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OtlpReceiver").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("OtlpReceiver")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -217,7 +221,9 @@ impl OtlpReceiver {
         };
         runtime.spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let handler = handler.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
@@ -277,7 +283,12 @@ impl Handler {
         if !protobuf {
             return plain(http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "only application/x-protobuf");
         }
-        let Ok(body) = request.into_body().collect().await.map(http_body_util::Collected::to_bytes) else {
+        let Ok(body) = request
+            .into_body()
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+        else {
             return plain(http::StatusCode::BAD_REQUEST, "body not read");
         };
         let answer = match path.as_str() {
@@ -333,7 +344,8 @@ impl MetricsService for Sink {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        self.0.push(Received::Metrics(OtlpTransport::Grpc, request.into_inner()));
+        self.0
+            .push(Received::Metrics(OtlpTransport::Grpc, request.into_inner()));
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
     }
 }
@@ -345,9 +357,16 @@ mod tower_compat {
 
     pub(super) async fn call<S>(mut service: S, request: http::Request<Incoming>) -> http::Response<ResponseBody>
     where
-        S: Service<http::Request<Incoming>, Response = http::Response<tonic::body::Body>, Error = std::convert::Infallible>,
+        S: Service<
+            http::Request<Incoming>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        >,
     {
         let Ok(response) = service.call(request).await;
-        response.map(|body| body.map_err(|status| Box::new(status) as Box<dyn std::error::Error + Send + Sync>).boxed_unsync())
+        response.map(|body| {
+            body.map_err(|status| Box::new(status) as Box<dyn std::error::Error + Send + Sync>)
+                .boxed_unsync()
+        })
     }
 }

@@ -145,8 +145,16 @@ impl Default for OtlpConfig {
         OtlpConfig {
             service_name: "moat".to_owned(),
             resource_attributes: Vec::new(),
-            traces: Some(SignalConfig::new(Protocol::Grpc, "http://localhost:4317", Signal::Traces)),
-            metrics: Some(SignalConfig::new(Protocol::Grpc, "http://localhost:4317", Signal::Metrics)),
+            traces: Some(SignalConfig::new(
+                Protocol::Grpc,
+                "http://localhost:4317",
+                Signal::Traces,
+            )),
+            metrics: Some(SignalConfig::new(
+                Protocol::Grpc,
+                "http://localhost:4317",
+                Signal::Metrics,
+            )),
             max_queue_size: 2048,
             max_export_batch_size: 512,
             schedule_delay: Duration::from_secs(5),
@@ -244,11 +252,9 @@ impl OtlpConfig {
                 "cumulative" => Temporality::Cumulative,
                 // Every Moat instrument is a counter or histogram, which `lowmemory` makes delta.
                 "delta" | "lowmemory" => Temporality::Delta,
-                other => {
-                    return Err(OtlpError::InvalidConfig(format!(
-                        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE={other:?}: use cumulative, delta or lowmemory"
-                    )))
-                }
+                other => return Err(OtlpError::InvalidConfig(format!(
+                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE={other:?}: use cumulative, delta or lowmemory"
+                ))),
             };
         }
         config.validate()?;
@@ -262,7 +268,10 @@ impl OtlpConfig {
     pub fn validate(&self) -> Result<(), OtlpError> {
         let bad = |m: String| Err(OtlpError::InvalidConfig(m));
         if self.max_queue_size == 0 || self.max_queue_size > MAX_QUEUE_SIZE {
-            return bad(format!("max_queue_size {} is not within 1..={MAX_QUEUE_SIZE}", self.max_queue_size));
+            return bad(format!(
+                "max_queue_size {} is not within 1..={MAX_QUEUE_SIZE}",
+                self.max_queue_size
+            ));
         }
         if self.max_export_batch_size == 0 || self.max_export_batch_size > self.max_queue_size {
             return bad(format!(

@@ -28,8 +28,8 @@ pub const LATENCY_BOUNDS_MS: [f64; 15] = [
 ];
 /// The same bounds in microseconds, for integer comparison on the hot path.
 const BOUNDS_US: [u64; 15] = [
-    0, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000, 250_000, 500_000, 750_000, 1_000_000, 2_500_000,
-    5_000_000, 7_500_000, 10_000_000,
+    0, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000, 250_000, 500_000, 750_000, 1_000_000, 2_500_000, 5_000_000,
+    7_500_000, 10_000_000,
 ];
 
 /// The suffix a canary request's `Stage` attribute carries: API Gateway reports a canary's
@@ -176,7 +176,9 @@ impl Aggregator {
         }
         series.latency.record(r.end_us.saturating_sub(r.start_us));
         if let Some(call) = &r.integration {
-            series.integration_latency.record(call.end_us.saturating_sub(call.start_us));
+            series
+                .integration_latency
+                .record(call.end_us.saturating_sub(call.start_us));
         }
     }
 
@@ -239,11 +241,16 @@ impl Aggregator {
                     attributes: series.attributes.clone(),
                     start_time_unix_nano: start,
                     time_unix_nano: now_unix_nano,
-                    value: Some(number_data_point::Value::AsInt(i64::try_from(value).unwrap_or(i64::MAX))),
+                    value: Some(number_data_point::Value::AsInt(
+                        i64::try_from(value).unwrap_or(i64::MAX),
+                    )),
                     ..Default::default()
                 });
             }
-            for (histogram, points) in [(&series.latency, &mut latency), (&series.integration_latency, &mut integration)] {
+            for (histogram, points) in [
+                (&series.latency, &mut latency),
+                (&series.integration_latency, &mut integration),
+            ] {
                 if let Some((buckets, sum, min, max)) = histogram.read(reset) {
                     points.push(HistogramDataPoint {
                         attributes: series.attributes.clone(),
@@ -289,7 +296,11 @@ impl Aggregator {
             sum("Count", "Requests received", count),
             sum("4XXError", "Requests answered with a 4xx status", errors_4xx),
             sum("5XXError", "Requests answered with a 5xx status", errors_5xx),
-            histogram("Latency", "Time from receiving a request to the end of its response", latency),
+            histogram(
+                "Latency",
+                "Time from receiving a request to the end of its response",
+                latency,
+            ),
         ];
         if !integration.is_empty() {
             metrics.push(histogram(

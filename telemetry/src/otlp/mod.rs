@@ -30,7 +30,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use config::{OtlpConfig, Protocol, Signal, SignalConfig, Temporality, DEFAULT_TIMEOUT, MAX_QUEUE_SIZE, MAX_SERIES};
+pub use config::{
+    OtlpConfig, Protocol, Signal, SignalConfig, Temporality, DEFAULT_TIMEOUT, MAX_QUEUE_SIZE, MAX_SERIES,
+};
 pub use metrics::{CANARY_STAGE_SUFFIX, LATENCY_BOUNDS_MS};
 
 use crate::request::FinishedRequest;
@@ -93,7 +95,10 @@ struct Counters {
 
 impl Counters {
     fn failed(&self, error: String) {
-        *self.last_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
     }
 }
 
@@ -108,7 +113,9 @@ pub struct OtlpExporter {
 
 impl std::fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OtlpExporter").field("stats", &self.stats()).finish_non_exhaustive()
+        f.debug_struct("OtlpExporter")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 
@@ -217,7 +224,11 @@ impl OtlpExporter {
             metric_exports_failed: c.metric_exports_failed.load(Relaxed),
             metric_series: self.aggregator.as_ref().map_or(0, |a| a.series_count() as u64),
             metric_series_overflow: self.aggregator.as_ref().map_or(0, |a| a.overflowed()),
-            last_error: c.last_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
+            last_error: c
+                .last_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
         }
     }
 
@@ -309,7 +320,11 @@ impl SpanWorker {
     async fn export(&self, batch: &mut Vec<Span>) {
         // A request adds two spans, so a batch may pass `max_batch` by one; split it there.
         while !batch.is_empty() {
-            let rest = if batch.len() > self.max_batch { batch.split_off(self.max_batch) } else { Vec::new() };
+            let rest = if batch.len() > self.max_batch {
+                batch.split_off(self.max_batch)
+            } else {
+                Vec::new()
+            };
             let spans = std::mem::replace(batch, rest);
             let n = spans.len() as u64;
             let request = ExportTraceServiceRequest {

@@ -112,7 +112,10 @@ fn server_span(r: &FinishedRequest) -> Span {
         a.push(kv_str("http.route", route));
     }
     a.push(kv_int("http.response.status_code", i64::from(r.status)));
-    a.push(kv_int("http.response.body.size", i64::try_from(r.response_length).unwrap_or(i64::MAX)));
+    a.push(kv_int(
+        "http.response.body.size",
+        i64::try_from(r.response_length).unwrap_or(i64::MAX),
+    ));
     a.push(kv_str("client.address", &r.client_ip.to_string()));
     if let Some(agent) = &r.user_agent {
         a.push(kv_str("user_agent.original", agent));
@@ -244,7 +247,9 @@ fn http_route(resource: &str) -> Option<&str> {
 
 /// The method as semconv wants it: one of the known methods, or `_OTHER`.
 fn normalized_method(method: &str) -> &str {
-    const KNOWN: [&str; 9] = ["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"];
+    const KNOWN: [&str; 9] = [
+        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
+    ];
     KNOWN.iter().find(|m| **m == method).copied().unwrap_or("_OTHER")
 }
 

@@ -116,7 +116,10 @@ fn server_span_carries_the_xray_ids_times_and_semconv_attributes() {
         ("aws.api_gateway.resource", s("GET /pets/{id}")),
         ("aws.waf.action", s("ALLOW")),
         ("aws.waf.terminating_rule_id", s("Default_Action")),
-        ("aws.waf.web_acl", s("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/moat/1")),
+        (
+            "aws.waf.web_acl",
+            s("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/moat/1"),
+        ),
     ];
     for (key, value) in &expected {
         assert_eq!(a.get(*key), Some(value), "{key}");
@@ -245,12 +248,16 @@ fn metric<'a>(metrics: &'a [Metric], name: &str) -> &'a Metric {
 }
 
 fn int_points(m: &Metric) -> Vec<(HashMap<String, Value>, i64)> {
-    let Some(metric::Data::Sum(sum)) = &m.data else { panic!("{} is not a sum", m.name) };
+    let Some(metric::Data::Sum(sum)) = &m.data else {
+        panic!("{} is not a sum", m.name)
+    };
     assert!(sum.is_monotonic);
     sum.data_points
         .iter()
         .map(|p| {
-            let Some(number_data_point::Value::AsInt(v)) = p.value else { panic!("not an int") };
+            let Some(number_data_point::Value::AsInt(v)) = p.value else {
+                panic!("not an int")
+            };
             (attrs(&p.attributes), v)
         })
         .collect()
@@ -274,17 +281,28 @@ fn metrics_aggregate_per_series_with_api_gateway_dimensions() {
     for r in [&ok, &client_error, &server_error, &canary, &unmatched] {
         aggregator.record(r);
     }
-    assert_eq!(aggregator.series_count(), 3, "prod, prod/Canary, and prod without a route");
+    assert_eq!(
+        aggregator.series_count(),
+        3,
+        "prod, prod/Canary, and prod without a route"
+    );
     let out = aggregator.collect(&resource("moat", &[]), 99).unwrap();
     let metrics = &out.scope_metrics[0].metrics;
     let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"]);
+    assert_eq!(
+        names,
+        ["Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"]
+    );
 
     let prod = |a: &HashMap<String, Value>| {
         a.get("Stage") == Some(&s("prod")) && a.get("Resource") == Some(&s("GET /pets/{id}"))
     };
     let value = |name: &str, pick: &dyn Fn(&HashMap<String, Value>) -> bool| {
-        int_points(metric(metrics, name)).into_iter().find(|(a, _)| pick(a)).unwrap().1
+        int_points(metric(metrics, name))
+            .into_iter()
+            .find(|(a, _)| pick(a))
+            .unwrap()
+            .1
     };
     assert_eq!(value("Count", &prod), 3);
     assert_eq!(value("4XXError", &prod), 1);
@@ -293,13 +311,22 @@ fn metrics_aggregate_per_series_with_api_gateway_dimensions() {
     assert_eq!(value("Count", &is_canary), 1);
     let no_route = |a: &HashMap<String, Value>| !a.contains_key("Resource");
     assert_eq!(value("Count", &no_route), 1);
-    let (attributes, _) = int_points(metric(metrics, "Count")).into_iter().find(|(a, _)| prod(a)).unwrap();
+    let (attributes, _) = int_points(metric(metrics, "Count"))
+        .into_iter()
+        .find(|(a, _)| prod(a))
+        .unwrap();
     assert_eq!(attributes["ApiName"], s("pets"));
     assert_eq!(attributes["Method"], s("GET"));
     assert_eq!(attributes.len(), 4);
 
-    let Some(metric::Data::Histogram(latency)) = &metric(metrics, "Latency").data else { panic!() };
-    let point = latency.data_points.iter().find(|p| prod(&attrs(&p.attributes))).unwrap();
+    let Some(metric::Data::Histogram(latency)) = &metric(metrics, "Latency").data else {
+        panic!()
+    };
+    let point = latency
+        .data_points
+        .iter()
+        .find(|p| prod(&attrs(&p.attributes)))
+        .unwrap();
     assert_eq!(point.count, 3);
     assert_eq!(point.explicit_bounds, LATENCY_BOUNDS_MS);
     assert_eq!(point.bucket_counts.len(), LATENCY_BOUNDS_MS.len() + 1);
@@ -310,15 +337,25 @@ fn metrics_aggregate_per_series_with_api_gateway_dimensions() {
     assert_eq!((point.start_time_unix_nano, point.time_unix_nano), (1, 99));
     assert_eq!(metric(metrics, "Latency").unit, "ms");
 
-    let Some(metric::Data::Histogram(integration)) = &metric(metrics, "IntegrationLatency").data else { panic!() };
-    let point = integration.data_points.iter().find(|p| prod(&attrs(&p.attributes))).unwrap();
+    let Some(metric::Data::Histogram(integration)) = &metric(metrics, "IntegrationLatency").data else {
+        panic!()
+    };
+    let point = integration
+        .data_points
+        .iter()
+        .find(|p| prod(&attrs(&p.attributes)))
+        .unwrap();
     assert_eq!(point.count, 2, "the 403 made no integration call");
     assert_eq!(point.sum, Some(20.0));
 
     // Cumulative: a second read still carries the totals.
     let again = aggregator.collect(&resource("moat", &[]), 100).unwrap();
     assert_eq!(
-        int_points(metric(&again.scope_metrics[0].metrics, "Count")).into_iter().find(|(a, _)| prod(a)).unwrap().1,
+        int_points(metric(&again.scope_metrics[0].metrics, "Count"))
+            .into_iter()
+            .find(|(a, _)| prod(a))
+            .unwrap()
+            .1,
         3
     );
 }
@@ -336,14 +373,19 @@ fn delta_temporality_resets_and_overflow_is_one_series() {
     let out = aggregator.collect(&resource("moat", &[]), 20).unwrap();
     let counts = int_points(metric(&out.scope_metrics[0].metrics, "Count"));
     assert_eq!(counts.len(), 2);
-    let overflow = counts.iter().find(|(a, _)| a.contains_key("otel.metric.overflow")).unwrap();
+    let overflow = counts
+        .iter()
+        .find(|(a, _)| a.contains_key("otel.metric.overflow"))
+        .unwrap();
     assert_eq!(overflow.1, 2);
     assert_eq!(overflow.0.len(), 1);
     // Delta: nothing happened since, so nothing to send; then only the new request.
     assert!(aggregator.collect(&resource("moat", &[]), 30).is_none());
     aggregator.record(&request());
     let out = aggregator.collect(&resource("moat", &[]), 40).unwrap();
-    let Some(metric::Data::Sum(sum)) = &metric(&out.scope_metrics[0].metrics, "Count").data else { panic!() };
+    let Some(metric::Data::Sum(sum)) = &metric(&out.scope_metrics[0].metrics, "Count").data else {
+        panic!()
+    };
     assert_eq!(sum.data_points.len(), 1);
     assert_eq!(sum.data_points[0].start_time_unix_nano, 30);
     assert_eq!(sum.data_points[0].value, Some(number_data_point::Value::AsInt(1)));
@@ -381,18 +423,27 @@ fn config_defaults_and_standard_environment_variables() {
     assert_eq!(config.service_name, "edge");
     assert_eq!(
         config.resource_attributes,
-        [("cloud.provider".to_owned(), "aws".to_owned()), ("team".to_owned(), "a b".to_owned())]
+        [
+            ("cloud.provider".to_owned(), "aws".to_owned()),
+            ("team".to_owned(), "a b".to_owned())
+        ]
     );
     let traces = config.traces.unwrap();
     assert_eq!(traces.protocol, Protocol::HttpProtobuf);
     assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
     assert_eq!(
         traces.headers,
-        [("api-key".to_owned(), "secret=1".to_owned()), ("X-Tenant".to_owned(), "b".to_owned())]
+        [
+            ("api-key".to_owned(), "secret=1".to_owned()),
+            ("X-Tenant".to_owned(), "b".to_owned())
+        ]
     );
     assert_eq!(traces.timeout, Duration::from_millis(2500));
     let metrics = config.metrics.unwrap();
-    assert_eq!(metrics.endpoint, "http://metrics:9090/otlp", "a signal's own endpoint is used as it is");
+    assert_eq!(
+        metrics.endpoint, "http://metrics:9090/otlp",
+        "a signal's own endpoint is used as it is"
+    );
     assert_eq!(metrics.timeout, Duration::from_millis(700));
     assert_eq!((config.max_queue_size, config.max_export_batch_size), (100, 10));
     assert_eq!(config.schedule_delay, Duration::from_millis(250));
@@ -418,8 +469,14 @@ fn config_errors_name_the_setting() {
 
 #[test]
 fn start_needs_a_runtime_and_a_valid_endpoint() {
-    assert!(matches!(OtlpExporter::start(OtlpConfig::default()), Err(OtlpError::NoRuntime)));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(matches!(
+        OtlpExporter::start(OtlpConfig::default()),
+        Err(OtlpError::NoRuntime)
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut config = OtlpConfig::default();
     config.traces.as_mut().unwrap().endpoint = "https://collector:4317".to_owned();
     let e = OtlpExporter::start_on(config, runtime.handle()).unwrap_err();

@@ -22,6 +22,8 @@ use super::{OtlpError, Protocol, SignalConfig};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One signal's connection to a collector.
+// One per signal for the exporter's life: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Transport {
     Grpc {
         channel: Channel,
@@ -40,7 +42,10 @@ impl Transport {
     /// A transport for `config`; connects lazily, so a collector that is down does not fail this.
     pub(crate) fn new(config: &SignalConfig) -> Result<Transport, OtlpError> {
         let invalid = |message: String| OtlpError::InvalidConfig(format!("{}: {message}", config.endpoint));
-        let uri: http::Uri = config.endpoint.parse().map_err(|e| invalid(format!("not a URL ({e})")))?;
+        let uri: http::Uri = config
+            .endpoint
+            .parse()
+            .map_err(|e| invalid(format!("not a URL ({e})")))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
@@ -56,8 +61,8 @@ impl Transport {
                 for (name, value) in &config.headers {
                     let key = MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
                         .map_err(|e| invalid(format!("header {name}: {e}")))?;
-                    let value = MetadataValue::try_from(value.as_str())
-                        .map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    let value =
+                        MetadataValue::try_from(value.as_str()).map_err(|e| invalid(format!("header {name}: {e}")))?;
                     metadata.insert(key, value);
                 }
                 let channel = Endpoint::from(uri)
@@ -76,7 +81,8 @@ impl Transport {
                 for (name, value) in &config.headers {
                     let key = http::HeaderName::from_bytes(name.as_bytes())
                         .map_err(|e| invalid(format!("header {name}: {e}")))?;
-                    let value = http::HeaderValue::from_str(value).map_err(|e| invalid(format!("header {name}: {e}")))?;
+                    let value =
+                        http::HeaderValue::from_str(value).map_err(|e| invalid(format!("header {name}: {e}")))?;
                     headers.insert(key, value);
                 }
                 let mut connector = HttpConnector::new();
@@ -97,7 +103,10 @@ impl Transport {
     pub(crate) async fn export_traces(&self, request: ExportTraceServiceRequest) -> Result<(), String> {
         match self {
             Transport::Grpc {
-                channel, metadata, timeout, ..
+                channel,
+                metadata,
+                timeout,
+                ..
             } => {
                 let mut client = TraceServiceClient::new(channel.clone());
                 let mut request = tonic::Request::new(request);
@@ -117,7 +126,10 @@ impl Transport {
     pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
         match self {
             Transport::Grpc {
-                channel, metadata, timeout, ..
+                channel,
+                metadata,
+                timeout,
+                ..
             } => {
                 let mut client = MetricsServiceClient::new(channel.clone());
                 let mut request = tonic::Request::new(request);
@@ -154,11 +166,19 @@ impl Transport {
             let response = client.request(request).await.map_err(|e| format!("{e:?}"))?;
             let status = response.status();
             // Read the body so the connection can be reused.
-            let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
             if status.is_success() {
                 Ok(())
             } else {
-                Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
+                Err(format!(
+                    "HTTP {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(200)])
+                ))
             }
         };
         match tokio::time::timeout(*timeout, exchange).await {
