@@ -91,7 +91,7 @@ async fn exports_spans_and_metrics(protocol: Protocol, transport: OtlpTransport)
     let exporter = OtlpExporter::start(config(&receiver, protocol)).unwrap();
     exporter.record(&request(2, 200, true));
     exporter.record(&request(3, 503, false)); // metrics only
-    exporter.record(&request(4, 404, true));
+    exporter.record_shared(&std::sync::Arc::new(request(4, 404, true)));
 
     let spans = receiver.wait_for_spans(4, Duration::from_secs(10)).await;
     assert_eq!(spans.len(), 4, "SERVER + CLIENT for each sampled request");

@@ -252,9 +252,11 @@ impl OtlpConfig {
                 "cumulative" => Temporality::Cumulative,
                 // Every Moat instrument is a counter or histogram, which `lowmemory` makes delta.
                 "delta" | "lowmemory" => Temporality::Delta,
-                other => return Err(OtlpError::InvalidConfig(format!(
+                other => {
+                    return Err(OtlpError::InvalidConfig(format!(
                     "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE={other:?}: use cumulative, delta or lowmemory"
-                ))),
+                )))
+                }
             };
         }
         config.validate()?;

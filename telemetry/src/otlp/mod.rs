@@ -104,7 +104,7 @@ impl Counters {
 
 /// Exports spans and metrics of finished requests to an OTLP collector, off the request path.
 pub struct OtlpExporter {
-    spans: Option<mpsc::Sender<FinishedRequest>>,
+    spans: Option<mpsc::Sender<Arc<FinishedRequest>>>,
     aggregator: Option<Arc<Aggregator>>,
     counters: Arc<Counters>,
     stop: watch::Sender<bool>,
@@ -185,20 +185,30 @@ impl OtlpExporter {
         })
     }
 
-    /// Takes one finished request: adds it to the metrics and, when sampled, queues it for its
-    /// spans. Never blocks; callable from any thread, inside a runtime or not. A full queue drops
-    /// the request's spans and counts them.
+    /// Takes one finished request: adds it to the metrics and, when sampled, queues a copy for
+    /// its spans. Never blocks; callable from any thread, inside a runtime or not. A full queue
+    /// drops the request's spans and counts them.
     pub fn record(&self, request: &FinishedRequest) {
+        self.record_with(request, || Arc::new(request.clone()));
+    }
+
+    /// [`OtlpExporter::record`] for a request already shared with other exporters: queues the
+    /// `Arc` itself, so a sampled request costs no copy.
+    pub fn record_shared(&self, request: &Arc<FinishedRequest>) {
+        self.record_with(request, || Arc::clone(request));
+    }
+
+    fn record_with(&self, request: &FinishedRequest, share: impl FnOnce() -> Arc<FinishedRequest>) {
         self.counters.requests_recorded.fetch_add(1, Relaxed);
         if let Some(aggregator) = &self.aggregator {
             aggregator.record(request);
         }
         if let Some(tx) = &self.spans {
             if request.trace.sampled {
-                // Reserve first, so a full queue costs no clone.
+                // Reserve first, so a full queue costs no copy.
                 match tx.try_reserve() {
                     Ok(permit) => {
-                        permit.send(request.clone());
+                        permit.send(share());
                         self.counters.requests_queued.fetch_add(1, Relaxed);
                     }
                     Err(_) => {
@@ -267,7 +277,7 @@ fn unix_nanos() -> u64 {
 
 /// Turns queued requests into spans and sends them in batches.
 struct SpanWorker {
-    rx: mpsc::Receiver<FinishedRequest>,
+    rx: mpsc::Receiver<Arc<FinishedRequest>>,
     transport: Transport,
     resource: Resource,
     counters: Arc<Counters>,
