@@ -283,3 +283,41 @@ async fn hanging_collector_times_out_and_shutdown_is_bounded() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(receiver.spans().is_empty());
 }
+
+/// `https://` endpoints: the collector's certificate is verified against the CA file
+/// (`OTEL_EXPORTER_OTLP_CERTIFICATE`), over gRPC (ALPN h2) and HTTP/protobuf; without the CA the
+/// handshake fails and the failure is counted.
+async fn exports_over_tls(protocol: Protocol) {
+    let receiver = OtlpReceiver::start_tls();
+    assert!(receiver.endpoint().starts_with("https://"));
+    let mut trusted = config(&receiver, protocol);
+    for signal in [trusted.traces.as_mut().unwrap(), trusted.metrics.as_mut().unwrap()] {
+        signal.certificate = Some(receiver.ca_file().unwrap().to_owned());
+    }
+    let exporter = OtlpExporter::start(trusted).unwrap();
+    exporter.record(&request(2, 200, true));
+    let spans = receiver.wait_for_spans(2, Duration::from_secs(10)).await;
+    assert_eq!(spans.len(), 2, "{:?}", exporter.stats());
+    let stats = exporter.shutdown(Duration::from_secs(10)).await.unwrap();
+    assert_eq!((stats.spans_exported, stats.metric_exports), (2, 1), "{stats:?}");
+
+    let mut untrusted = config(&receiver, protocol);
+    untrusted.metrics = None;
+    let exporter = OtlpExporter::start(untrusted).unwrap();
+    exporter.record(&request(4, 200, true));
+    let stats = exporter.shutdown(Duration::from_secs(10)).await.unwrap();
+    assert_eq!((stats.spans_exported, stats.spans_failed), (0, 2), "{stats:?}");
+    let error = stats.last_error.unwrap_or_default();
+    assert!(error.contains("UnknownIssuer"), "{error}");
+    assert_eq!(receiver.spans().len(), 2, "nothing more arrived");
+}
+
+#[tokio::test]
+async fn exports_over_grpc_with_tls() {
+    exports_over_tls(Protocol::Grpc).await;
+}
+
+#[tokio::test]
+async fn exports_over_http_protobuf_with_tls() {
+    exports_over_tls(Protocol::HttpProtobuf).await;
+}

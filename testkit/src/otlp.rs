@@ -6,6 +6,8 @@
 //! It runs on its own tokio runtime, so a test's runtime (even a current-thread one) never starves
 //! it; [`OtlpReceiver::stop`] closes the port and every connection, [`OtlpReceiver::restart`]
 //! opens the same port again, [`OtlpReceiver::stall`] keeps requests waiting unanswered.
+//! [`OtlpReceiver::start_tls`] serves the same over TLS with a certificate from a CA it makes,
+//! whose PEM file [`OtlpReceiver::ca_file`] names.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -63,6 +65,7 @@ impl Store {
 /// A real OTLP receiver (gRPC and HTTP/protobuf) on a free loopback port; stopped on drop.
 pub struct OtlpReceiver {
     addr: SocketAddr,
+    tls: Option<(tokio_rustls::TlsAcceptor, std::path::PathBuf)>,
     store: Arc<Store>,
     stall: watch::Sender<bool>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -83,8 +86,53 @@ impl OtlpReceiver {
     /// When no port can be bound or the runtime cannot start.
     #[must_use]
     pub fn start() -> OtlpReceiver {
+        OtlpReceiver::start_with(None)
+    }
+
+    /// Starts the receiver over TLS (HTTP/1.1 and HTTP/2 by ALPN) on a free port of 127.0.0.1,
+    /// with a certificate for `127.0.0.1` and `localhost` issued by a CA made for it.
+    ///
+    /// # Panics
+    /// When the certificates cannot be made or written, or no port can be bound.
+    #[must_use]
+    pub fn start_tls() -> OtlpReceiver {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Moat OTLP test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![leaf.der().clone()],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+                )
+                .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let ca_file = std::env::temp_dir().join(format!(
+            "moat-otlp-ca-{}-{}.pem",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        OtlpReceiver::start_with(Some((tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_file)))
+    }
+
+    fn start_with(tls: Option<(tokio_rustls::TlsAcceptor, std::path::PathBuf)>) -> OtlpReceiver {
         let (stall, _) = watch::channel(false);
         let mut receiver = OtlpReceiver {
+            tls,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             store: Arc::new(Store::default()),
             stall,
@@ -94,10 +142,18 @@ impl OtlpReceiver {
         receiver
     }
 
-    /// `http://127.0.0.1:PORT`: the gRPC endpoint, and the base of the HTTP ones.
+    /// `http://127.0.0.1:PORT` (`https://` from [`OtlpReceiver::start_tls`]): the gRPC endpoint,
+    /// and the base of the HTTP ones.
     #[must_use]
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM file of the CA that issued the TLS receiver's certificate (`None` without TLS).
+    #[must_use]
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|(_, path)| path.as_path())
     }
 
     /// The address it listens on.
@@ -219,20 +275,30 @@ impl OtlpReceiver {
             store: Arc::clone(&self.store),
             stall: self.stall.subscribe(),
         };
+        let acceptor = self.tls.as_ref().map(|(acceptor, _)| acceptor.clone());
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let handler = handler.clone();
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let handler = handler.clone();
                         async move { Ok::<_, Infallible>(handler.handle(request).await) }
                     });
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let builder = auto::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
                 });
             }
         });
@@ -243,6 +309,9 @@ impl OtlpReceiver {
 impl Drop for OtlpReceiver {
     fn drop(&mut self) {
         self.stop();
+        if let Some((_, ca_file)) = &self.tls {
+            let _ = std::fs::remove_file(ca_file);
+        }
     }
 }
 

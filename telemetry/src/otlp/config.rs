@@ -1,6 +1,7 @@
 //! The OTLP exporter's settings: defaults, then the standard `OTEL_*` environment variables, then
 //! whatever the gateway's configuration sets.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::OtlpError;
@@ -82,12 +83,15 @@ pub struct SignalConfig {
     /// The transport.
     pub protocol: Protocol,
     /// The collector URL: for gRPC the server (`http://localhost:4317`); for HTTP/protobuf the
-    /// full URL posted to (`http://localhost:4318/v1/traces`). Only `http://` is supported.
+    /// full URL posted to (`http://localhost:4318/v1/traces`). `https://` verifies the collector
+    /// against the system's roots and `certificate`.
     pub endpoint: String,
     /// Headers (gRPC metadata) sent with every export, such as an API key.
     pub headers: Vec<(String, String)>,
     /// How long one export may take, connection included, before it counts as failed.
     pub timeout: Duration,
+    /// A PEM file of CA certificates trusted for an `https://` endpoint, besides the system's.
+    pub certificate: Option<PathBuf>,
 }
 
 impl SignalConfig {
@@ -100,6 +104,7 @@ impl SignalConfig {
             endpoint: join_endpoint(protocol, base, signal),
             headers: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
+            certificate: None,
         }
     }
 }
@@ -224,11 +229,15 @@ impl OtlpConfig {
                     None => DEFAULT_TIMEOUT,
                 },
             };
+            let certificate = get(&format!("OTEL_EXPORTER_OTLP_{infix}_CERTIFICATE"))
+                .or_else(|| get("OTEL_EXPORTER_OTLP_CERTIFICATE"))
+                .map(PathBuf::from);
             let signal_config = enabled.then_some(SignalConfig {
                 protocol,
                 endpoint,
                 headers,
                 timeout,
+                certificate,
             });
             match signal {
                 Signal::Traces => config.traces = signal_config,

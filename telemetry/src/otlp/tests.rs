@@ -418,6 +418,7 @@ fn config_defaults_and_standard_environment_variables() {
         ("OTEL_BSP_SCHEDULE_DELAY", "250"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "15000"),
         ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ssl/collector-ca.pem"),
     ]))
     .unwrap();
     assert_eq!(config.service_name, "edge");
@@ -439,6 +440,10 @@ fn config_defaults_and_standard_environment_variables() {
         ]
     );
     assert_eq!(traces.timeout, Duration::from_millis(2500));
+    assert_eq!(
+        traces.certificate.as_deref(),
+        Some(std::path::Path::new("/etc/ssl/collector-ca.pem"))
+    );
     let metrics = config.metrics.unwrap();
     assert_eq!(
         metrics.endpoint, "http://metrics:9090/otlp",
@@ -478,9 +483,14 @@ fn start_needs_a_runtime_and_a_valid_endpoint() {
         .build()
         .unwrap();
     let mut config = OtlpConfig::default();
-    config.traces.as_mut().unwrap().endpoint = "https://collector:4317".to_owned();
+    config.traces.as_mut().unwrap().endpoint = "ftp://collector:4317".to_owned();
     let e = OtlpExporter::start_on(config, runtime.handle()).unwrap_err();
-    assert!(e.to_string().contains("https"), "{e}");
+    assert!(e.to_string().contains("https://"), "{e}");
+    let mut config = OtlpConfig::default();
+    config.traces.as_mut().unwrap().endpoint = "https://collector:4317".to_owned();
+    config.traces.as_mut().unwrap().certificate = Some("/nonexistent/ca.pem".into());
+    let e = OtlpExporter::start_on(config, runtime.handle()).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
     let mut config = OtlpConfig::default();
     config.metrics.as_mut().unwrap().headers = vec![("bad header".to_owned(), "x".to_owned())];
     assert!(matches!(

@@ -1,10 +1,12 @@
 //! Sending OTLP export requests: gRPC (tonic, the generated `TraceService` / `MetricsService`
 //! clients) or HTTP/protobuf (hyper 1, `POST` of the same prost messages).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -14,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::Trac
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use super::{OtlpError, Protocol, SignalConfig};
 
@@ -31,7 +33,7 @@ pub(crate) enum Transport {
         timeout: Duration,
     },
     Http {
-        client: Client<HttpConnector, Full<Bytes>>,
+        client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
         uri: http::Uri,
         headers: http::HeaderMap,
         timeout: Duration,
@@ -46,15 +48,27 @@ impl Transport {
             .endpoint
             .parse()
             .map_err(|e| invalid(format!("not a URL ({e})")))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(invalid(
-                    "https endpoints are not supported yet: run the collector beside Moat and use http".to_owned(),
-                ))
+        let tls = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(invalid("the endpoint must be an http:// or https:// URL".to_owned())),
+        };
+        let extra_roots = match &config.certificate {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| invalid(format!("certificate {}: {e}", path.display())))?;
+                let certs = rustls_pemfile::certs(&mut pem.as_slice())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| invalid(format!("certificate {}: {e}", path.display())))?;
+                if certs.is_empty() {
+                    return Err(invalid(format!(
+                        "certificate {}: no PEM certificate in it",
+                        path.display()
+                    )));
+                }
+                Some((pem, certs))
             }
-            _ => return Err(invalid("the endpoint must be an http:// URL".to_owned())),
-        }
+            None => None,
+        };
         match config.protocol {
             Protocol::Grpc => {
                 let mut metadata = MetadataMap::new();
@@ -65,11 +79,20 @@ impl Transport {
                         MetadataValue::try_from(value.as_str()).map_err(|e| invalid(format!("header {name}: {e}")))?;
                     metadata.insert(key, value);
                 }
-                let channel = Endpoint::from(uri)
+                let mut endpoint = Endpoint::from(uri)
                     .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
                     .timeout(config.timeout)
-                    .tcp_nodelay(true)
-                    .connect_lazy();
+                    .tcp_nodelay(true);
+                if tls {
+                    let mut tls_config = ClientTlsConfig::new().with_native_roots();
+                    if let Some((pem, _)) = &extra_roots {
+                        tls_config = tls_config.ca_certificate(Certificate::from_pem(pem));
+                    }
+                    endpoint = endpoint
+                        .tls_config(tls_config)
+                        .map_err(|e| invalid(format!("TLS: {e}")))?;
+                }
+                let channel = endpoint.connect_lazy();
                 Ok(Transport::Grpc {
                     channel,
                     metadata,
@@ -88,7 +111,25 @@ impl Transport {
                 let mut connector = HttpConnector::new();
                 connector.set_connect_timeout(Some(CONNECT_TIMEOUT.min(config.timeout)));
                 connector.set_nodelay(true);
-                let client = Client::builder(TokioExecutor::new()).build(connector);
+                connector.enforce_http(false);
+                let mut roots = rustls::RootCertStore::empty();
+                // The system's roots, as far as they load; a missing store only matters for https.
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                if let Some((_, certs)) = extra_roots {
+                    roots.add_parsable_certificates(certs);
+                }
+                let tls_config =
+                    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                        .with_safe_default_protocol_versions()
+                        .map_err(|e| invalid(format!("TLS: {e}")))?
+                        .with_root_certificates(roots)
+                        .with_no_client_auth();
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(tls_config)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(connector);
+                let client = Client::builder(TokioExecutor::new()).build(https);
                 Ok(Transport::Http {
                     client,
                     uri,
