@@ -1,7 +1,8 @@
 //! The cost of `OtlpExporter::record` per request on the caller's thread: metrics only (an
-//! unsampled request), sampled with room on the queue (a copy queued for the span task), and
-//! sampled with the queue full (the drop path). The export tasks run on a separate runtime, and
-//! the collector is a real OTLP receiver on loopback.
+//! unsampled request), sampled with room on the queue (a copy, or an `Arc`, queued for the span
+//! task), and sampled with the queue full (the drop path); then the span task's own work per
+//! sampled request. The export tasks run on a separate runtime, and the collector is a real OTLP
+//! receiver on loopback.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use moat_telemetry::otlp::spans::push_spans;
 use moat_telemetry::otlp::{OtlpConfig, OtlpExporter, Protocol, Signal, SignalConfig};
 use moat_telemetry::request::{FinishedRequest, IntegrationCall, TraceContext};
 use moat_testkit::otlp::OtlpReceiver;
@@ -139,6 +141,22 @@ fn bench(c: &mut Criterion) {
     let full = exporter(&dead_receiver, 1, &runtime);
     full.record(&sampled);
     group.bench_function("sampled_queue_full", |b| b.iter(|| full.record(black_box(&sampled))));
+
+    // The span task's work per sampled request, off the caller's thread: build the SERVER and
+    // CLIENT spans and encode them as protobuf (a batch's share of the wire format).
+    group.bench_function("span_task_build_and_encode", |b| {
+        let mut spans = Vec::with_capacity(2);
+        b.iter(|| {
+            spans.clear();
+            push_spans(black_box(&sampled), &mut spans);
+            let encoded: usize = spans.iter().map(prost::Message::encoded_len).sum();
+            let mut buf = Vec::with_capacity(encoded + 16);
+            for span in &spans {
+                prost::Message::encode(span, &mut buf).unwrap();
+            }
+            black_box(buf)
+        });
+    });
     group.finish();
 
     drop(live);
