@@ -88,7 +88,11 @@ fn sum_value(metrics: &[Metric], name: &str) -> i64 {
 
 async fn exports_spans_and_metrics(protocol: Protocol, transport: OtlpTransport) {
     let receiver = OtlpReceiver::start();
-    let exporter = OtlpExporter::start(config(&receiver, protocol)).unwrap();
+    let mut config = config(&receiver, protocol);
+    for signal in [config.traces.as_mut().unwrap(), config.metrics.as_mut().unwrap()] {
+        signal.headers = vec![("X-Api-Key".to_owned(), "s3cret".to_owned())];
+    }
+    let exporter = OtlpExporter::start(config).unwrap();
     exporter.record(&request(2, 200, true));
     exporter.record(&request(3, 503, false)); // metrics only
     exporter.record_shared(&std::sync::Arc::new(request(4, 404, true)));
@@ -150,6 +154,11 @@ async fn exports_spans_and_metrics(protocol: Protocol, transport: OtlpTransport)
     };
     assert_eq!((h.data_points[0].count, h.data_points[0].sum), (3, Some(45.0)));
 
+    let headers = receiver.request_headers();
+    assert_eq!(headers.len(), 2, "one trace export, one metric export");
+    for h in &headers {
+        assert_eq!(h.get("x-api-key").unwrap(), "s3cret");
+    }
     for item in receiver.received() {
         let used = match item {
             Received::Traces(t, _) | Received::Metrics(t, _) => t,
@@ -320,4 +329,35 @@ async fn exports_over_grpc_with_tls() {
 #[tokio::test]
 async fn exports_over_http_protobuf_with_tls() {
     exports_over_tls(Protocol::HttpProtobuf).await;
+}
+
+/// A collector that answers with a partial success: the rejected spans and data points are
+/// counted apart from the exported ones, over both transports.
+async fn partial_success_is_counted(protocol: Protocol) {
+    let receiver = OtlpReceiver::start();
+    receiver.reject(1, 2);
+    let exporter = OtlpExporter::start(config(&receiver, protocol)).unwrap();
+    exporter.record(&request(2, 200, true));
+    let stats = exporter.shutdown(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(
+        (stats.spans_exported, stats.spans_rejected, stats.spans_failed),
+        (1, 1, 0),
+        "{stats:?}"
+    );
+    assert_eq!(
+        (stats.metric_exports, stats.metric_points_rejected),
+        (1, 2),
+        "{stats:?}"
+    );
+    assert!(stats.last_error.unwrap().contains("rejected by the test receiver"));
+}
+
+#[tokio::test]
+async fn partial_success_is_counted_over_grpc() {
+    partial_success_is_counted(Protocol::Grpc).await;
+}
+
+#[tokio::test]
+async fn partial_success_is_counted_over_http_protobuf() {
+    partial_success_is_counted(Protocol::HttpProtobuf).await;
 }

@@ -23,9 +23,13 @@ use hyper_util::server::conn::auto;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
-use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -54,6 +58,31 @@ pub enum Received {
 #[derive(Default)]
 struct Store {
     received: Mutex<Vec<Received>>,
+    headers: Mutex<Vec<http::HeaderMap>>,
+    reject_spans: std::sync::atomic::AtomicI64,
+    reject_points: std::sync::atomic::AtomicI64,
+}
+
+impl Store {
+    fn trace_response(&self) -> ExportTraceServiceResponse {
+        let rejected = self.reject_spans.load(std::sync::atomic::Ordering::Relaxed);
+        ExportTraceServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                rejected_spans: rejected,
+                error_message: "rejected by the test receiver".to_owned(),
+            }),
+        }
+    }
+
+    fn metrics_response(&self) -> ExportMetricsServiceResponse {
+        let rejected = self.reject_points.load(std::sync::atomic::Ordering::Relaxed);
+        ExportMetricsServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportMetricsPartialSuccess {
+                rejected_data_points: rejected,
+                error_message: "rejected by the test receiver".to_owned(),
+            }),
+        }
+    }
 }
 
 impl Store {
@@ -184,10 +213,28 @@ impl OtlpReceiver {
         self.stall.send_replace(stalled);
     }
 
+    /// From now on, answer every export with a partial success that rejects `spans` spans and
+    /// `points` metric data points (0 and 0: plain success again).
+    pub fn reject(&self, spans: i64, points: i64) {
+        self.store
+            .reject_spans
+            .store(spans, std::sync::atomic::Ordering::Relaxed);
+        self.store
+            .reject_points
+            .store(points, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Every export request answered so far, in arrival order.
     #[must_use]
     pub fn received(&self) -> Vec<Received> {
         self.store.received.lock().unwrap().clone()
+    }
+
+    /// The headers (gRPC metadata included) of every request that reached the receiver, in
+    /// arrival order.
+    #[must_use]
+    pub fn request_headers(&self) -> Vec<http::HeaderMap> {
+        self.store.headers.lock().unwrap().clone()
     }
 
     /// Every span received, with the resource of its request.
@@ -327,6 +374,7 @@ impl Handler {
     async fn handle(&self, request: http::Request<Incoming>) -> http::Response<ResponseBody> {
         let mut stall = self.stall.clone();
         let _ = stall.wait_for(|stalled| !stalled).await;
+        self.store.headers.lock().unwrap().push(request.headers().clone());
         let grpc = request
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -363,11 +411,11 @@ impl Handler {
         let answer = match path.as_str() {
             "/v1/traces" => ExportTraceServiceRequest::decode(body).map(|r| {
                 self.store.push(Received::Traces(OtlpTransport::HttpProtobuf, r));
-                ExportTraceServiceResponse::default().encode_to_vec()
+                self.store.trace_response().encode_to_vec()
             }),
             "/v1/metrics" => ExportMetricsServiceRequest::decode(body).map(|r| {
                 self.store.push(Received::Metrics(OtlpTransport::HttpProtobuf, r));
-                ExportMetricsServiceResponse::default().encode_to_vec()
+                self.store.metrics_response().encode_to_vec()
             }),
             _ => return plain(http::StatusCode::NOT_FOUND, "use /v1/traces or /v1/metrics"),
         };
@@ -403,7 +451,7 @@ impl TraceService for Sink {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.0.push(Received::Traces(OtlpTransport::Grpc, request.into_inner()));
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        Ok(tonic::Response::new(self.0.trace_response()))
     }
 }
 
@@ -415,7 +463,7 @@ impl MetricsService for Sink {
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         self.0
             .push(Received::Metrics(OtlpTransport::Grpc, request.into_inner()));
-        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+        Ok(tonic::Response::new(self.0.metrics_response()))
     }
 }
 

@@ -64,6 +64,8 @@ pub struct OtlpStats {
     pub queue_dropped: u64,
     /// Spans the collector accepted.
     pub spans_exported: u64,
+    /// Spans the collector refused in a partial success (counted, not retried).
+    pub spans_rejected: u64,
     /// Spans lost because their export failed (collector down, timeout, refused).
     pub spans_failed: u64,
     /// Trace export requests that failed.
@@ -72,6 +74,8 @@ pub struct OtlpStats {
     pub metric_exports: u64,
     /// Metric export requests that failed.
     pub metric_exports_failed: u64,
+    /// Metric data points the collector refused in a partial success.
+    pub metric_points_rejected: u64,
     /// Distinct metric attribute sets.
     pub metric_series: u64,
     /// Requests counted under the `otel.metric.overflow` set because `max_series` was reached.
@@ -86,10 +90,12 @@ struct Counters {
     requests_queued: AtomicU64,
     queue_dropped: AtomicU64,
     spans_exported: AtomicU64,
+    spans_rejected: AtomicU64,
     spans_failed: AtomicU64,
     trace_exports_failed: AtomicU64,
     metric_exports: AtomicU64,
     metric_exports_failed: AtomicU64,
+    metric_points_rejected: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -228,10 +234,12 @@ impl OtlpExporter {
             requests_queued: c.requests_queued.load(Relaxed),
             queue_dropped: c.queue_dropped.load(Relaxed),
             spans_exported: c.spans_exported.load(Relaxed),
+            spans_rejected: c.spans_rejected.load(Relaxed),
             spans_failed: c.spans_failed.load(Relaxed),
             trace_exports_failed: c.trace_exports_failed.load(Relaxed),
             metric_exports: c.metric_exports.load(Relaxed),
             metric_exports_failed: c.metric_exports_failed.load(Relaxed),
+            metric_points_rejected: c.metric_points_rejected.load(Relaxed),
             metric_series: self.aggregator.as_ref().map_or(0, |a| a.series_count() as u64),
             metric_series_overflow: self.aggregator.as_ref().map_or(0, |a| a.overflowed()),
             last_error: c
@@ -341,8 +349,14 @@ impl SpanWorker {
                 resource_spans: vec![spans::resource_spans(self.resource.clone(), spans)],
             };
             match self.transport.export_traces(request).await {
-                Ok(()) => {
-                    self.counters.spans_exported.fetch_add(n, Relaxed);
+                Ok((rejected, message)) => {
+                    let rejected = rejected.min(n);
+                    self.counters.spans_exported.fetch_add(n - rejected, Relaxed);
+                    if rejected > 0 {
+                        self.counters.spans_rejected.fetch_add(rejected, Relaxed);
+                        self.counters
+                            .failed(format!("traces: {rejected} spans rejected: {message}"));
+                    }
                 }
                 Err(e) => {
                     self.counters.spans_failed.fetch_add(n, Relaxed);
@@ -389,8 +403,13 @@ impl MetricWorker {
             resource_metrics: vec![metrics],
         };
         match self.transport.export_metrics(request).await {
-            Ok(()) => {
+            Ok((rejected, message)) => {
                 self.counters.metric_exports.fetch_add(1, Relaxed);
+                if rejected > 0 {
+                    self.counters.metric_points_rejected.fetch_add(rejected, Relaxed);
+                    self.counters
+                        .failed(format!("metrics: {rejected} data points rejected: {message}"));
+                }
             }
             Err(e) => {
                 self.counters.metric_exports_failed.fetch_add(1, Relaxed);

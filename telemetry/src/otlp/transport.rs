@@ -11,9 +11,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use prost::Message;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -22,6 +22,21 @@ use super::{OtlpError, Protocol, SignalConfig};
 
 /// How long a connection attempt may take, at most (also bounded by the export timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a collector refused in a partial success: how many spans or data points, and why.
+pub(crate) type Rejected = (u64, String);
+
+fn trace_rejected(response: ExportTraceServiceResponse) -> Rejected {
+    response.partial_success.map_or((0, String::new()), |p| {
+        (u64::try_from(p.rejected_spans).unwrap_or(0), p.error_message)
+    })
+}
+
+fn metrics_rejected(response: ExportMetricsServiceResponse) -> Rejected {
+    response.partial_success.map_or((0, String::new()), |p| {
+        (u64::try_from(p.rejected_data_points).unwrap_or(0), p.error_message)
+    })
+}
 
 /// One signal's connection to a collector.
 // One per signal for the exporter's life: the size difference costs nothing.
@@ -140,8 +155,9 @@ impl Transport {
         }
     }
 
-    /// Sends one `ExportTraceServiceRequest`.
-    pub(crate) async fn export_traces(&self, request: ExportTraceServiceRequest) -> Result<(), String> {
+    /// Sends one `ExportTraceServiceRequest`; `Ok` carries the spans the collector rejected in a
+    /// partial success (with its message).
+    pub(crate) async fn export_traces(&self, request: ExportTraceServiceRequest) -> Result<Rejected, String> {
         match self {
             Transport::Grpc {
                 channel,
@@ -154,17 +170,22 @@ impl Transport {
                 *request.metadata_mut() = metadata.clone();
                 request.set_timeout(*timeout);
                 match tokio::time::timeout(*timeout, client.export(request)).await {
-                    Ok(Ok(_)) => Ok(()),
+                    Ok(Ok(response)) => Ok(trace_rejected(response.into_inner())),
                     Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
                     Err(_) => Err(format!("no answer in {timeout:?}")),
                 }
             }
-            Transport::Http { .. } => self.post(request.encode_to_vec()).await,
+            Transport::Http { .. } => {
+                let body = self.post(request.encode_to_vec()).await?;
+                // An empty or undecodable body is a plain success.
+                Ok(ExportTraceServiceResponse::decode(body).map_or((0, String::new()), trace_rejected))
+            }
         }
     }
 
-    /// Sends one `ExportMetricsServiceRequest`.
-    pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
+    /// Sends one `ExportMetricsServiceRequest`; `Ok` carries the data points the collector
+    /// rejected in a partial success (with its message).
+    pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<Rejected, String> {
         match self {
             Transport::Grpc {
                 channel,
@@ -177,16 +198,19 @@ impl Transport {
                 *request.metadata_mut() = metadata.clone();
                 request.set_timeout(*timeout);
                 match tokio::time::timeout(*timeout, client.export(request)).await {
-                    Ok(Ok(_)) => Ok(()),
+                    Ok(Ok(response)) => Ok(metrics_rejected(response.into_inner())),
                     Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
                     Err(_) => Err(format!("no answer in {timeout:?}")),
                 }
             }
-            Transport::Http { .. } => self.post(request.encode_to_vec()).await,
+            Transport::Http { .. } => {
+                let body = self.post(request.encode_to_vec()).await?;
+                Ok(ExportMetricsServiceResponse::decode(body).map_or((0, String::new()), metrics_rejected))
+            }
         }
     }
 
-    async fn post(&self, body: Vec<u8>) -> Result<(), String> {
+    async fn post(&self, body: Vec<u8>) -> Result<Bytes, String> {
         let Transport::Http {
             client,
             uri,
@@ -214,7 +238,7 @@ impl Transport {
                 .map_err(|e| e.to_string())?
                 .to_bytes();
             if status.is_success() {
-                Ok(())
+                Ok(body)
             } else {
                 Err(format!(
                     "HTTP {status}: {}",
