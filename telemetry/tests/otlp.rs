@@ -79,7 +79,7 @@ fn sum_value(metrics: &[Metric], name: &str) -> i64 {
     };
     assert_eq!(sum.data_points.len(), 1);
     let p = &sum.data_points[0];
-    assert_eq!(attrs(&p.attributes).len(), 4);
+    assert_eq!(attrs(&p.attributes).len(), 5);
     let Some(number_data_point::Value::AsInt(v)) = p.value else {
         panic!()
     };

@@ -1,7 +1,7 @@
 //! API Gateway's metrics (`Count`, `4XXError`, `5XXError`, `Latency`, `IntegrationLatency`) aggregated
 //! in place and read out as OTLP metrics once per export interval.
 //!
-//! Each distinct `ApiName` / `Stage` / `Method` / `Resource` combination is one series, created the
+//! Each distinct `ApiId` / `ApiName` / `Stage` / `Method` / `Resource` combination is one series, created the
 //! first time it is seen and kept for the exporter's life with its OTLP attributes built once. A
 //! request after that costs a hash, a read lock and a few relaxed atomic adds: no allocation.
 
@@ -91,6 +91,7 @@ struct Series {
 
 #[derive(Clone, PartialEq, Eq)]
 struct SeriesKey {
+    api_id: String,
     api_name: String,
     stage: String,
     canary: bool,
@@ -101,6 +102,7 @@ struct SeriesKey {
 impl SeriesKey {
     fn matches(&self, r: &FinishedRequest) -> bool {
         self.canary == r.is_canary
+            && self.api_id == r.api_id
             && self.api_name == r.api_name
             && self.stage == r.stage
             && self.method == r.method
@@ -110,6 +112,7 @@ impl SeriesKey {
 
 fn key_hash(r: &FinishedRequest) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
+    r.api_id.hash(&mut h);
     r.api_name.hash(&mut h);
     r.stage.hash(&mut h);
     r.is_canary.hash(&mut h);
@@ -133,6 +136,7 @@ pub(crate) struct Aggregator {
 impl Aggregator {
     pub(crate) fn new(max_series: usize, temporality: Temporality, now_unix_nano: u64) -> Aggregator {
         let overflow_key = SeriesKey {
+            api_id: String::new(),
             api_name: String::new(),
             stage: String::new(),
             canary: false,
@@ -199,6 +203,7 @@ impl Aggregator {
             return Arc::clone(&self.overflow);
         }
         let key = SeriesKey {
+            api_id: r.api_id.clone(),
             api_name: r.api_name.clone(),
             stage: r.stage.clone(),
             canary: r.is_canary,
@@ -335,7 +340,8 @@ impl Series {
     }
 }
 
-/// The OTLP attributes of a series: API Gateway's dimension names and values.
+/// The OTLP attributes of a series: API Gateway's dimension names and values (`ApiName` as REST
+/// APIs' metrics carry it, `ApiId` as HTTP APIs' do).
 fn attributes(key: &SeriesKey) -> Vec<KeyValue> {
     let stage = if key.canary {
         format!("{}{CANARY_STAGE_SUFFIX}", key.stage)
@@ -344,6 +350,7 @@ fn attributes(key: &SeriesKey) -> Vec<KeyValue> {
     };
     let mut attributes = vec![
         kv_str("ApiName", &key.api_name),
+        kv_str("ApiId", &key.api_id),
         kv_str("Stage", &stage),
         kv_str("Method", &key.method),
     ];

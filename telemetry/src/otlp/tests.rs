@@ -317,7 +317,8 @@ fn metrics_aggregate_per_series_with_api_gateway_dimensions() {
         .unwrap();
     assert_eq!(attributes["ApiName"], s("pets"));
     assert_eq!(attributes["Method"], s("GET"));
-    assert_eq!(attributes.len(), 4);
+    assert_eq!(attributes["ApiId"], s("a1b2c3d4e5"));
+    assert_eq!(attributes.len(), 5);
 
     let Some(metric::Data::Histogram(latency)) = &metric(metrics, "Latency").data else {
         panic!()
