@@ -14,6 +14,7 @@
 pub mod aws;
 pub mod cloudwatch_logs;
 pub mod metrics;
+pub mod otlp;
 pub mod prometheus;
 pub mod request;
 pub mod shipper;

@@ -3,10 +3,13 @@
 //! [`MotoServer`] runs `moto_server` (PyPI `moto[server]`, installed by `scripts/test.sh`), the AWS API
 //! emulator that the CloudWatch Logs, X-Ray and CloudWatch tests talk to through the real AWS SDK for Rust.
 //! Nothing here fakes an AWS API: a test that needs one starts the real emulator, and fails (never skips)
-//! when it is not installed.
+//! when it is not installed. [`otlp::OtlpReceiver`] is a real OTLP server (gRPC and HTTP/protobuf) on the
+//! official proto definitions, for the OpenTelemetry exporter's tests.
 #![deny(missing_docs)]
 // Test support: a server that cannot start is a failed test, and panicking says why.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod otlp;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
