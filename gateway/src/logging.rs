@@ -29,6 +29,7 @@ use crate::gateway_response::ResponseType;
 use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use moat_telemetry::cloudwatch_logs::names::{canary_execution_log_group, execution_log_group, validate_log_group};
 use moat_telemetry::metrics::Recorder;
+use moat_telemetry::otlp::OtlpExporter;
 use moat_telemetry::request::{FinishedRequest, IntegrationCall, WafOutcome};
 use moat_telemetry::xray::sampling::Sampler;
 use moat_telemetry::xray::segment::stage_arn;
@@ -122,7 +123,7 @@ impl SinkRegistry {
         let wanted = self
             .telemetry
             .as_ref()
-            .is_some_and(|t| t.metrics.is_some() || t.prometheus.is_some());
+            .is_some_and(|t| t.metrics.is_some() || t.prometheus.is_some() || t.otlp.is_some());
         if wanted && self.open {
             self.start_hub()?;
         }
@@ -137,8 +138,9 @@ impl SinkRegistry {
         }
         let Some(hub) = &self.hub else { return Ok(None) };
         let recorder = hub.recorder();
-        let segments = if tracing { Some(hub.segment_emitter()?) } else { None };
-        if recorder.is_none() && segments.is_none() {
+        let segments = if tracing { hub.segment_emitter_if_on()? } else { None };
+        let otlp = hub.otlp();
+        if recorder.is_none() && segments.is_none() && otlp.is_none() {
             return Ok(None);
         }
         let sink = if has_access_sink {
@@ -149,6 +151,7 @@ impl SinkRegistry {
         Ok(Some(RequestTelemetry {
             recorder,
             segments,
+            otlp,
             sink,
         }))
     }
@@ -220,6 +223,7 @@ pub struct StageTracing {
 pub struct RequestTelemetry {
     recorder: Option<Recorder>,
     segments: Option<Arc<SegmentEmitter>>,
+    otlp: Option<Arc<OtlpExporter>>,
     /// The sink carrying request records when the stage has no access log.
     sink: Option<Arc<LogSink>>,
 }
@@ -823,15 +827,20 @@ impl DeferredRecord for PendingLog {
             return;
         };
         let traced = requests.segments.as_ref().filter(|_| self.trace.sampled());
-        if requests.recorder.is_none() && traced.is_none() {
+        if requests.recorder.is_none() && traced.is_none() && requests.otlp.is_none() {
             return;
         }
-        let finished = self.finished_request(stage);
+        let mut finished = self.finished_request(stage);
+        // Spans only for stages with tracing on, whatever a caller's header asked.
+        finished.trace.sampled &= stage.logging.tracing.is_some();
         if let Some(recorder) = &requests.recorder {
             recorder.record(&finished);
         }
         if let Some(segments) = traced {
             segments.emit(&finished);
+        }
+        if let Some(otlp) = &requests.otlp {
+            otlp.record(&finished);
         }
     }
 

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use moat_telemetry::aws::{sdk_config, AwsSettings};
 use moat_telemetry::cloudwatch_logs::{CloudWatchLogsOptions, CloudWatchLogsSink};
 use moat_telemetry::metrics::{spawn_flusher, Aggregator, EmfExporter, MetricsConfig, Recorder};
+use moat_telemetry::otlp::{OtlpConfig, OtlpExporter};
 use moat_telemetry::prometheus::{names, spawn_listener, MetricsListener, Registry};
 use moat_telemetry::request::FinishedRequest;
 use moat_telemetry::shipper::{Shipper, ShipperConfig, ShipperHandle, ShipperStats};
@@ -34,6 +35,8 @@ pub enum XrayTransport {
     Udp(SocketAddr),
     /// PutTraceSegments through the AWS SDK, batched, retried and spooled.
     Api,
+    /// No X-Ray segments (sampled requests reach OTLP only).
+    Off,
 }
 
 /// Tracing settings.
@@ -132,6 +135,8 @@ pub struct TelemetrySettings {
     pub traces: TracesSettings,
     /// Region and account written into segment documents.
     pub segment: SegmentSettings,
+    /// OTLP export, when configured.
+    pub otlp: Option<OtlpConfig>,
 }
 
 /// The metrics side of the hub: the aggregator, its EMF output and the task closing intervals.
@@ -155,6 +160,7 @@ pub struct TelemetryHub {
     requests: Mutex<Option<Arc<LogSink>>>,
     listener: Mutex<Option<MetricsListener>>,
     segments: Mutex<Option<Arc<SegmentEmitter>>>,
+    otlp: Mutex<Option<Arc<OtlpExporter>>>,
 }
 
 impl std::fmt::Debug for TelemetryHub {
@@ -192,7 +198,12 @@ impl TelemetryHub {
             requests: Mutex::new(None),
             listener: Mutex::new(None),
             segments: Mutex::new(None),
+            otlp: Mutex::new(None),
         });
+        if let Some(config) = hub.settings.otlp.clone() {
+            let exporter = OtlpExporter::start_on(config, &hub.handle).map_err(|e| format!("telemetry.otlp: {e}"))?;
+            *lock(&hub.otlp) = Some(Arc::new(exporter));
+        }
         if let Some(metrics) = hub.settings.metrics.clone() {
             hub.start_metrics(&metrics)?;
         }
@@ -272,6 +283,23 @@ impl TelemetryHub {
         Ok(sink)
     }
 
+    /// The OTLP exporter, when configured.
+    #[must_use]
+    pub fn otlp(&self) -> Option<Arc<OtlpExporter>> {
+        lock(&self.otlp).clone()
+    }
+
+    /// The emitter of segment documents, started on first use; `None` when X-Ray is off.
+    ///
+    /// # Errors
+    /// When the UDP socket cannot be opened or the API shipper cannot start.
+    pub fn segment_emitter_if_on(&self) -> Result<Option<Arc<SegmentEmitter>>, String> {
+        if self.settings.traces.transport == XrayTransport::Off {
+            return Ok(None);
+        }
+        self.segment_emitter().map(Some)
+    }
+
     /// The emitter of segment documents, started on first use.
     ///
     /// # Errors
@@ -287,6 +315,7 @@ impl TelemetryHub {
                     format!("telemetry.traces.xray: cannot open a UDP socket to {addr}: {e}")
                 })?))
             }
+            XrayTransport::Off => return Err("X-Ray is off (telemetry.traces.xray.transport: none)".to_owned()),
             XrayTransport::Api => {
                 let sink = XRayApiSink::new(&self.sdk);
                 let spool = self.settings.spool_dir.as_ref().map(|dir| SpoolConfig {
@@ -449,6 +478,11 @@ impl TelemetryHub {
         }
         if let Some(listener) = lock(&self.listener).take() {
             runtime.block_on(listener.shutdown());
+        }
+        if let Some(otlp) = lock(&self.otlp).take() {
+            if let Err(e) = runtime.block_on(otlp.close(grace)) {
+                eprintln!("moat: telemetry otlp: {e}");
+            }
         }
         let shippers = std::mem::take(&mut *lock(&self.shippers));
         runtime.block_on(async {

@@ -61,6 +61,30 @@ pub struct RawTelemetry {
     /// Where the segments of stages with `tracing: true` go, and how requests are sampled.
     #[serde(default)]
     pub traces: RawTraces,
+    /// OpenTelemetry export (spans of sampled requests, API Gateway's metrics); off when absent.
+    pub otlp: Option<RawOtlp>,
+}
+
+/// OTLP export settings; unset fields come from the `OTEL_EXPORTER_OTLP_*` environment, then the
+/// OpenTelemetry defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOtlp {
+    /// The collector, e.g. `http://127.0.0.1:4317` (gRPC) or `http://127.0.0.1:4318` (HTTP).
+    pub endpoint: Option<String>,
+    /// `grpc` (default) or `http/protobuf`.
+    pub protocol: Option<String>,
+    /// Extra request headers (authentication).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Export timeout, e.g. `10s` (default).
+    pub timeout: Option<String>,
+    /// `service.name` of the resource (default `moat`).
+    pub service_name: Option<String>,
+    /// Export spans of sampled requests (default true).
+    pub traces: Option<bool>,
+    /// Export API Gateway's metrics (default true).
+    pub metrics: Option<bool>,
 }
 
 /// Tracing settings shared by every stage with `tracing: true`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use moat_telemetry::aws::AwsSettings;
 use moat_telemetry::cloudwatch_logs::names::{default_stream_name, validate_log_group, validate_log_stream};
 use moat_telemetry::metrics::MetricsConfig;
+use moat_telemetry::otlp::{OtlpConfig, Protocol, Signal, SignalConfig};
 use moat_telemetry::shipper::ShipperConfig;
 use moat_telemetry::spool::SpoolConfig;
 use moat_telemetry::xray::sampling::Sampler;
@@ -85,7 +86,9 @@ pub fn telemetry_settings(
             .ok()
     });
     let traces = traces_settings(&raw.traces, problems);
+    let otlp = raw.otlp.as_ref().and_then(|o| otlp_settings(o, problems));
     TelemetrySettings {
+        otlp,
         traces,
         segment: SegmentSettings {
             region: region.to_owned(),
@@ -164,6 +167,7 @@ fn traces_settings(raw: &super::raw::RawTraces, problems: &mut Problems) -> Trac
     };
     let transport = match raw.xray.transport.as_deref().unwrap_or("udp") {
         "api" => XrayTransport::Api,
+        "none" => XrayTransport::Off,
         "udp" => {
             let address = match &raw.xray.daemon_address {
                 Some(text) => DaemonAddress::parse(text),
@@ -180,7 +184,10 @@ fn traces_settings(raw: &super::raw::RawTraces, problems: &mut Problems) -> Trac
         other => {
             problems.push(
                 "telemetry.traces.xray.transport",
-                format!("`{other}` is not a transport: use `udp` (the X-Ray daemon) or `api` (PutTraceSegments)"),
+                format!(
+                    "`{other}` is not a transport: use `udp` (the X-Ray daemon), `api` (PutTraceSegments) or \
+                     `none` (sampled requests go to OTLP only)"
+                ),
             );
             XrayTransport::Api
         }
@@ -190,3 +197,69 @@ fn traces_settings(raw: &super::raw::RawTraces, problems: &mut Problems) -> Trac
         transport,
     }
 }
+
+fn otlp_settings(raw: &super::raw::RawOtlp, problems: &mut Problems) -> Option<OtlpConfig> {
+    let mut config = match OtlpConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            problems.push("telemetry.otlp", format!("from the OTEL_* environment: {e}"));
+            return None;
+        }
+    };
+    if let Some(name) = &raw.service_name {
+        config.service_name.clone_from(name);
+    }
+    let protocol = match raw.protocol.as_deref().map(Protocol::parse) {
+        None => None,
+        Some(Ok(protocol)) => Some(protocol),
+        Some(Err(e)) => {
+            problems.push("telemetry.otlp.protocol", e.to_string());
+            return None;
+        }
+    };
+    let timeout = duration_or(&raw.timeout, "telemetry.otlp.timeout", DEFAULT_OTLP_TIMEOUT, problems);
+    for (signal, enabled, slot) in [
+        (Signal::Traces, raw.traces.unwrap_or(true), &mut config.traces),
+        (Signal::Metrics, raw.metrics.unwrap_or(true), &mut config.metrics),
+    ] {
+        if !enabled {
+            *slot = None;
+            continue;
+        }
+        // The config file's endpoint and protocol win over the environment's; the environment's headers
+        // and certificate are kept.
+        let mut signal_config = match (&raw.endpoint, slot.take()) {
+            (Some(endpoint), previous) => {
+                let mut fresh = SignalConfig::new(
+                    protocol
+                        .or(previous.as_ref().map(|p| p.protocol))
+                        .unwrap_or(Protocol::Grpc),
+                    endpoint,
+                    signal,
+                );
+                if let Some(previous) = previous {
+                    fresh.headers = previous.headers;
+                    fresh.certificate = previous.certificate;
+                }
+                fresh
+            }
+            (None, Some(previous)) => previous,
+            (None, None) => SignalConfig::new(protocol.unwrap_or(Protocol::Grpc), "http://127.0.0.1:4317", signal),
+        };
+        signal_config
+            .headers
+            .extend(raw.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if raw.timeout.is_some() {
+            signal_config.timeout = timeout;
+        }
+        *slot = Some(signal_config);
+    }
+    if let Err(e) = config.validate() {
+        problems.push("telemetry.otlp", e.to_string());
+        return None;
+    }
+    Some(config)
+}
+
+/// OTLP's default export timeout.
+const DEFAULT_OTLP_TIMEOUT: Duration = moat_telemetry::otlp::DEFAULT_TIMEOUT;

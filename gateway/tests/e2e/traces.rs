@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_xray::Client;
 use moat_telemetry::aws::{sdk_config, AwsSettings, StaticCredentials};
+use moat_testkit::otlp::OtlpReceiver;
 use moat_testkit::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, Metric};
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use crate::fill;
 use crate::harness::{req, tempdir, Moat, Upstream, H1};
@@ -180,4 +184,97 @@ async fn segments_put_through_the_api_come_back_from_batch_get_traces() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+const OTLP: &str = r#"
+listen: 127.0.0.1:0
+telemetry:
+  otlp: {endpoint: "@OTLP@", protocol: grpc}
+  traces:
+    xray: {transport: none}
+    sampling_rules: [{RuleName: all, Priority: 1, ReservoirSize: 0, FixedRate: 1.0}]
+apis:
+  - name: shop
+    type: rest
+    id: shop123456
+    routes:
+      "GET /products/{id}": {integration: {type: http_proxy, uri: "http://@UP@/p/{id}"}}
+    stages:
+      prod: {tracing: true}
+      dark: {}
+"#;
+
+/// The metric's data points summed (a counter: one point per series).
+fn counter_total(metrics: &[Metric], name: &str) -> i64 {
+    metrics
+        .iter()
+        .filter(|m| m.name == name)
+        .filter_map(|m| match &m.data {
+            Some(metric::Data::Sum(sum)) => Some(sum),
+            _ => None,
+        })
+        .flat_map(|sum| sum.data_points.iter())
+        .map(|p| match p.value {
+            Some(number_data_point::Value::AsInt(v)) => v,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn otlp_receives_a_server_and_a_client_span_per_sampled_request_and_the_metrics() {
+    let receiver = OtlpReceiver::start();
+    let up = Upstream::start("up");
+    let moat = Moat::start(&fill(OTLP, &[("UP", up.hostport()), ("OTLP", receiver.endpoint())]));
+    let host = moat.addr().to_string();
+    let mut c = H1::connect(moat.addr()).await;
+    let caller = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let continued = c
+        .send(req("GET", &host, "/prod/products/1").header("x-amzn-trace-id", caller))
+        .await;
+    let started = c.send(req("GET", &host, "/prod/products/2")).await;
+    for i in 0..3 {
+        c.send(req("GET", &host, &format!("/dark/products/{i}"))).await;
+    }
+    drop(c);
+    let dir = moat.stop_keeping_dir();
+    drop(dir);
+    let spans = receiver.wait_for_spans(4, Duration::from_secs(10)).await;
+    assert_eq!(
+        spans.len(),
+        4,
+        "two spans for each of the two traced requests, none for the dark stage"
+    );
+    for response in [&continued, &started] {
+        let (root, _) = root_and_parent(response.header("x-amzn-trace-id").unwrap_or(""));
+        let trace_hex = root.trim_start_matches("1-").replace('-', "");
+        let of_trace: Vec<&Span> = spans.iter().filter(|s| hex(&s.trace_id) == trace_hex).collect();
+        let server = of_trace
+            .iter()
+            .find(|s| s.kind == SpanKind::Server as i32)
+            .expect("a SERVER span");
+        let client = of_trace
+            .iter()
+            .find(|s| s.kind == SpanKind::Client as i32)
+            .expect("a CLIENT span");
+        assert_eq!(
+            client.parent_span_id, server.span_id,
+            "the integration call is the server span's child"
+        );
+        if std::ptr::eq(response, &continued) {
+            assert_eq!(hex(&server.parent_span_id), "53995c3f42cd8ad8", "the caller's Parent");
+        } else {
+            assert!(
+                server.parent_span_id.is_empty(),
+                "a trace started at the gateway has no parent"
+            );
+        }
+    }
+    // The exporter's last metrics export at shutdown counts every request, traced or not.
+    let metrics = receiver.wait_for_metrics(Duration::from_secs(10)).await;
+    assert_eq!(counter_total(&metrics, "Count"), 5);
 }

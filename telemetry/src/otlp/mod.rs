@@ -114,7 +114,7 @@ pub struct OtlpExporter {
     aggregator: Option<Arc<Aggregator>>,
     counters: Arc<Counters>,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for OtlpExporter {
@@ -187,7 +187,7 @@ impl OtlpExporter {
             aggregator,
             counters,
             stop,
-            tasks,
+            tasks: std::sync::Mutex::new(tasks),
         })
     }
 
@@ -258,8 +258,18 @@ impl OtlpExporter {
     /// abandoned, and what they carried is lost).
     pub async fn shutdown(mut self, timeout: Duration) -> Result<OtlpStats, OtlpError> {
         self.spans = None;
+        self.close(timeout).await
+    }
+
+    /// [`OtlpExporter::shutdown`] through a shared reference, for an exporter other threads still
+    /// hold: requests recorded afterwards are counted but no longer exported. Calling it again only
+    /// returns the statistics.
+    ///
+    /// # Errors
+    /// [`OtlpError::ShutdownTimeout`] as for [`OtlpExporter::shutdown`].
+    pub async fn close(&self, timeout: Duration) -> Result<OtlpStats, OtlpError> {
         let _ = self.stop.send(true);
-        let tasks = std::mem::take(&mut self.tasks);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let aborts: Vec<_> = tasks.iter().map(JoinHandle::abort_handle).collect();
         let joined = tokio::time::timeout(timeout, async {
             for task in tasks {
