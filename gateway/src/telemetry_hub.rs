@@ -381,7 +381,7 @@ impl TelemetryHub {
     fn register_shipper(&self, shipper: &ShipperHandle) {
         let name = shipper.sink_name().to_owned();
         let labels = [("sink", name.as_str())];
-        let read = |f: fn(&ShipperStats) -> u64| {
+        let read = |f: StatOf| {
             let shipper = shipper.clone();
             move || f(&shipper.stats()) as f64
         };
@@ -420,7 +420,7 @@ impl TelemetryHub {
                 read(|s| s.delivered),
             ),
         ];
-        let reasons: [(&str, fn(&ShipperStats) -> u64); 7] = [
+        let reasons: [(&str, StatOf); 7] = [
             ("queue_full", |s| s.dropped.queue_full),
             ("spool_full", |s| s.dropped.spool_full),
             ("oversized", |s| s.dropped.oversized),
@@ -509,6 +509,9 @@ impl TelemetryHub {
         runtime.shutdown_timeout(Duration::from_secs(1));
     }
 }
+
+/// Reads one counter out of a shipper's statistics.
+type StatOf = fn(&ShipperStats) -> u64;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
