@@ -12,6 +12,11 @@
 # highest VmRSS sampled during the load).
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
+# With TELEMETRY=1 (the default) a fifth target, Moat-tel (examples/bench-telemetry.yaml, port 18093), runs the
+# same proxy with every exporter on: the access log and EMF metrics shipped to CloudWatch Logs and sampled
+# requests' segments to X-Ray, all on a moto_server started here, and spans and metrics over OTLP to the
+# test OTLP receiver (moat-testkit's otlp-receiver) started here; the report adds its req/s against Moat's.
+#
 # Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
 # $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
 # the peers running), WRK_C / WRK_D (wrk connections and seconds, as peers.sh reads them), WARMUP (seconds, default 2),
@@ -38,23 +43,33 @@ post_path='/orders'
 [[ -x $PEERS || -f $PEERS ]] || { echo "load.sh: peers script not found: $PEERS" >&2; exit 2; }
 [[ -f $BODY ]] || { echo "load.sh: POST body not found: $BODY" >&2; exit 2; }
 
+TELEMETRY=${TELEMETRY:-1}
 echo "building moat (release)..." >&2
 (cd "$root" && cargo build --release -q -p moat-gateway)
 moat_bin=$CARGO_TARGET_DIR/release/moat
+tel_port=18093
+if [[ $TELEMETRY == 1 ]]; then
+  (cd "$root" && cargo build --release -q -p moat-testkit --bin otlp-receiver)
+  command -v moto_server >/dev/null || { echo "load.sh: moto_server not found (pip install 'moto[server]')" >&2; exit 2; }
+fi
 
 work=$(mktemp -d /tmp/moat-load.XXXXXX)
 mkdir -p /tmp/moat-bench
 rm -f /tmp/moat-bench/access.log*
 moat_pid=""
 waf_pid=""
+tel_pid=""
+moto_pid=""
+otlp_pid=""
 sampler_pid=""
 
 cleanup() {
   [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
-  for pid in $moat_pid $waf_pid; do
+  for pid in $moat_pid $waf_pid $tel_pid $moto_pid; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  [[ -n $otlp_pid ]] && pkill -P "$otlp_pid" 2>/dev/null || true
   [[ ${KEEP_PEERS:-0} == 1 ]] || bash "$PEERS" stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -67,6 +82,30 @@ bash "$PEERS" start >&2
 moat_pid=$!
 "$moat_bin" serve --config "$root/examples/bench-waf.yaml" --threads 1 2>"$work/waf.err" >"$work/waf.out" &
 waf_pid=$!
+if [[ $TELEMETRY == 1 ]]; then
+  rm -rf /tmp/moat-bench/spool /tmp/moat-bench/access-telemetry.log*
+  moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!
+  (sleep 100000 | "$CARGO_TARGET_DIR/release/otlp-receiver" >"$work/otlp.endpoint" 2>"$work/otlp.err") &
+  otlp_pid=$!
+  for _ in $(seq 100); do
+    [[ -s $work/otlp.endpoint ]] && curl -s -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" && break
+    sleep 0.1
+  done
+  AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing \
+    AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null OTEL_EXPORTER_OTLP_ENDPOINT=$(head -1 "$work/otlp.endpoint") \
+    "$moat_bin" serve --config "$root/examples/bench-telemetry.yaml" --threads 1 2>"$work/tel.err" >"$work/tel.out" &
+  tel_pid=$!
+  for _ in $(seq 100); do
+    if curl -fs -o /dev/null "http://127.0.0.1:$tel_port$get_path"; then break; fi
+    if ! kill -0 "$tel_pid" 2>/dev/null; then
+      echo "load.sh: moat (telemetry) exited:" >&2; cat "$work/tel.err" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+fi
 for _ in $(seq 100); do
   if curl -fs -o /dev/null -H "Host: $bench_host" -A "$bench_agent" "http://127.0.0.1:$waf_port$get_path"; then break; fi
   if ! kill -0 "$waf_pid" 2>/dev/null; then
@@ -127,7 +166,7 @@ bench() {
 }
 
 echo "warming up (${WARMUP}s per target)..." >&2
-for port in $moat_port $waf_port 18081 18083; do
+for port in $moat_port $waf_port 18081 18083 $([[ $TELEMETRY == 1 ]] && echo $tel_port); do
   wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$port$get_path" >/dev/null 2>&1
 done
 
@@ -138,8 +177,9 @@ targets() {
   local path=$1 round=$2
   local all=("Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path"
     "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
-  local i
-  for i in 0 1 2 3; do echo "${all[$(((i + round) % 4))]}"; done
+  [[ $TELEMETRY == 1 ]] && all+=("Moat-tel=http://127.0.0.1:$tel_port$path")
+  local i n=${#all[@]}
+  for ((i = 0; i < n; i++)); do echo "${all[$(((i + round) % n))]}"; done
 }
 : >"$work/get.txt"
 : >"$work/post.txt"
@@ -195,7 +235,7 @@ awk_ms='
 # The median round of each proxy (by req/s), keeping that round's latencies.
 sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
   { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
-for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
+for k in GET POST; do for n in Moat Moat-WAF Moat-tel nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
   $2 == "name" { next }
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
     if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
@@ -225,6 +265,18 @@ printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250
   "$(awk -v k="$peak" 'BEGIN {print k/1024}')" "$(awk -v k="$hwm" 'BEGIN {print k/1024}')" \
   "$(awk -v k="$rss_max" 'BEGIN {print k/1024}')"
 echo "Moat access log: $(wc -l </tmp/moat-bench/access.log 2>/dev/null || echo 0) JSON lines written to /tmp/moat-bench/access.log"
+if [[ $TELEMETRY == 1 ]]; then
+  awk '{ r[$1 " " $2] = $3 } END {
+    for (k in r) { split(k, p, " "); if (p[2] == "Moat-tel" && r[p[1] " Moat"] > 0)
+      printf "Moat with every exporter on vs off (%s): %.2fx req/s\n", p[1], r[k] / r[p[1] " Moat"] } }' "$work/median.txt" | sort
+  # Stop it now: its shutdown reports what each shipper delivered.
+  kill "$tel_pid" 2>/dev/null; wait "$tel_pid" 2>/dev/null || true; tel_pid=""
+  echo "Moat-tel: $(wc -l </tmp/moat-bench/access-telemetry.log) access lines written; at shutdown:"
+  grep "telemetry" "$work/tel.err" | sed 's/^/  /'
+  pkill -P "$otlp_pid" sleep 2>/dev/null || true
+  sleep 0.5
+  sed 's/^/  /' "$work/otlp.err"
+fi
 if [[ -s $work/moat.err ]] && grep -qiE 'error|panic' "$work/moat.err"; then
   echo "moat stderr:" >&2; grep -iE 'error|panic' "$work/moat.err" | head -20 >&2
 fi

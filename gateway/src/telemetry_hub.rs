@@ -496,13 +496,13 @@ impl TelemetryHub {
             for wait in waits {
                 if let Ok((name, stats)) = wait.await {
                     let left = stats.queued_records + stats.spool_records;
-                    if left > 0 || stats.dropped.total() > 0 {
-                        eprintln!(
-                            "moat: telemetry {name}: {} delivered, {left} left in the spool for the next start, {} dropped",
-                            stats.delivered,
-                            stats.dropped.total()
-                        );
-                    }
+                    eprintln!(
+                        "moat: telemetry {name}: {} delivered, {} refused by the endpoint, {left} left in the spool \
+                         for the next start, {} dropped",
+                        stats.delivered,
+                        stats.rejected,
+                        stats.dropped.total()
+                    );
                 }
             }
         });
