@@ -50,11 +50,13 @@ echo "baseline: ${BASELINE}s at ~$RATE req/s, endpoint up..." >&2
 base=$(run "$BASELINE")
 echo "outage: $((OUTAGE + 20))s at ~$RATE req/s, endpoint frozen from 10s for ${OUTAGE}s..." >&2
 ( sleep 10; kill -STOP "$moto_pid"; sleep "$OUTAGE"; kill -CONT "$moto_pid" ) &
+pauser=$!
 outage=$(run "$((OUTAGE + 20))")
-wait
+wait "$pauser"
 lines=$(wc -l </tmp/moat-bench/access-outage.log)
 echo "waiting for the shipper to deliver $lines lines..." >&2
-python3 - "$lines" <<'PY'
+check=0
+python3 - "$lines" <<'PY' || check=1
 import sys, time, boto3
 want = int(sys.argv[1])
 logs = boto3.client("logs")
@@ -89,3 +91,4 @@ printf '%-10s %10s %10.3f %10.3f\n' outage "$(awk '/Requests\/sec/ {print $2}' <
 awk -v a="$o99" -v b="$b99" 'BEGIN { printf "p99 during the outage / baseline: %.2fx (target <= 1.2x)\n", a / b }'
 kill "$moat_pid"; wait "$moat_pid" 2>/dev/null || true; moat_pid=""
 grep telemetry "$work/moat.err" | sed 's/^/  /' || true
+exit "$check"

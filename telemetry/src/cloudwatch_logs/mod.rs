@@ -29,6 +29,9 @@
 
 pub mod names;
 
+/// How long after the endpoint answers again the sink looks for what an unanswered put stored.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -36,7 +39,7 @@ use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsOutput;
-use aws_sdk_cloudwatchlogs::types::{InputLogEvent, RejectedLogEventsInfo};
+use aws_sdk_cloudwatchlogs::types::{InputLogEvent, OutputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 
 use crate::{BatchLimits, Delivered, Record, SendError, Sink};
@@ -252,6 +255,24 @@ impl CloudWatchLogsSink {
     /// prefix. Exact when this sink is the stream's only writer (the default stream name carries the
     /// process id); with several writers a duplicate remains possible, never a loss.
     async fn already_stored(&self, batch: &[Record]) -> Result<usize, Outcome> {
+        // The earlier put may still be queued at the endpoint (a frozen server answers its backlog
+        // concurrently once it thaws): a first answer shows the endpoint is serving again, and the
+        // lookup that counts comes SETTLE later, once that backlog has been applied.
+        self.newest_event().await?;
+        tokio::time::sleep(SETTLE).await;
+        let newest = self.newest_event().await?;
+        let Some(newest) = newest else { return Ok(0) };
+        let (Some(at), Some(message)) = (newest.timestamp(), newest.message()) else {
+            return Ok(0);
+        };
+        Ok(batch
+            .iter()
+            .rposition(|r| r.timestamp_ms == at && r.payload.as_ref() == message.as_bytes())
+            .map_or(0, |i| i + 1))
+    }
+
+    /// The stream's newest event, `None` when the stream is empty or missing.
+    async fn newest_event(&self) -> Result<Option<OutputLogEvent>, Outcome> {
         let newest = self
             .client
             .get_log_events()
@@ -261,22 +282,13 @@ impl CloudWatchLogsSink {
             .limit(1)
             .send()
             .await;
-        let newest = match newest {
-            Ok(out) => out.events().last().cloned(),
-            // No stream yet: nothing of the batch is stored.
+        match newest {
+            Ok(out) => Ok(out.events().last().cloned()),
             Err(e) => match classify("GetLogEvents", &e) {
-                Outcome::NotFound(_) => None,
-                other => return Err(other),
+                Outcome::NotFound(_) => Ok(None),
+                other => Err(other),
             },
-        };
-        let Some(newest) = newest else { return Ok(0) };
-        let (Some(at), Some(message)) = (newest.timestamp(), newest.message()) else {
-            return Ok(0);
-        };
-        Ok(batch
-            .iter()
-            .rposition(|r| r.timestamp_ms == at && r.payload.as_ref() == message.as_bytes())
-            .map_or(0, |i| i + 1))
+        }
     }
 
     async fn send_unbounded(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
@@ -304,7 +316,12 @@ impl CloudWatchLogsSink {
 
     async fn put_batch(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
         let events = input_events(batch).map_err(|m| self.rejected(m))?;
-        match self.put(events).await {
+        // Unsure until CloudWatch Logs answers: a caller that gives up on this future (the shipper's own
+        // send timeout drops it mid-call) leaves the flag set, and the next send checks the stream.
+        self.unsure = true;
+        let result = self.put(events).await;
+        self.unsure = matches!(result, Err(Outcome::Retryable(_)));
+        match result {
             Ok(output) => Ok(delivered(batch.len(), output.rejected_log_events_info())),
             Err(Outcome::NotFound(_)) if self.options.create_missing => {
                 // Deleted since we created it (or created by someone else and deleted): create again
@@ -313,15 +330,13 @@ impl CloudWatchLogsSink {
                 self.create_stream().await.map_err(|o| self.send_error(o))?;
                 self.ready = true;
                 let events = input_events(batch).map_err(|m| self.rejected(m))?;
-                let output = self.put(events).await.map_err(|o| self.send_error(o))?;
+                self.unsure = true;
+                let result = self.put(events).await;
+                self.unsure = matches!(result, Err(Outcome::Retryable(_)));
+                let output = result.map_err(|o| self.send_error(o))?;
                 Ok(delivered(batch.len(), output.rejected_log_events_info()))
             }
-            Err(other) => {
-                if matches!(other, Outcome::Retryable(_)) {
-                    self.unsure = true;
-                }
-                Err(self.send_error(other))
-            }
+            Err(other) => Err(self.send_error(other)),
         }
     }
 }
