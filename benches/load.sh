@@ -12,10 +12,12 @@
 # highest VmRSS sampled during the load).
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
-# With TELEMETRY=1 (the default) a fifth target, Moat-tel (examples/bench-telemetry.yaml, port 18093), runs the
-# same proxy with every exporter on: the access log and EMF metrics shipped to CloudWatch Logs and sampled
-# requests' segments to X-Ray, all on a moto_server started here, and spans and metrics over OTLP to the
-# test OTLP receiver (moat-testkit's otlp-receiver) started here; the report adds its req/s against Moat's.
+# With TELEMETRY=1 (the default) a last phase compares Moat with Moat-tel (examples/bench-telemetry.yaml,
+# port 18093): the same proxy with every exporter on, the access log and EMF metrics shipped to CloudWatch
+# Logs and sampled requests' segments to X-Ray, all on a moto_server started here, and spans and metrics over
+# OTLP to the test OTLP receiver (moat-testkit's otlp-receiver) started here. It runs after the main table,
+# in alternating pairs (Moat, Moat-tel), waiting for moto to finish ingesting before the next run, because
+# moto shares this machine's two cores (CloudWatch would not).
 #
 # Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
 # $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
@@ -166,7 +168,7 @@ bench() {
 }
 
 echo "warming up (${WARMUP}s per target)..." >&2
-for port in $moat_port $waf_port 18081 18083 $([[ $TELEMETRY == 1 ]] && echo $tel_port); do
+for port in $moat_port $waf_port 18081 18083; do
   wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$port$get_path" >/dev/null 2>&1
 done
 
@@ -177,7 +179,6 @@ targets() {
   local path=$1 round=$2
   local all=("Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path"
     "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
-  [[ $TELEMETRY == 1 ]] && all+=("Moat-tel=http://127.0.0.1:$tel_port$path")
   local i n=${#all[@]}
   for ((i = 0; i < n; i++)); do echo "${all[$(((i + round) % n))]}"; done
 }
@@ -191,6 +192,34 @@ for round in $(seq 0 $((ROUNDS - 1))); do
   # shellcheck disable=SC2046
   bench "$post_lua" $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
 done
+
+# Exporters on vs off, in alternating pairs; before each run, wait until moto (ingesting the previous run's
+# records) is idle again.
+moto_idle() {
+  local i a b
+  for i in $(seq 60); do
+    a=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
+    sleep 1
+    b=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
+    ((b - a < 5)) && return 0
+  done
+}
+: >"$work/tel.txt"
+if [[ $TELEMETRY == 1 ]]; then
+  wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$tel_port$get_path" >/dev/null 2>&1
+  for round in $(seq 1 "$ROUNDS"); do
+    for kind in GET POST; do
+      lower=$(tr 'A-Z' 'a-z' <<<"$kind")
+      path=$get_path
+      [[ $kind == POST ]] && path=$post_path
+      echo "exporters round $round/$ROUNDS: $kind ..." >&2
+      moto_idle
+      bench "$work/$lower.lua" "Moat=http://127.0.0.1:$moat_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+      moto_idle
+      bench "$work/$lower.lua" "Moat-tel=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+    done
+  done
+fi
 
 # Latency at a fixed load below saturation: what a request pays for passing through each proxy, not how
 # long it queued. Each of PACED_C connections waits PACED_C/PACED_RATE seconds before its next request
@@ -235,7 +264,7 @@ awk_ms='
 # The median round of each proxy (by req/s), keeping that round's latencies.
 sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
   { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
-for k in GET POST; do for n in Moat Moat-WAF Moat-tel nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
+for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
   $2 == "name" { next }
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
     if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
@@ -266,9 +295,14 @@ printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250
   "$(awk -v k="$rss_max" 'BEGIN {print k/1024}')"
 echo "Moat access log: $(wc -l </tmp/moat-bench/access.log 2>/dev/null || echo 0) JSON lines written to /tmp/moat-bench/access.log"
 if [[ $TELEMETRY == 1 ]]; then
-  awk '{ r[$1 " " $2] = $3 } END {
-    for (k in r) { split(k, p, " "); if (p[2] == "Moat-tel" && r[p[1] " Moat"] > 0)
-      printf "Moat with every exporter on vs off (%s): %.2fx req/s\n", p[1], r[k] / r[p[1] " Moat"] } }' "$work/median.txt" | sort
+  echo
+  echo "Every exporter on (Moat-tel) vs off (Moat), alternating pairs; each pair's ratio, then the median:"
+  awk '$2 == "Moat" { off[$1] = $3 } $2 == "Moat-tel" { printf "  %-4s %10s %10s  %.2fx\n", $1, off[$1], $3, $3 / off[$1] }' \
+    "$work/tel.txt" | tee "$work/tel.ratios"
+  for kind in GET POST; do
+    median=$(awk -v k="$kind" '$1 == k {print $4}' "$work/tel.ratios" | tr -d x | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    echo "$kind: every exporter on / off, median pair: ${median}x req/s"
+  done
   # Stop it now: its shutdown reports what each shipper delivered.
   kill "$tel_pid" 2>/dev/null; wait "$tel_pid" 2>/dev/null || true; tel_pid=""
   echo "Moat-tel: $(wc -l </tmp/moat-bench/access-telemetry.log) access lines written; at shutdown:"
