@@ -52,7 +52,7 @@ moat_bin=$CARGO_TARGET_DIR/release/moat
 tel_port=18093
 if [[ $TELEMETRY == 1 ]]; then
   (cd "$root" && cargo build --release -q -p moat-testkit --bin otlp-receiver)
-  command -v moto_server >/dev/null || { echo "load.sh: moto_server not found (pip install 'moto[server]')" >&2; exit 2; }
+  python3 -c 'import moto.server' 2>/dev/null || { echo "load.sh: moto not installed (pip install 'moto[server]')" >&2; exit 2; }
 fi
 
 work=$(mktemp -d /tmp/moat-load.XXXXXX)
@@ -87,7 +87,7 @@ waf_pid=$!
 if [[ $TELEMETRY == 1 ]]; then
   rm -rf /tmp/moat-bench/spool /tmp/moat-bench/access-telemetry.log*
   moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
   (sleep 100000 | "$CARGO_TARGET_DIR/release/otlp-receiver" >"$work/otlp.endpoint" 2>"$work/otlp.err") &
   otlp_pid=$!

@@ -11,6 +11,14 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # AWS SDK). Install moto when it is missing; the tests fail, never skip, without it.
 if ! command -v moto_server >/dev/null 2>&1 && [[ -z ${MOTO_SERVER:-} ]]; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
-  command -v moto_server >/dev/null 2>&1 || export MOTO_SERVER="$(python3 -m site --user-base)/bin/moto_server"
+  # pip puts the script in the interpreter's scripts directory (or the user's, for a --user install),
+  # which need not be on PATH (pyenv shims appear only after a rehash).
+  for dir in "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" \
+    "$(python3 -m site --user-base)/bin"; do
+    if [[ -x $dir/moto_server ]]; then
+      export MOTO_SERVER=$dir/moto_server
+      break
+    fi
+  done
 fi
 cargo test --workspace --all-targets "$@"
