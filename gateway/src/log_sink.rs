@@ -188,8 +188,16 @@ struct FileOutput {
     keep_files: u32,
 }
 
-/// Opens `path` for appending; the error names the path.
+/// Opens `path` for appending, creating its directory when missing; the error names the path.
 fn open_append(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create log directory `{}`: {e}", dir.display()),
+            )
+        })?;
+    }
     OpenOptions::new()
         .create(true)
         .append(true)

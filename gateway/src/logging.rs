@@ -396,6 +396,9 @@ pub fn stage_logging(
                 .canary_destination
                 .clone()
                 .or_else(|| execution.destination.as_deref().and_then(canary_file));
+            // The `.../Canary` group only for a stage that has a canary (a file destination keeps its
+            // historical default of always opening the canary file).
+            let canary_group = canary_group.filter(|_| raw.canary.is_some());
             let canary_sink = if canary_destination.is_some() || canary_group.is_some() {
                 open(
                     canary_destination.as_deref(),

@@ -227,10 +227,22 @@ fn empty_writes_are_not_records() {
 #[test]
 fn open_errors_name_the_path() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("missing-dir").join("access.log");
-    let err = LogSink::open(path.to_str().expect("UTF-8"), 0, 0, 8).expect_err("no such directory");
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
-    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    // A file where the log's directory should be: the directory cannot be created.
+    let blocker = dir.path().join("blocker");
+    fs::write(&blocker, b"not a directory").expect("write");
+    let path = blocker.join("access.log");
+    let err = LogSink::open(path.to_str().expect("UTF-8"), 0, 0, 8).expect_err("a file in the way");
+    assert!(err.to_string().contains(&blocker.display().to_string()), "{err}");
+}
+
+#[test]
+fn a_missing_log_directory_is_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("logs").join("nested").join("access.log");
+    let sink = LogSink::open(path.to_str().expect("UTF-8"), 0, 0, 8).expect("open");
+    sink.append(b"line\n");
+    sink.flush_and_close().expect("close");
+    assert_eq!(read(&path), "line\n");
 }
 
 #[test]
