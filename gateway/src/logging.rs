@@ -625,6 +625,8 @@ pub struct PendingLog {
     pub integration_latency_ms: Option<u64>,
     /// Integration error text.
     pub integration_error: Option<String>,
+    /// The URL the integration was called at, kept for traced (sampled) requests only.
+    pub integration_url: Option<String>,
     /// Gateway response type, when the response is one.
     pub error: Option<ResponseType>,
     /// Execution-log lines.
@@ -671,6 +673,7 @@ impl PendingLog {
             integration_status: None,
             integration_latency_ms: None,
             integration_error: None,
+            integration_url: None,
             error: None,
             exec: None,
             waf: None,
@@ -771,7 +774,7 @@ impl PendingLog {
             let timed_out = self.error == Some(ResponseType::IntegrationTimeout);
             IntegrationCall {
                 kind: "http_proxy",
-                url: None,
+                url: self.integration_url.clone(),
                 method: self.method.as_str().to_owned(),
                 start_us: end_us.saturating_sub(latency_ms * 1000),
                 end_us,

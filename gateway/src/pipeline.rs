@@ -586,6 +586,10 @@ async fn proxy_request(
     // The request head goes out microseconds after arrival, so arrival is the reference for both the
     // deadline and `$context.integrationLatency` (whole milliseconds): one clock read fewer per request.
     let arrived = log.arrived();
+    if log.trace.sampled() && stage.logging.tracing.is_some() {
+        // The integration subsegment's (and CLIENT span's) URL; only traced requests pay for it.
+        log.integration_url = Some(format!("http://{}{}", proxy.authority, target_path));
+    }
     let outcome = worker
         .deadlines
         .timeout_at(

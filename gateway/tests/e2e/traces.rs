@@ -102,6 +102,12 @@ async fn sampled_requests_send_one_daemon_framed_segment_each_with_the_header_id
     assert_eq!(first["name"], "shop/prod");
     assert_eq!(first["origin"], "AWS::ApiGateway::Stage");
     assert_eq!(first["http"]["response"]["status"], 200);
+    // The integration call is a `remote` subsegment with the URL the gateway called.
+    let call = &first["subsegments"][0];
+    assert_eq!(call["namespace"], "remote", "{first}");
+    let called = call["http"]["request"]["url"].as_str().unwrap_or("");
+    assert_eq!(called, format!("http://{}/p/1", up.hostport()), "{first}");
+    assert_eq!(call["http"]["response"]["status"], 200);
     // The integration saw the gateway's segment as Parent, in both headers, with the same trace.
     let (fwd_root, fwd_parent) = root_and_parent(&forwarded);
     assert_eq!(fwd_root, root);
