@@ -19,7 +19,7 @@ fn request(route: usize, status: u16, latency_us: u64) -> FinishedRequest {
         api_name: "shop".to_owned(),
         api_type: "rest",
         stage: "prod".to_owned(),
-        is_canary: route % 8 == 0,
+        is_canary: route.is_multiple_of(8),
         resource: Some(format!("/products/{{id}}/r{route}")),
         method: "GET".to_owned(),
         url: "https://api.example.com/prod/products/1".to_owned(),

@@ -49,7 +49,7 @@ fn request(n: u64, status: u16, sampled: bool) -> FinishedRequest {
         trace: TraceContext {
             trace_id: 0x6920_5e80_0000_0000_0000_0000_0000_0000 | u128::from(n),
             segment_id: 0x1000 + n,
-            parent_id: (n % 2 == 0).then_some(0xabcd),
+            parent_id: n.is_multiple_of(2).then_some(0xabcd),
             sampled,
         },
     }

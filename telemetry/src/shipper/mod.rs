@@ -539,7 +539,7 @@ impl ShipperHandle {
         add(&c.accepted, 1);
         let now_bytes = b + len;
         let wake = n == 0
-            || (n + 1) % inner.batch_records == 0
+            || (n + 1).is_multiple_of(inner.batch_records)
             || n + 1 == inner.watermark_records
             || now_bytes / inner.batch_bytes != b / inner.batch_bytes
             || (b < inner.watermark_bytes && now_bytes >= inner.watermark_bytes);
