@@ -22,7 +22,7 @@ use moat_telemetry::xray::api::XRayApiSink;
 use moat_telemetry::xray::sampling::Sampler;
 use moat_telemetry::xray::segment::{segment_record, SegmentExtras, SegmentSettings};
 use moat_telemetry::xray::udp::UdpSink;
-use moat_telemetry::Record;
+use moat_telemetry::{Record, Sink};
 use tokio::sync::oneshot;
 
 use crate::log_sink::{LineTee, LogSink};
@@ -317,22 +317,7 @@ impl TelemetryHub {
             }
             XrayTransport::Off => return Err("X-Ray is off (telemetry.traces.xray.transport: none)".to_owned()),
             XrayTransport::Api => {
-                let sink = XRayApiSink::new(&self.sdk);
-                let spool = self.settings.spool_dir.as_ref().map(|dir| SpoolConfig {
-                    max_bytes: self.settings.spool_max_bytes,
-                    fsync: self.settings.spool_fsync,
-                    ..SpoolConfig::new(dir.join(spool_dir_name("xray", "segments")))
-                });
-                let config = ShipperConfig {
-                    memory_records: self.settings.memory_records,
-                    spool,
-                    flush_interval: self.settings.flush_interval,
-                    ..ShipperConfig::default()
-                };
-                let shipper = Shipper::spawn(sink, config, &self.handle).map_err(|e| e.to_string())?;
-                self.register_shipper(&shipper);
-                lock(&self.shippers).push(shipper.clone());
-                SegmentOut::Api(shipper)
+                SegmentOut::Api(self.spawn_shipper(XRayApiSink::new(&self.sdk), &spool_dir_name("xray", "segments"))?)
             }
         };
         let emitter = Arc::new(SegmentEmitter {
@@ -358,12 +343,19 @@ impl TelemetryHub {
     /// that cannot be opened.
     pub fn log_group_tee(&self, group: &str) -> Result<Arc<dyn LineTee>, String> {
         let stream = self.settings.log_stream.clone();
-        let sink = CloudWatchLogsSink::from_config(&self.sdk, group, stream.clone(), CloudWatchLogsOptions::default())
+        let sink = CloudWatchLogsSink::from_config(&self.sdk, group, stream, CloudWatchLogsOptions::default())
             .map_err(|e| e.to_string())?;
+        let shipper = self.spawn_shipper(sink, &spool_dir_name("cloudwatch-logs", group))?;
+        Ok(Arc::new(ShipLines { shipper }))
+    }
+
+    /// Starts a shipper for `sink` with the configured queue, flush interval and spool (in the spool
+    /// directory's subdirectory `spool_name`), exposes its counters and keeps it for shutdown.
+    fn spawn_shipper<S: Sink>(&self, sink: S, spool_name: &str) -> Result<ShipperHandle, String> {
         let spool = self.settings.spool_dir.as_ref().map(|dir| SpoolConfig {
             max_bytes: self.settings.spool_max_bytes,
             fsync: self.settings.spool_fsync,
-            ..SpoolConfig::new(dir.join(spool_dir_name("cloudwatch-logs", group)))
+            ..SpoolConfig::new(dir.join(spool_name))
         });
         let config = ShipperConfig {
             memory_records: self.settings.memory_records,
@@ -374,7 +366,7 @@ impl TelemetryHub {
         let shipper = Shipper::spawn(sink, config, &self.handle).map_err(|e| e.to_string())?;
         self.register_shipper(&shipper);
         lock(&self.shippers).push(shipper.clone());
-        Ok(Arc::new(ShipLines { shipper }))
+        Ok(shipper)
     }
 
     /// Exposes a shipper's counters as self-metrics.

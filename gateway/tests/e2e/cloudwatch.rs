@@ -6,11 +6,10 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::Client;
-use moat_telemetry::aws::{sdk_config, AwsSettings, StaticCredentials};
-use moat_testkit::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+use moat_testkit::MotoServer;
 
 use crate::fill;
-use crate::harness::{req, tempdir, Moat, Upstream, H1};
+use crate::harness::{moto_sdk_config, req, tempdir, Moat, Upstream, H1};
 
 const SHIPPED: &str = r#"
 listen: 127.0.0.1:0
@@ -30,16 +29,28 @@ apis:
 "#;
 
 async fn moto_client(moto: &MotoServer) -> Client {
-    let config = sdk_config(&AwsSettings {
-        region: Some(MOTO_REGION.to_owned()),
-        endpoint_url: Some(moto.endpoint()),
-        static_credentials: Some(StaticCredentials {
-            access_key_id: MOTO_ACCESS_KEY_ID.to_owned(),
-            secret_access_key: MOTO_SECRET_ACCESS_KEY.to_owned(),
-        }),
-    })
-    .await;
-    Client::new(&config)
+    Client::new(&moto_sdk_config(moto).await)
+}
+
+/// `n` GETs of `/prod/products/{i}` through `moat` on one connection, each answered 200.
+async fn get_products(moat: &Moat, n: usize) {
+    let host = moat.addr().to_string();
+    let mut c = H1::connect(moat.addr()).await;
+    for i in 0..n {
+        let r = c.send(req("GET", &host, &format!("/prod/products/{i}"))).await;
+        assert_eq!(r.code(), 200);
+    }
+}
+
+/// Thaws `moto`, starts the next Moat on `dir` and `config`, and checks that the access group holds the
+/// `n` lines of its file, once each, in order.
+async fn assert_next_moat_delivers(moto: &mut MotoServer, dir: tempfile::TempDir, config: &str, n: usize) {
+    moto.resume();
+    let second = Moat::start_with_env(dir, config, &moto.env());
+    let client = moto_client(moto).await;
+    let access = wait_for(&client, "moat-access", "e2e", n).await;
+    let file = std::fs::read_to_string(second.dir().join("access.log")).unwrap_or_default();
+    assert_eq!(access, lines(&file), "every spooled line, once, in order");
 }
 
 /// Every message of one stream, oldest first, following GetLogEvents' forward tokens.
@@ -87,12 +98,7 @@ async fn access_and_execution_logs_arrive_in_cloudwatch_logs_in_order() {
     let moto = MotoServer::start();
     let up = Upstream::start("up");
     let moat = Moat::start_with_env(tempdir(), &fill(SHIPPED, &[("UP", up.hostport())]), &moto.env());
-    let host = moat.addr().to_string();
-    let mut c = H1::connect(moat.addr()).await;
-    for i in 0..200 {
-        let r = c.send(req("GET", &host, &format!("/prod/products/{i}"))).await;
-        assert_eq!(r.code(), 200);
-    }
+    get_products(&moat, 200).await;
     let client = moto_client(&moto).await;
     let access = wait_for(&client, "moat-access", "e2e", 200).await;
     let file = std::fs::read_to_string(moat.dir().join("access.log")).unwrap_or_default();
@@ -119,26 +125,9 @@ async fn lines_accepted_while_cloudwatch_is_down_arrive_after_a_restart_of_moat(
     let config = config.replace("flush_interval: 200ms", "flush_interval: 200ms\n  shutdown_grace: 1s");
     moto.pause();
     let first = Moat::start_with_env(dir, &config, &moto.env());
-    let host = first.addr().to_string();
-    let mut c = H1::connect(first.addr()).await;
-    for i in 0..50 {
-        assert_eq!(
-            c.send(req("GET", &host, &format!("/prod/products/{i}"))).await.code(),
-            200
-        );
-    }
-    drop(c);
+    get_products(&first, 50).await;
     let dir = first.stop_keeping_dir();
-    moto.resume();
-    let second = Moat::start_with_env(dir, &config, &moto.env());
-    let client = moto_client(&moto).await;
-    let access = wait_for(&client, "moat-access", "e2e", 50).await;
-    let file = std::fs::read_to_string(second.dir().join("access.log")).unwrap_or_default();
-    assert_eq!(
-        access,
-        lines(&file),
-        "every line the first process accepted, once, in order"
-    );
+    assert_next_moat_delivers(&mut moto, dir, &config, 50).await;
 }
 
 /// Bytes of spool segment files under `dir` (every file but the cursor).
@@ -166,15 +155,7 @@ async fn a_spool_left_by_a_killed_moat_is_delivered_by_the_next_one() {
     let config = fill(SHIPPED, &[("UP", up.hostport())]);
     moto.pause();
     let first = Moat::start_with_env(tempdir(), &config, &moto.env());
-    let host = first.addr().to_string();
-    let mut c = H1::connect(first.addr()).await;
-    for i in 0..50 {
-        assert_eq!(
-            c.send(req("GET", &host, &format!("/prod/products/{i}"))).await.code(),
-            200
-        );
-    }
-    drop(c);
+    get_products(&first, 50).await;
     // The send to the hung endpoint times out and the lines go to the spool: wait until it holds every
     // access line (each framed with a 16-byte header; execution lines come on top).
     let file = std::fs::read_to_string(first.dir().join("access.log")).unwrap_or_default();
@@ -190,12 +171,7 @@ async fn a_spool_left_by_a_killed_moat_is_delivered_by_the_next_one() {
         first.output()
     );
     let dir = first.kill_keeping_dir();
-    moto.resume();
-    let second = Moat::start_with_env(dir, &config, &moto.env());
-    let client = moto_client(&moto).await;
-    let access = wait_for(&client, "moat-access", "e2e", 50).await;
-    let file = std::fs::read_to_string(second.dir().join("access.log")).unwrap_or_default();
-    assert_eq!(access, lines(&file), "every spooled line, once, in order");
+    assert_next_moat_delivers(&mut moto, dir, &config, 50).await;
 }
 
 const METRICS: &str = r#"
@@ -281,11 +257,7 @@ async fn self_metrics_show_each_shipper_on_the_prometheus_listener() {
         "flush_interval: 200ms\n  prometheus: {listen: 127.0.0.1:0}",
     );
     let moat = Moat::start_with_env(tempdir(), &config, &moto.env());
-    let host = moat.addr().to_string();
-    let mut c = H1::connect(moat.addr()).await;
-    for i in 0..20 {
-        c.send(req("GET", &host, &format!("/prod/products/{i}"))).await;
-    }
+    get_products(&moat, 20).await;
     let client = moto_client(&moto).await;
     assert_eq!(wait_for(&client, "moat-access", "e2e", 20).await.len(), 20);
     let output = moat.output();

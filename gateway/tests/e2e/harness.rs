@@ -1187,3 +1187,18 @@ pub fn trace_root(header: &str) -> Option<String> {
             .all(|p| p.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     ok.then(|| root.to_string())
 }
+
+/// The AWS SDK configuration that points a test's own client at `moto` (its endpoint, region and
+/// test credentials).
+pub async fn moto_sdk_config(moto: &moat_testkit::MotoServer) -> aws_config::SdkConfig {
+    use moat_telemetry::aws::{sdk_config, AwsSettings, StaticCredentials};
+    sdk_config(&AwsSettings {
+        region: Some(moat_testkit::MOTO_REGION.to_owned()),
+        endpoint_url: Some(moto.endpoint()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: moat_testkit::MOTO_ACCESS_KEY_ID.to_owned(),
+            secret_access_key: moat_testkit::MOTO_SECRET_ACCESS_KEY.to_owned(),
+        }),
+    })
+    .await
+}
