@@ -1,0 +1,1 @@
+//! canary: being built.
