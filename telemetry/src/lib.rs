@@ -13,6 +13,7 @@
 
 pub mod aws;
 pub mod cloudwatch_logs;
+mod json_body;
 pub mod metrics;
 pub mod otlp;
 pub mod prometheus;

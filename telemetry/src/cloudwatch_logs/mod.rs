@@ -39,10 +39,11 @@ use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::put_log_events::PutLogEventsOutput;
-use aws_sdk_cloudwatchlogs::types::{InputLogEvent, OutputLogEvent, RejectedLogEventsInfo};
+use aws_sdk_cloudwatchlogs::types::{OutputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
+use bytes::Bytes;
 
-use crate::{BatchLimits, Delivered, Record, SendError, Sink};
+use crate::{json_body, BatchLimits, Delivered, Record, SendError, Sink};
 
 pub use names::NameError;
 
@@ -238,12 +239,14 @@ impl CloudWatchLogsSink {
             .map_err(|e| classify("CreateLogStream", &e))
     }
 
-    async fn put(&self, events: Vec<InputLogEvent>) -> Result<PutLogEventsOutput, Outcome> {
+    async fn put(&self, body: Bytes) -> Result<PutLogEventsOutput, Outcome> {
         self.client
             .put_log_events()
             .log_group_name(&self.group)
             .log_stream_name(&self.stream)
-            .set_log_events(Some(events))
+            .set_log_events(Some(Vec::new()))
+            .customize()
+            .mutate_request(json_body::replace_body(body))
             .send()
             .await
             .map_err(|e| classify("PutLogEvents", &e))
@@ -315,11 +318,11 @@ impl CloudWatchLogsSink {
     }
 
     async fn put_batch(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
-        let events = input_events(batch).map_err(|m| self.rejected(m))?;
+        let body = json_body::put_log_events(&self.group, &self.stream, batch);
         // Unsure until CloudWatch Logs answers: a caller that gives up on this future (the shipper's own
         // send timeout drops it mid-call) leaves the flag set, and the next send checks the stream.
         self.unsure = true;
-        let result = self.put(events).await;
+        let result = self.put(body.clone()).await;
         self.unsure = matches!(result, Err(Outcome::Retryable(_)));
         match result {
             Ok(output) => Ok(delivered(batch.len(), output.rejected_log_events_info())),
@@ -329,9 +332,8 @@ impl CloudWatchLogsSink {
                 self.ready = false;
                 self.create_stream().await.map_err(|o| self.send_error(o))?;
                 self.ready = true;
-                let events = input_events(batch).map_err(|m| self.rejected(m))?;
                 self.unsure = true;
-                let result = self.put(events).await;
+                let result = self.put(body).await;
                 self.unsure = matches!(result, Err(Outcome::Retryable(_)));
                 let output = result.map_err(|o| self.send_error(o))?;
                 Ok(delivered(batch.len(), output.rejected_log_events_info()))
@@ -383,21 +385,6 @@ fn timeout_config(options: &CloudWatchLogsOptions) -> TimeoutConfig {
         .operation_timeout(options.operation_timeout)
         .operation_attempt_timeout(options.operation_timeout)
         .build()
-}
-
-/// The batch as `PutLogEvents` events. A payload that is not UTF-8 is sent with U+FFFD in place of
-/// each bad sequence (the API takes strings; the gateway renders UTF-8, so this is a safety net).
-fn input_events(batch: &[Record]) -> Result<Vec<InputLogEvent>, String> {
-    batch
-        .iter()
-        .map(|r| {
-            InputLogEvent::builder()
-                .timestamp(r.timestamp_ms)
-                .message(String::from_utf8_lossy(&r.payload))
-                .build()
-                .map_err(|e| format!("cannot build a log event: {e}"))
-        })
-        .collect()
 }
 
 /// How many of `len` events CloudWatch Logs stored and refused, from `rejectedLogEventsInfo`:

@@ -306,7 +306,18 @@ async fn moto_rejects_too_old_and_too_new_events() {
         .put_log_events()
         .log_group_name("window")
         .log_stream_name("s")
-        .set_log_events(Some(input_events(&batch).unwrap()))
+        .set_log_events(Some(
+            batch
+                .iter()
+                .map(|r| {
+                    aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                        .timestamp(r.timestamp_ms)
+                        .message(String::from_utf8_lossy(&r.payload))
+                        .build()
+                        .unwrap()
+                })
+                .collect(),
+        ))
         .send()
         .await
         .unwrap();

@@ -272,9 +272,44 @@ fn the_sink_checks_names_and_applies_its_options() {
     assert!(err.to_string().starts_with("log_stream: "), "{err}");
 }
 
-#[test]
-fn non_utf8_payloads_are_sent_with_replacement_characters() {
-    let events = input_events(&[Record::new(1, &b"ok \xff end"[..])]).unwrap();
-    assert_eq!(events[0].message(), "ok \u{fffd} end");
-    assert_eq!(events[0].timestamp(), 1);
+/// The body Moat renders is, as JSON, the body the SDK's own serializer produces for the same events.
+#[tokio::test]
+async fn rendered_put_log_events_body_matches_the_sdks_serializer() {
+    let batch = [
+        Record::new(1_700_000_000_000, r#"{ "requestId":"r1", "status":"200" }"#),
+        Record::new(1_700_000_000_001, "tab\tquote\" backslash\\ \u{1} é"),
+    ];
+    let sdk_body = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = sdk_body.clone();
+    let events = batch
+        .iter()
+        .map(|r| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(r.timestamp_ms)
+                .message(String::from_utf8_lossy(&r.payload))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    // Nothing listens on the endpoint: the call fails after serializing and signing.
+    let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new("a", "b", None, None, "test"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let _ = Client::from_conf(config)
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .set_log_events(Some(events))
+        .customize()
+        .mutate_request(move |req| {
+            *seen.lock().unwrap() = req.body().bytes().unwrap().to_vec();
+        })
+        .send()
+        .await;
+    let sdk: serde_json::Value = serde_json::from_slice(&sdk_body.lock().unwrap()).unwrap();
+    let ours: serde_json::Value = serde_json::from_slice(&json_body::put_log_events("g", "s", &batch)).unwrap();
+    assert_eq!(ours, sdk);
 }

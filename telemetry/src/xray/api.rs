@@ -13,7 +13,7 @@ use aws_sdk_xray::error::{DisplayErrorContext, SdkError};
 use aws_sdk_xray::operation::put_trace_segments::PutTraceSegmentsError;
 
 use super::MAX_DOCUMENT_BYTES;
-use crate::{BatchLimits, Delivered, Record, SendError, Sink};
+use crate::{json_body, BatchLimits, Delivered, Record, SendError, Sink};
 
 /// Most documents in one `PutTraceSegments` call.
 pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
@@ -66,7 +66,7 @@ impl Sink for XRayApiSink {
         let mut documents = Vec::with_capacity(batch.len());
         for record in batch {
             match std::str::from_utf8(&record.payload) {
-                Ok(text) => documents.push(text.to_owned()),
+                Ok(text) => documents.push(text),
                 Err(_) => delivered.rejected += 1,
             }
         }
@@ -74,10 +74,13 @@ impl Sink for XRayApiSink {
             return Ok(delivered);
         }
         let sent = documents.len();
+        let body = json_body::put_trace_segments(&documents);
         let output = self
             .client
             .put_trace_segments()
-            .set_trace_segment_documents(Some(documents))
+            .set_trace_segment_documents(Some(Vec::new()))
+            .customize()
+            .mutate_request(json_body::replace_body(body))
             .send()
             .await
             .map_err(|e| classify(&self.name, &e))?;
