@@ -34,6 +34,8 @@
 # Exit codes: 0 all ran and the cross-check passed; 1 the cross-check failed; 2 bad usage or a missing tool;
 # 3 moatctl lacks a subcommand the run needs.
 set -euo pipefail
+# EPOCHREALTIME's decimal point follows LC_NUMERIC.
+export LC_NUMERIC=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -165,20 +167,23 @@ trap 'rm -f "$rss_file"' EXIT
 
 # The command line of TOOL for QUERY into the array `cmd`; returns 1 when the tool has no such query.
 command_for() {
-  local tool=$1 query=$2
-  local bins_sql='stats count(*), pct(responseLatency, 99) by status, bin(1m)'
+  local tool=$1 query=$2 flags
   local ag_minute='parseDate(concat(substring(requestTime, 0, 11), " ", substring(requestTime, 12))) as t'
+  local lnav_sql=';SELECT sc_status, count(*) AS n FROM access_log GROUP BY sc_status ORDER BY sc_status'
+  read -r -a flags <<<"$MOATCTL_QUERY_FLAGS"
   cmd=()
   case $tool:$query in
-    moatctl:bins) read -r -a cmd <<<"$MOATCTL_QUERY_FLAGS"; cmd=("$moatctl" query "$json" "$bins_sql" "${cmd[@]}") ;;
-    moatctl:status) read -r -a cmd <<<"$MOATCTL_QUERY_FLAGS"; cmd=("$moatctl" query "$json" 'stats count(*) by status' "${cmd[@]}") ;;
+    moatctl:bins) cmd=("$moatctl" query "$json" 'stats count(*), pct(responseLatency, 99) by status, bin(1m)'
+      "${flags[@]}") ;;
+    moatctl:status) cmd=("$moatctl" query "$json" 'stats count(*) by status' "${flags[@]}") ;;
     moatctl:filter) cmd=("$moatctl" tail "$json" --filter-pattern "$FILTER_PATTERN") ;;
     duckdb:*) cmd=("$py" "$bench/duckdb_query.py" "$query" "$json") ;;
     duckdb-1t:*) cmd=("$py" "$bench/duckdb_query.py" "$query" "$json" --threads 1) ;;
-    agrind:bins) cmd=("$agrind" -o json -f "$json" "* | json | $ag_minute | timeslice(t) 1m | count, p99(responseLatency) by status, _timeslice") ;;
+    agrind:bins) cmd=("$agrind" -o json -f "$json"
+      "* | json | $ag_minute | timeslice(t) 1m | count, p99(responseLatency) by status, _timeslice") ;;
     agrind:status) cmd=("$agrind" -o json -f "$json" '* | json | count by status') ;;
     agrind:filter) cmd=("$agrind" -f "$json" '* | json | where substring(status, 0, 1) == "5"') ;;
-    lnav:status) cmd=(env "HOME=$OUT/lnav-home" lnav -n -c ';SELECT sc_status, count(*) AS n FROM access_log GROUP BY sc_status ORDER BY sc_status' -c ':write-csv-to -' "$clf") ;;
+    lnav:status) cmd=(env "HOME=$OUT/lnav-home" lnav -n -c "$lnav_sql" -c ':write-csv-to -' "$clf") ;;
     lnav:filter) cmd=(env "HOME=$OUT/lnav-home" lnav -n -c ':filter-in " 5[0-9][0-9] ' "$clf") ;;
     grep:filter) cmd=(grep -c '"status":"5' "$json") ;;
     *) return 1 ;;
@@ -189,13 +194,11 @@ command_for() {
 measure() {
   local tool=$1 query=$2 run=$3 start end rc=0 rss
   local out=$OUT/raw/$tool.$query.out err=$OUT/raw/$tool.$query.err
+  local rss_tool=(python3 "$bench/rss.py" "$rss_file")
+  ((gnu_time)) && rss_tool=(/usr/bin/time -f %M -o "$rss_file")
   rm -f "$rss_file"
   start=$EPOCHREALTIME
-  if ((gnu_time)); then
-    /usr/bin/time -f %M -o "$rss_file" timeout --foreground "$CMD_TIMEOUT" "${cmd[@]}" </dev/null >"$out" 2>"$err" || rc=$?
-  else
-    python3 "$bench/rss.py" "$rss_file" timeout --foreground "$CMD_TIMEOUT" "${cmd[@]}" </dev/null >"$out" 2>"$err" || rc=$?
-  fi
+  "${rss_tool[@]}" timeout --foreground "$CMD_TIMEOUT" "${cmd[@]}" </dev/null >"$out" 2>"$err" || rc=$?
   end=$EPOCHREALTIME
   rss=$(tail -n 1 "$rss_file" 2>/dev/null || echo '?')
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$query" "$run" "$start" "$end" "$rss" "$rc" >>"$OUT/results.tsv"
@@ -230,7 +233,8 @@ status=0
 {
   echo "moatctl analyzer bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $LINES lines (seed $SEED), median of $RUNS runs"
   echo "data: $json ($(du -m "$json" | cut -f1) MB), $clf ($(du -m "$clf" | cut -f1) MB)"
-  echo "peers: duckdb $DUCKDB_VERSION (PyPI), ag $AG_VERSION (crates.io)$(command -v lnav >/dev/null && echo ", $(lnav -V)"), $(grep -V | head -n 1)"
+  lnav_version=$(lnav -V 2>/dev/null || echo "lnav missing")
+  echo "peers: duckdb $DUCKDB_VERSION (PyPI), ag $AG_VERSION (crates.io), $lnav_version, $(grep -V | head -n 1)"
   echo
   rc=0
   python3 "$bench/report.py" "$OUT" || rc=$?

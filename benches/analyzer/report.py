@@ -146,6 +146,12 @@ def parse_filter(tool: str, text: str) -> int:
     return sum(1 for line in text.splitlines() if line.strip())
 
 
+def count_of(groups: dict, key):
+    """The count of group ``key``, None when the group is absent."""
+    value = groups.get(key)
+    return None if value is None else value[0]
+
+
 def load_results(out_dir: str) -> dict[tuple[str, str], list[tuple[float, int, int]]]:
     runs: dict[tuple[str, str], list[tuple[float, int, int]]] = {}
     with open(os.path.join(out_dir, "results.tsv"), encoding="utf-8") as f:
@@ -216,15 +222,16 @@ def cross_check(out_dir: str, runs) -> tuple[list[str], bool]:
                 got = parse_status(tool, text)
                 diff = sorted(s for s in set(got) | set(ref_status) if got.get(s) != ref_status.get(s))
                 verdict("%s count by status" % tool, not diff,
-                        "%d statuses equal" % len(got) if not diff else "differs for %s: %s" % (
-                            ", ".join(diff[:5]), ", ".join("%s=%s" % (s, got.get(s)) for s in diff[:5])))
+                        "%d statuses equal" % len(got) if not diff else "differs: " + ", ".join(
+                            "%s %s (reference %s)" % (s, got.get(s), ref_status.get(s)) for s in diff[:5]))
             elif query == "filter":
                 got = parse_filter(tool, text)
                 verdict("%s filter 5xx" % tool, got == ref_5xx, "%d records (reference %d)" % (got, ref_5xx))
             else:
                 got_bins = parse_bins(tool, text)
                 keys = set(got_bins) | set(reference)
-                bad_counts = sorted(k for k in keys if (got_bins.get(k) or (None,))[0] != (reference.get(k) or (None,))[0])
+                bad_counts = [k for k in keys if count_of(got_bins, k) != count_of(reference, k)]
+                bad_counts.sort()
                 verdict("%s count by status, bin" % tool, not bad_counts,
                         "%d groups equal" % len(got_bins) if not bad_counts else "%d of %d groups differ, e.g. %s"
                         % (len(bad_counts), len(keys), bad_counts[0]))
@@ -238,6 +245,13 @@ def cross_check(out_dir: str, runs) -> tuple[list[str], bool]:
                     detail = "%d of %d equal nearest rank" % (same_nr, len(reference))
                     if disc_differs:
                         detail += ", %d equal quantile_disc" % same_qd
+                    wrong = [k for k in sorted(reference) if k not in got_bins or got_bins[k][1] != reference[k][1]]
+                    if wrong:
+                        status, minute = wrong[0]
+                        got_p99 = got_bins[wrong[0]][1] if wrong[0] in got_bins else None
+                        detail += "; e.g. status %s at %s: %s, nearest rank %d" % (
+                            status, datetime.fromtimestamp(minute, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                            "missing" if got_p99 is None else "%g" % got_p99, reference[wrong[0]][1])
                     verdict("%s p99 by status, bin" % tool, same_nr == len(reference), detail)
         except (CheckError, KeyError, ValueError, IndexError, json.JSONDecodeError) as e:
             verdict("%s %s" % (tool, query), False, "cannot read %s: %s" % (path, e))
