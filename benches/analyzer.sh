@@ -29,8 +29,9 @@
 #                            [--runs N] [--lines N] [--seed N] [--out DIR] [--install-only]
 # Environment: RUNS (3), LINES (1000000), SEED (20261125), DATA_DIR (~/.cache/moat-bench-data), TOOLS_DIR,
 # OUT (default: a new /tmp/moat-analyzer-bench.XXXXXX), CARGO_TARGET_DIR (where moatctl is built; default
-# target/ in the repository), MOATCTL_QUERY_FLAGS (default --json: moatctl's machine-readable output, which
-# the cross-check reads), FILTER_PATTERN, CMD_TIMEOUT (seconds per command, default 600).
+# target/ in the repository), MOATCTL (a moatctl binary to use instead of building one), MOATCTL_QUERY_FLAGS
+# (default --json: moatctl's machine-readable output, which the cross-check reads), FILTER_PATTERN,
+# CMD_TIMEOUT (seconds per command, default 600).
 # Exit codes: 0 all ran and the cross-check passed; 1 the cross-check failed; 2 bad usage or a missing tool;
 # 3 moatctl lacks a subcommand the run needs.
 set -euo pipefail
@@ -125,9 +126,13 @@ fi
 
 # ---- moatctl --------------------------------------------------------------------------------------------------
 if selected moatctl; then
-  echo "building moatctl (release)..." >&2
-  (cd "$root" && cargo build --release -q -p moat-analyzer)
-  moatctl=${CARGO_TARGET_DIR:-$root/target}/release/moatctl
+  if [[ -n ${MOATCTL:-} ]]; then
+    moatctl=$MOATCTL
+  else
+    echo "building moatctl (release)..." >&2
+    (cd "$root" && cargo build --release -q -p moat-analyzer)
+    moatctl=${CARGO_TARGET_DIR:-$root/target}/release/moatctl
+  fi
   [[ -x $moatctl ]] || die "no moatctl binary at $moatctl after the build"
   needs=()
   [[ " ${queries[*]} " == *" bins "* || " ${queries[*]} " == *" status "* ]] && needs+=(query)
@@ -231,7 +236,7 @@ echo "reference answer (DuckDB, untimed)..." >&2
 
 status=0
 {
-  echo "moatctl analyzer bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $LINES lines (seed $SEED), median of $RUNS runs"
+  echo "moatctl analyzer bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $LINES lines (seed $SEED), $RUNS runs of each (median)"
   echo "data: $json ($(du -m "$json" | cut -f1) MB), $clf ($(du -m "$clf" | cut -f1) MB)"
   lnav_version=$(lnav -V 2>/dev/null || echo "lnav missing")
   echo "peers: duckdb $DUCKDB_VERSION (PyPI), ag $AG_VERSION (crates.io), $lnav_version, $(grep -V | head -n 1)"

@@ -172,7 +172,8 @@ def table(runs) -> list[str]:
                                                    "query text")]
     for query in QUERIES:
         base_runs = runs.get((base, query))
-        base_median = statistics.median(t for t, _, _ in base_runs) if base_runs else None
+        base_ok = base_runs and all(rc == 0 for _, _, rc in base_runs)
+        base_median = statistics.median(t for t, _, _ in base_runs) if base_ok else None
         for tool in tools:
             measured = runs.get((tool, query))
             if not measured:
