@@ -1,0 +1,1 @@
+//! Tests of `moatctl alarms`, from AWS documentation tables and examples.
