@@ -62,17 +62,25 @@ pub struct HttpUrl {
 /// # Errors
 /// A message naming what is wrong.
 pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url:?} does not start with http://"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url:?} does not start with http://"))?;
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], rest[i..].to_owned()),
         None => (rest, "/".to_owned()),
     };
-    let path = if path.starts_with('?') { format!("/{path}") } else { path };
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path
+    };
     if authority.contains('@') {
         return Err(format!("{url:?}: user information in webhook URLs is not supported"));
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(|| format!("{url:?}: unclosed '[' in the host"))?;
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("{url:?}: unclosed '[' in the host"))?;
         (host, after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -85,12 +93,18 @@ pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
     }
     let port = match port {
         None => 80,
-        Some(p) => p.parse::<u16>().map_err(|_| format!("{url:?}: port {p:?} is not a number from 0 to 65535"))?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("{url:?}: port {p:?} is not a number from 0 to 65535"))?,
     };
     if path.chars().any(|c| c.is_ascii_whitespace() || c.is_ascii_control()) {
         return Err(format!("{url:?}: the path has spaces or control characters"));
     }
-    Ok(HttpUrl { host: host.to_owned(), port, path })
+    Ok(HttpUrl {
+        host: host.to_owned(),
+        port,
+        path,
+    })
 }
 
 /// Runs one action with the notification `body`; `env` names the alarm and its states for `exec:`.
@@ -105,9 +119,15 @@ pub fn run(action: &Action, body: &str, env: &[(&str, &str)]) -> Result<(), Acti
 }
 
 fn post(url: &str, body: &str) -> Result<(), ActionError> {
-    let io_err = |source| ActionError::Io { url: url.to_owned(), source };
+    let io_err = |source| ActionError::Io {
+        url: url.to_owned(),
+        source,
+    };
     let parsed = parse_http_url(url).map_err(|m| io_err(io::Error::new(io::ErrorKind::InvalidInput, m)))?;
-    let addrs: Vec<_> = (parsed.host.as_str(), parsed.port).to_socket_addrs().map_err(io_err)?.collect();
+    let addrs: Vec<_> = (parsed.host.as_str(), parsed.port)
+        .to_socket_addrs()
+        .map_err(io_err)?
+        .collect();
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     let mut stream = None;
     for addr in addrs {
@@ -122,7 +142,11 @@ fn post(url: &str, body: &str) -> Result<(), ActionError> {
     let mut stream = stream.ok_or_else(|| io_err(last))?;
     stream.set_read_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
     stream.set_write_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
-    let host_header = if parsed.host.contains(':') { format!("[{}]", parsed.host) } else { parsed.host.clone() };
+    let host_header = if parsed.host.contains(':') {
+        format!("[{}]", parsed.host)
+    } else {
+        parsed.host.clone()
+    };
     let request = format!(
         "POST {} HTTP/1.1\r\nHost: {host_header}:{}\r\nUser-Agent: moatctl-alarms\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -145,15 +169,24 @@ fn post(url: &str, body: &str) -> Result<(), ActionError> {
     }
     let text = String::from_utf8_lossy(&answer);
     let status_line = text.lines().next().unwrap_or("").trim().to_owned();
-    let code = status_line.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok());
+    let code = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok());
     match code {
         Some(200..=299) if status_line.starts_with("HTTP/") => Ok(()),
-        _ => Err(ActionError::Status { url: url.to_owned(), status_line }),
+        _ => Err(ActionError::Status {
+            url: url.to_owned(),
+            status_line,
+        }),
     }
 }
 
 fn exec(command: &str, body: &str, env: &[(&str, &str)]) -> Result<(), ActionError> {
-    let fail = |message: String| ActionError::Exec { command: command.to_owned(), message };
+    let fail = |message: String| ActionError::Exec {
+        command: command.to_owned(),
+        message,
+    };
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -178,7 +211,10 @@ fn exec(command: &str, body: &str, env: &[(&str, &str)]) -> Result<(), ActionErr
             Ok(None) if started.elapsed() > EXEC_TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(fail(format!("still running after {} s; killed", EXEC_TIMEOUT.as_secs())));
+                return Err(fail(format!(
+                    "still running after {} s; killed",
+                    EXEC_TIMEOUT.as_secs()
+                )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(fail(format!("waiting: {e}"))),

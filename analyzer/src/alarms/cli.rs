@@ -56,10 +56,17 @@ pub struct AlarmsArgs {
 /// A config or source error (exit status 1).
 pub fn run(args: &AlarmsArgs) -> anyhow::Result<ExitCode> {
     let alarms = config::load(&args.config)?;
-    let defaults =
-        AccessLogDefaults { api_name: args.api_name.clone(), api_id: args.api_id.clone(), stage: args.stage.clone() };
+    let defaults = AccessLogDefaults {
+        api_name: args.api_name.clone(),
+        api_id: args.api_id.clone(),
+        stage: args.stage.clone(),
+    };
     let mut engine = Engine::new(alarms, defaults);
-    let mut out = Output { json: args.json, run_actions: !args.no_actions, stdout: io::stdout() };
+    let mut out = Output {
+        json: args.json,
+        run_actions: !args.no_actions,
+        stdout: io::stdout(),
+    };
     let source = Source::parse(&args.source);
     if args.watch {
         watch::run(&source, &mut engine, &mut out)?;
@@ -88,10 +95,16 @@ fn warn_about_input(engine: &Engine) {
         );
     }
     if stats.access_no_time > 0 {
-        eprintln!("moatctl alarms: {} access-log records have no requestTimeEpoch or requestTime", stats.access_no_time);
+        eprintln!(
+            "moatctl alarms: {} access-log records have no requestTimeEpoch or requestTime",
+            stats.access_no_time
+        );
     }
     if stats.emf_invalid > 0 {
-        eprintln!("moatctl alarms: {} invalid EMF directives or metrics were skipped", stats.emf_invalid);
+        eprintln!(
+            "moatctl alarms: {} invalid EMF directives or metrics were skipped",
+            stats.emf_invalid
+        );
     }
     for evaluator in engine.evaluators() {
         if evaluator.matched() == 0 {
@@ -101,7 +114,12 @@ fn warn_about_input(engine: &Engine) {
                 alarm.name,
                 alarm.namespace,
                 alarm.metric_name,
-                alarm.dimensions.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ")
+                alarm
+                    .dimensions
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -149,7 +167,13 @@ impl Output {
         let rows: Vec<[String; 3]> = engine
             .evaluators()
             .iter()
-            .map(|e| [e.alarm().name.clone(), e.state().value.as_str().to_owned(), e.state().reason.clone()])
+            .map(|e| {
+                [
+                    e.alarm().name.clone(),
+                    e.state().value.as_str().to_owned(),
+                    e.state().reason.clone(),
+                ]
+            })
             .collect();
         let width = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0).max(5);
         let mut out = self.stdout.lock();
@@ -163,7 +187,9 @@ impl Output {
 }
 
 fn run_actions(engine: &Engine, change: &Transition) {
-    let Some(evaluator) = engine.evaluators().iter().find(|e| e.alarm().name == change.alarm) else { return };
+    let Some(evaluator) = engine.evaluators().iter().find(|e| e.alarm().name == change.alarm) else {
+        return;
+    };
     let alarm = evaluator.alarm();
     if !alarm.actions_enabled {
         return;

@@ -210,7 +210,10 @@ pub enum ConfigError {
 /// [`ConfigError`] naming every problem.
 pub fn load(path: &Path) -> Result<Vec<Alarm>, ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
     parse(&text, &shown)
 }
 
@@ -219,11 +222,18 @@ pub fn load(path: &Path) -> Result<Vec<Alarm>, ConfigError> {
 /// # Errors
 /// [`ConfigError`] naming every problem.
 pub fn parse(text: &str, origin: &str) -> Result<Vec<Alarm>, ConfigError> {
-    let value: Value = serde_yaml::from_str(text)
-        .map_err(|e| ConfigError::Syntax { path: origin.to_owned(), message: e.to_string() })?;
+    let value: Value = serde_yaml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: origin.to_owned(),
+        message: e.to_string(),
+    })?;
     let items = match value {
         Value::Sequence(items) => items,
-        other => return Err(ConfigError::NotAList { path: origin.to_owned(), found: kind(&other) }),
+        other => {
+            return Err(ConfigError::NotAList {
+                path: origin.to_owned(),
+                found: kind(&other),
+            })
+        }
     };
     let mut problems = Vec::new();
     let mut alarms = Vec::new();
@@ -242,7 +252,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Alarm>, ConfigError> {
     if problems.is_empty() {
         Ok(alarms)
     } else {
-        Err(ConfigError::Invalid { path: origin.to_owned(), problems })
+        Err(ConfigError::Invalid {
+            path: origin.to_owned(),
+            problems,
+        })
     }
 }
 
@@ -329,7 +342,11 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn problem(&mut self, field: &str, message: impl Into<String>) {
-        self.problems.push(Problem { alarm: self.alarm.clone(), field: field.to_owned(), message: message.into() });
+        self.problems.push(Problem {
+            alarm: self.alarm.clone(),
+            field: field.to_owned(),
+            message: message.into(),
+        });
     }
 
     /// The field deserialized as `T`; `None` (and a problem recorded) when it is present but wrong.
@@ -339,7 +356,11 @@ impl Fields<'_> {
             Ok(parsed) => Some(parsed),
             Err(e) => {
                 let path = e.path().to_string();
-                let at = if path == "." { field.to_owned() } else { format!("{field}{}", bracket(&path)) };
+                let at = if path == "." {
+                    field.to_owned()
+                } else {
+                    format!("{field}{}", bracket(&path))
+                };
                 self.problem(&at, e.into_inner().to_string());
                 None
             }
@@ -379,7 +400,9 @@ fn parse_alarm(index: usize, item: Value, problems: &mut Vec<Problem>) -> Option
     };
     let name_hint = map.get("AlarmName").and_then(Value::as_str).map(str::to_owned);
     let mut fields = Fields {
-        alarm: name_hint.as_ref().map_or_else(|| format!("alarms[{index}]"), |n| format!("alarm {n:?}")),
+        alarm: name_hint
+            .as_ref()
+            .map_or_else(|| format!("alarms[{index}]"), |n| format!("alarm {n:?}")),
         problems,
         values: Vec::new(),
     };
@@ -389,17 +412,24 @@ fn parse_alarm(index: usize, item: Value, problems: &mut Vec<Problem>) -> Option
             continue;
         };
         match key.as_str() {
-            "Metrics" => fields.problem(&key, "metric math alarms are not supported; give MetricName and Namespace"),
-            "ThresholdMetricId" => {
-                fields.problem(&key, "anomaly detection alarms are not supported; give a static Threshold")
-            }
+            "Metrics" => fields.problem(
+                &key,
+                "metric math alarms are not supported; give MetricName and Namespace",
+            ),
+            "ThresholdMetricId" => fields.problem(
+                &key,
+                "anomaly detection alarms are not supported; give a static Threshold",
+            ),
             known if FIELDS.contains(&known) => fields.values.push((key, value)),
             unknown => {
                 let hint = FIELDS
                     .iter()
                     .find(|f| f.eq_ignore_ascii_case(unknown))
                     .map_or_else(String::new, |f| format!(" (did you mean {f}?)"));
-                fields.problem(unknown, format!("unknown field{hint}; alarms take PutMetricAlarm's field names"));
+                fields.problem(
+                    unknown,
+                    format!("unknown field{hint}; alarms take PutMetricAlarm's field names"),
+                );
             }
         }
     }
@@ -427,7 +457,10 @@ fn build(f: &mut Fields<'_>) -> Option<Alarm> {
     let period: Option<u32> = f.required("Period");
     if let Some(p) = period {
         if !(p == 10 || p == 20 || p == 30 || (p >= 60 && p % 60 == 0)) {
-            f.problem("Period", format!("{p} is not a period CloudWatch accepts; use 10, 20, 30 or a multiple of 60"));
+            f.problem(
+                "Period",
+                format!("{p} is not a period CloudWatch accepts; use 10, 20, 30 or a multiple of 60"),
+            );
         }
     }
     let evaluation_periods: Option<u32> = f.required("EvaluationPeriods");
@@ -439,14 +472,20 @@ fn build(f: &mut Fields<'_>) -> Option<Alarm> {
         if u64::from(p) * u64::from(n) > limit {
             f.problem(
                 "EvaluationPeriods",
-                format!("Period × EvaluationPeriods = {} s; CloudWatch allows at most {limit} s", u64::from(p) * u64::from(n)),
+                format!(
+                    "Period × EvaluationPeriods = {} s; CloudWatch allows at most {limit} s",
+                    u64::from(p) * u64::from(n)
+                ),
             );
         }
     }
     let datapoints: Option<u32> = f.get("DatapointsToAlarm");
     if let (Some(m), Some(n)) = (datapoints, evaluation_periods) {
         if m == 0 || m > n {
-            f.problem("DatapointsToAlarm", format!("{m} must be between 1 and EvaluationPeriods ({n})"));
+            f.problem(
+                "DatapointsToAlarm",
+                format!("{m} must be between 1 and EvaluationPeriods ({n})"),
+            );
         }
     }
     let threshold: Option<f64> = f.required("Threshold");
@@ -457,20 +496,29 @@ fn build(f: &mut Fields<'_>) -> Option<Alarm> {
         Some("breaching") => Some(TreatMissingData::Breaching),
         Some("notBreaching") => Some(TreatMissingData::NotBreaching),
         Some(other) => {
-            f.problem("TreatMissingData", format!("{other:?} is not one of missing, ignore, breaching, notBreaching"));
+            f.problem(
+                "TreatMissingData",
+                format!("{other:?} is not one of missing, ignore, breaching, notBreaching"),
+            );
             None
         }
     };
     let low_sample: Option<String> = f.get("EvaluateLowSampleCountPercentile");
     if let Some(l) = &low_sample {
         if l != "evaluate" && l != "ignore" {
-            f.problem("EvaluateLowSampleCountPercentile", format!("{l:?} is not evaluate or ignore"));
+            f.problem(
+                "EvaluateLowSampleCountPercentile",
+                format!("{l:?} is not evaluate or ignore"),
+            );
         }
     }
     let unit: Option<String> = f.get("Unit");
     if let Some(u) = &unit {
         if !UNITS.contains(&u.as_str()) {
-            f.problem("Unit", format!("{u:?} is not a CloudWatch unit (Seconds, Milliseconds, Count, Percent, ...)"));
+            f.problem(
+                "Unit",
+                format!("{u:?} is not a CloudWatch unit (Seconds, Milliseconds, Count, Percent, ...)"),
+            );
         }
     }
     let actions_enabled: Option<bool> = f.get("ActionsEnabled");
@@ -527,7 +575,10 @@ fn dimensions(f: &mut Fields<'_>) -> Option<Vec<(String, String)>> {
     }
     let list: Vec<Dimension> = f.get("Dimensions")?;
     if list.len() > 30 {
-        f.problem("Dimensions", format!("{} dimensions; CloudWatch allows at most 30", list.len()));
+        f.problem(
+            "Dimensions",
+            format!("{} dimensions; CloudWatch allows at most 30", list.len()),
+        );
     }
     let mut out: Vec<(String, String)> = Vec::with_capacity(list.len());
     for (i, d) in list.into_iter().enumerate() {
@@ -538,7 +589,10 @@ fn dimensions(f: &mut Fields<'_>) -> Option<Vec<(String, String)>> {
             f.problem(&format!("Dimensions[{i}].Value"), "must be 1 to 1024 characters");
         }
         if out.iter().any(|(n, _)| *n == d.name) {
-            f.problem(&format!("Dimensions[{i}].Name"), format!("dimension {:?} is given twice", d.name));
+            f.problem(
+                &format!("Dimensions[{i}].Name"),
+                format!("dimension {:?} is given twice", d.name),
+            );
         }
         out.push((d.name, d.value));
     }
@@ -551,11 +605,18 @@ fn statistic(f: &mut Fields<'_>) -> Option<Statistic> {
     let extended: Option<String> = f.get("ExtendedStatistic");
     match (standard, extended) {
         (Some(_), Some(_)) => {
-            f.problem("ExtendedStatistic", "give either Statistic or ExtendedStatistic, not both");
+            f.problem(
+                "ExtendedStatistic",
+                "give either Statistic or ExtendedStatistic, not both",
+            );
             None
         }
-        (Some(s), None) => Statistic::parse_standard(&s).map_err(|e| f.problem("Statistic", e)).ok(),
-        (None, Some(e)) => Statistic::parse_extended(&e).map_err(|m| f.problem("ExtendedStatistic", m)).ok(),
+        (Some(s), None) => Statistic::parse_standard(&s)
+            .map_err(|e| f.problem("Statistic", e))
+            .ok(),
+        (None, Some(e)) => Statistic::parse_extended(&e)
+            .map_err(|m| f.problem("ExtendedStatistic", m))
+            .ok(),
         (None, None) => {
             if !f.present("Statistic") && !f.present("ExtendedStatistic") {
                 f.problem("Statistic", "is required (or ExtendedStatistic)");
@@ -575,17 +636,21 @@ fn comparison(f: &mut Fields<'_>) -> Option<Comparison> {
         "LessThanLowerOrGreaterThanUpperThreshold" | "LessThanLowerThreshold" | "GreaterThanUpperThreshold" => {
             f.problem(
                 "ComparisonOperator",
-                format!("{text} compares with an anomaly detection band, which moatctl does not compute; use \
+                format!(
+                    "{text} compares with an anomaly detection band, which moatctl does not compute; use \
                          GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or \
-                         LessThanOrEqualToThreshold with a static Threshold"),
+                         LessThanOrEqualToThreshold with a static Threshold"
+                ),
             );
             return None;
         }
         other => {
             f.problem(
                 "ComparisonOperator",
-                format!("{other:?} is not one of GreaterThanOrEqualToThreshold, GreaterThanThreshold, \
-                         LessThanThreshold, LessThanOrEqualToThreshold"),
+                format!(
+                    "{other:?} is not one of GreaterThanOrEqualToThreshold, GreaterThanThreshold, \
+                         LessThanThreshold, LessThanOrEqualToThreshold"
+                ),
             );
             return None;
         }
@@ -637,5 +702,7 @@ pub fn parse_action(text: &str) -> Result<Action, String> {
              (exec:COMMAND)"
         ));
     }
-    Err(format!("{text:?} is not an action; use http://HOST[:PORT]/PATH or exec:COMMAND"))
+    Err(format!(
+        "{text:?} is not an action; use http://HOST[:PORT]/PATH or exec:COMMAND"
+    ))
 }

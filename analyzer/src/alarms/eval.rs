@@ -138,6 +138,8 @@ pub struct Evaluator {
     state: State,
     next_evaluation: Option<i64>,
     matched: u64,
+    /// The last evaluation saw no data at all (so the next ones decide the same while none arrives).
+    idle: bool,
 }
 
 impl Evaluator {
@@ -148,7 +150,14 @@ impl Evaluator {
             reason: "Unchecked: Initial alarm creation".to_owned(),
             reason_data: None,
         };
-        Evaluator { alarm, buckets: BTreeMap::new(), state, next_evaluation: None, matched: 0 }
+        Evaluator {
+            alarm,
+            buckets: BTreeMap::new(),
+            state,
+            next_evaluation: None,
+            matched: 0,
+            idle: false,
+        }
     }
 
     /// The alarm.
@@ -159,6 +168,15 @@ impl Evaluator {
     /// The current state.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Sets the state, as CloudWatch's `SetAlarmState` does; the next evaluation decides again.
+    pub fn set_state(&mut self, value: StateValue, reason: &str) {
+        self.state = State {
+            value,
+            reason: reason.to_owned(),
+            reason_data: None,
+        };
     }
 
     /// How many samples matched the alarm's metric so far.
@@ -220,9 +238,15 @@ impl Evaluator {
     pub fn advance_to(&mut self, now_ms: i64) -> Vec<Transition> {
         self.start_at(now_ms);
         let mut changes = Vec::new();
-        while let Some(at) = self.next_evaluation.filter(|at| *at <= now_ms) {
+        let period = self.period_ms();
+        while let Some(mut at) = self.next_evaluation.filter(|at| *at <= now_ms) {
+            if self.buckets.is_empty() && self.idle {
+                // No data in range and nothing coming: every evaluation until `now_ms` decides the same.
+                at += (now_ms - at) / period * period;
+            }
             changes.extend(self.evaluate_at(at));
-            self.next_evaluation = Some(at + self.period_ms());
+            self.idle = self.buckets.is_empty();
+            self.next_evaluation = Some(at + period);
         }
         changes
     }
@@ -243,7 +267,11 @@ impl Evaluator {
                 let start = at - k * period;
                 let bucket = self.buckets.get(&start)?;
                 let value = self.alarm.statistic.compute(bucket)?;
-                Some(Datapoint { start_ms: start, value, samples: bucket.count })
+                Some(Datapoint {
+                    start_ms: start,
+                    value,
+                    samples: bucket.count,
+                })
             })
             .collect();
         // Data older than the range is never looked at again.
@@ -259,13 +287,21 @@ impl Evaluator {
             return None;
         }
         let old = std::mem::replace(&mut self.state, decided);
-        Some(Transition { alarm: self.alarm.name.clone(), timestamp_ms: at, old, new: self.state.clone() })
+        Some(Transition {
+            alarm: self.alarm.name.clone(),
+            timestamp_ms: at,
+            old,
+            new: self.state.clone(),
+        })
     }
 
     /// Whether `EvaluateLowSampleCountPercentile: ignore` holds this evaluation back.
     fn low_sample_count(&self, newest: Option<Datapoint>) -> bool {
-        let (Some(p), Some(newest), true) = (self.alarm.statistic.percentile(), newest, self.alarm.ignore_low_sample_count)
-        else {
+        let (Some(p), Some(newest), true) = (
+            self.alarm.statistic.percentile(),
+            newest,
+            self.alarm.ignore_low_sample_count,
+        ) else {
             return false;
         };
         let fraction = p / 100.0;
@@ -276,7 +312,8 @@ impl Evaluator {
         } else {
             0.0
         };
-        (newest.samples as f64) < minimum
+        // Rounded so that floating point noise (10 / (1 - 0.99) = 999.99...) does not move the boundary.
+        (newest.samples as f64) < (minimum * 1e6).round() / 1e6
     }
 
     /// The state the datapoints call for; `None` to keep the current one (`ignore`).
@@ -284,14 +321,23 @@ impl Evaluator {
         let alarm = &self.alarm;
         let n = alarm.evaluation_periods as usize;
         let m = alarm.datapoints_to_alarm as usize;
-        let real: Vec<(usize, Datapoint)> =
-            slots.iter().enumerate().filter_map(|(i, d)| d.map(|d| (i + 1, d))).collect();
+        let real: Vec<(usize, Datapoint)> = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.map(|d| (i + 1, d)))
+            .collect();
         let breaches = |d: &Datapoint| alarm.comparison.breaches(d.value, alarm.threshold);
         let treat = alarm.treat_missing_data;
         if real.is_empty() {
             let missing_slots: Vec<i64> = (1..=n as i64).map(|k| at - k * self.period_ms()).collect();
             let data = self.reason_data(at, &[], &missing_slots);
-            let plural = |word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+            let plural = |word: &str| {
+                if n == 1 {
+                    format!("1 {word}")
+                } else {
+                    format!("{n} {word}s")
+                }
+            };
             let filled = |treated: &str| {
                 format!(
                     "Threshold Crossed: no datapoints were received for {} and {} {} treated as [{treated}].",
@@ -304,15 +350,23 @@ impl Evaluator {
                 TreatMissingData::Ignore => None,
                 TreatMissingData::Missing => Some(State {
                     value: StateValue::InsufficientData,
-                    reason: format!("Insufficient Data: {} {} unknown.", plural("datapoint"), if n == 1 { "was" } else { "were" }),
+                    reason: format!(
+                        "Insufficient Data: {} {} unknown.",
+                        plural("datapoint"),
+                        if n == 1 { "was" } else { "were" }
+                    ),
                     reason_data: Some(data),
                 }),
-                TreatMissingData::Breaching => {
-                    Some(State { value: StateValue::Alarm, reason: filled("Breaching"), reason_data: Some(data) })
-                }
-                TreatMissingData::NotBreaching => {
-                    Some(State { value: StateValue::Ok, reason: filled("NonBreaching"), reason_data: Some(data) })
-                }
+                TreatMissingData::Breaching => Some(State {
+                    value: StateValue::Alarm,
+                    reason: filled("Breaching"),
+                    reason_data: Some(data),
+                }),
+                TreatMissingData::NotBreaching => Some(State {
+                    value: StateValue::Ok,
+                    reason: filled("NonBreaching"),
+                    reason_data: Some(data),
+                }),
             };
         }
         let evaluated: Vec<Datapoint> = real.iter().take(n).map(|(_, d)| *d).collect();
@@ -386,7 +440,11 @@ impl Evaluator {
             let unit = if count == 1 { "datapoint" } else { "datapoints" };
             format!("Threshold Crossed: {count} {unit} [{list}] {verb} {not}{phrase} the threshold ({threshold}).")
         };
-        State { value, reason, reason_data: Some(data) }
+        State {
+            value,
+            reason,
+            reason_data: Some(data),
+        }
     }
 
     fn reason_data(&self, at: i64, evaluated: &[Datapoint], missing_slots: &[i64]) -> ReasonData {

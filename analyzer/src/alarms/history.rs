@@ -150,7 +150,11 @@ pub fn notification(alarm: &Alarm, transition: &Transition) -> String {
             statistic,
             extended_statistic: extended,
             unit: alarm.unit.as_deref(),
-            dimensions: alarm.dimensions.iter().map(|(name, value)| DimensionJson { value, name }).collect(),
+            dimensions: alarm
+                .dimensions
+                .iter()
+                .map(|(name, value)| DimensionJson { value, name })
+                .collect(),
             period: alarm.period,
             evaluation_periods: alarm.evaluation_periods,
             datapoints_to_alarm: alarm.datapoints_to_alarm_given.then_some(alarm.datapoints_to_alarm),

@@ -75,7 +75,10 @@ pub struct Extractor {
 impl Extractor {
     /// An extractor filling missing API and stage names from `defaults`.
     pub fn new(defaults: AccessLogDefaults) -> Extractor {
-        Extractor { defaults, stats: ExtractStats::default() }
+        Extractor {
+            defaults,
+            stats: ExtractStats::default(),
+        }
     }
 
     /// Appends the samples of one event to `out`.
@@ -113,10 +116,17 @@ impl Extractor {
         let route_key = text(record.get("routeKey"));
         let http_api = route_key.is_some();
         let (api_key, api) = if http_api {
-            ("ApiId", text(record.get("apiId")).or_else(|| self.defaults.api_id.clone()))
+            (
+                "ApiId",
+                text(record.get("apiId")).or_else(|| self.defaults.api_id.clone()),
+            )
         } else {
             let name = text(record.get("apiName")).or_else(|| self.defaults.api_name.clone());
-            ("ApiName", name.or_else(|| text(record.get("apiId"))).or_else(|| self.defaults.api_id.clone()))
+            (
+                "ApiName",
+                name.or_else(|| text(record.get("apiId")))
+                    .or_else(|| self.defaults.api_id.clone()),
+            )
         };
         let Some(api) = api else {
             self.stats.access_no_api += 1;
@@ -131,11 +141,17 @@ impl Extractor {
                 Some((m, path)) if path.starts_with('/') => (m.to_owned(), path.to_owned()),
                 _ => (method, key.clone()),
             },
-            None => (method, text(record.get("resourcePath")).unwrap_or_else(|| "-".to_owned())),
+            None => (
+                method,
+                text(record.get("resourcePath")).unwrap_or_else(|| "-".to_owned()),
+            ),
         };
         let mut sets: Vec<Vec<(String, String)>> = vec![vec![(api_key.to_owned(), api.clone())]];
         if let Some(stage) = &stage {
-            sets.push(vec![(api_key.to_owned(), api.clone()), ("Stage".to_owned(), stage.clone())]);
+            sets.push(vec![
+                (api_key.to_owned(), api.clone()),
+                ("Stage".to_owned(), stage.clone()),
+            ]);
             let mut detailed = vec![
                 (api_key.to_owned(), api),
                 ("Method".to_owned(), method),
@@ -145,7 +161,11 @@ impl Extractor {
             detailed.sort();
             sets.push(detailed);
         }
-        let (name_4xx, name_5xx) = if http_api { ("4xx", "5xx") } else { ("4XXError", "5XXError") };
+        let (name_4xx, name_5xx) = if http_api {
+            ("4xx", "5xx")
+        } else {
+            ("4XXError", "5XXError")
+        };
         let flag = |hit: bool| if hit { 1.0 } else { 0.0 };
         let mut metrics = vec![
             ("Count", "Count", 1.0),
@@ -155,7 +175,8 @@ impl Extractor {
         if let Some(latency) = number(record.get("responseLatency")) {
             metrics.push(("Latency", "Milliseconds", latency));
         }
-        let integration = number(record.get("integrationLatency")).or_else(|| number(record.get("integration.latency")));
+        let integration =
+            number(record.get("integrationLatency")).or_else(|| number(record.get("integration.latency")));
         if let Some(latency) = integration {
             metrics.push(("IntegrationLatency", "Milliseconds", latency));
         }
@@ -196,15 +217,24 @@ fn number(value: Option<&Value>) -> Option<f64> {
 
 /// Extracts every directive of an EMF document; returns how many directives or metrics were invalid.
 fn extract_emf(root: &Map<String, Value>, event_ms: Option<i64>, out: &mut Vec<Sample>) -> u64 {
-    let Some(aws) = root.get("_aws").and_then(Value::as_object) else { return 1 };
-    let timestamp = aws.get("Timestamp").and_then(Value::as_f64).map(|t| t as i64).or(event_ms);
+    let Some(aws) = root.get("_aws").and_then(Value::as_object) else {
+        return 1;
+    };
+    let timestamp = aws
+        .get("Timestamp")
+        .and_then(Value::as_f64)
+        .map(|t| t as i64)
+        .or(event_ms);
     let (Some(timestamp_ms), Some(directives)) = (timestamp, aws.get("CloudWatchMetrics").and_then(Value::as_array))
     else {
         return 1;
     };
     let mut invalid = 0;
     for directive in directives {
-        let namespace = directive.get("Namespace").and_then(Value::as_str).filter(|n| !n.is_empty());
+        let namespace = directive
+            .get("Namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
         let sets = directive.get("Dimensions").and_then(Value::as_array);
         let metrics = directive.get("Metrics").and_then(Value::as_array);
         let (Some(namespace), Some(sets), Some(metrics)) = (namespace, sets, metrics) else {

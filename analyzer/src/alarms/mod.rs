@@ -55,7 +55,10 @@ impl Engine {
         self.scratch.clear();
         self.extractor.extract(event, &mut self.scratch);
         for sample in &self.scratch {
-            self.first_ms = Some(self.first_ms.map_or(sample.timestamp_ms, |f| f.min(sample.timestamp_ms)));
+            self.first_ms = Some(
+                self.first_ms
+                    .map_or(sample.timestamp_ms, |f| f.min(sample.timestamp_ms)),
+            );
             self.last_ms = Some(self.last_ms.map_or(sample.timestamp_ms, |l| l.max(sample.timestamp_ms)));
             for evaluator in &mut self.evaluators {
                 evaluator.observe(sample);

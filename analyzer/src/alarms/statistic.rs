@@ -164,7 +164,11 @@ impl Extended {
         match *self {
             Extended::Percentile(p) => Some(percentile(sorted, total, p)),
             Extended::PercentileRank { lower, upper } => {
-                let inside: u64 = sorted.iter().filter(|(v, _)| inside(*v, lower, upper)).map(|(_, c)| c).sum();
+                let inside: u64 = sorted
+                    .iter()
+                    .filter(|(v, _)| inside(*v, lower, upper))
+                    .map(|(_, c)| c)
+                    .sum();
                 Some(100.0 * inside as f64 / total as f64)
             }
             Extended::Trimmed { kind, lower, upper } => {
@@ -211,7 +215,9 @@ fn inside(v: f64, lower: Option<f64>, upper: Option<f64>) -> bool {
 
 /// Nearest-rank percentile of `(value, count)` pairs sorted by value.
 fn percentile(sorted: &[(f64, u64)], total: u64, p: f64) -> f64 {
-    let rank = ((p / 100.0) * total as f64).ceil().max(1.0) as u64;
+    // p99.9 of 1000 samples is rank 999, though 0.999 * 1000 is 999.0000000000001 in binary floating point.
+    let exact = (p / 100.0) * total as f64;
+    let rank = (exact - exact * 1e-12).ceil().max(1.0) as u64;
     let mut seen = 0;
     for &(v, c) in sorted {
         seen += c;
@@ -263,18 +269,29 @@ fn parse_extended(text: &str) -> Result<Extended, String> {
     if let Some(p) = text.strip_prefix('p') {
         return Ok(Extended::Percentile(parse_percent(p)?));
     }
-    let short = [("tm", TrimKind::Mean), ("wm", TrimKind::Winsorized), ("tc", TrimKind::Count), ("ts", TrimKind::Sum)];
+    let short = [
+        ("tm", TrimKind::Mean),
+        ("wm", TrimKind::Winsorized),
+        ("tc", TrimKind::Count),
+        ("ts", TrimKind::Sum),
+    ];
     for (prefix, kind) in short {
         if let Some(p) = text.strip_prefix(prefix) {
             let upper = Some(Bound::Percent(parse_percent(p)?));
-            return Ok(Extended::Trimmed { kind, lower: None, upper });
+            return Ok(Extended::Trimmed {
+                kind,
+                lower: None,
+                upper,
+            });
         }
     }
     let (name, args) = text
         .strip_suffix(')')
         .and_then(|t| t.split_once('('))
         .ok_or_else(|| "unknown form".to_owned())?;
-    let (a, b) = args.split_once(':').ok_or_else(|| "bounds must be written a:b".to_owned())?;
+    let (a, b) = args
+        .split_once(':')
+        .ok_or_else(|| "bounds must be written a:b".to_owned())?;
     let (lower, upper) = (parse_bound(a)?, parse_bound(b)?);
     if lower.is_none() && upper.is_none() {
         return Err("at least one bound is needed".into());
@@ -290,7 +307,10 @@ fn parse_extended(text: &str) -> Result<Extended, String> {
                 Some(Bound::Value(v)) => Ok(Some(v)),
                 None => Ok(None),
             };
-            return Ok(Extended::PercentileRank { lower: value(lower)?, upper: value(upper)? });
+            return Ok(Extended::PercentileRank {
+                lower: value(lower)?,
+                upper: value(upper)?,
+            });
         }
         other => return Err(format!("unknown statistic {other}")),
     };
@@ -320,7 +340,13 @@ pub struct Bucket {
 
 impl Default for Bucket {
     fn default() -> Self {
-        Bucket { count: 0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, samples: Vec::new() }
+        Bucket {
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            samples: Vec::new(),
+        }
     }
 }
 

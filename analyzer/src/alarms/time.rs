@@ -3,7 +3,9 @@
 //! history timestamps, and API Gateway's CLF `requestTime` (`25/Nov/2026:22:30:56 +0000`).
 
 const MS_PER_DAY: i64 = 86_400_000;
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -35,7 +37,15 @@ fn parts(ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
     let days = ms.div_euclid(MS_PER_DAY);
     let rest = ms.rem_euclid(MS_PER_DAY);
     let (y, mo, d) = civil_from_days(days);
-    (y, mo, d, rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000)
+    (
+        y,
+        mo,
+        d,
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000,
+    )
 }
 
 /// `2026-11-25T10:05:00.000+0000`: CloudWatch's `queryDate`, `startDate` and datapoint timestamps.
@@ -95,7 +105,13 @@ pub fn utc_ms(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i
 /// state reasons: `1.0`, `0.25`, `1141.0`, `1.0E7`, `1.5E-4`.
 pub fn java_double(value: f64) -> String {
     if !value.is_finite() {
-        return if value.is_nan() { "NaN".into() } else if value > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let magnitude = value.abs();
     if value == 0.0 || (1e-3..1e7).contains(&magnitude) {
@@ -108,7 +124,11 @@ pub fn java_double(value: f64) -> String {
     } else {
         let text = format!("{value:e}");
         let (mantissa, exponent) = text.split_once('e').unwrap_or((text.as_str(), "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_owned()
+        } else {
+            format!("{mantissa}.0")
+        };
         format!("{mantissa}E{exponent}")
     }
 }
@@ -129,9 +149,18 @@ mod tests {
 
     #[test]
     fn clf_request_time_with_offsets() {
-        assert_eq!(parse_clf("25/Nov/2026:22:30:56 +0000"), Some(utc_ms(2026, 11, 25, 22, 30, 56)));
-        assert_eq!(parse_clf("25/Nov/2026:22:30:56 +0130"), Some(utc_ms(2026, 11, 25, 21, 0, 56)));
-        assert_eq!(parse_clf("25/Nov/2026:22:30:56 -0500"), Some(utc_ms(2026, 11, 26, 3, 30, 56)));
+        assert_eq!(
+            parse_clf("25/Nov/2026:22:30:56 +0000"),
+            Some(utc_ms(2026, 11, 25, 22, 30, 56))
+        );
+        assert_eq!(
+            parse_clf("25/Nov/2026:22:30:56 +0130"),
+            Some(utc_ms(2026, 11, 25, 21, 0, 56))
+        );
+        assert_eq!(
+            parse_clf("25/Nov/2026:22:30:56 -0500"),
+            Some(utc_ms(2026, 11, 26, 3, 30, 56))
+        );
         assert_eq!(parse_clf("25/Foo/2026:22:30:56 +0000"), None);
         assert_eq!(parse_clf("25/Nov/2026:22:30 +0000"), None);
         assert_eq!(parse_clf("25/Nov/2026:22:30:56"), None);
