@@ -390,16 +390,16 @@ impl Evaluator {
         let breach_count = breaching.len() + filled_breaching;
         let clear_count = clear.len() + filled_clear;
         if breach_count >= m {
-            return Some(self.crossed(StateValue::Alarm, breach_count, &breaching, data));
+            return Some(self.crossed(StateValue::Alarm, breach_count, &breaching, filled_breaching, data));
         }
         if clear_count > 0 {
-            return Some(self.crossed(StateValue::Ok, clear_count, &clear, data));
+            return Some(self.crossed(StateValue::Ok, clear_count, &clear, filled_clear, data));
         }
         // Only breaching datapoints, fewer than M, the rest missing (treated as missing or ignored).
         let oldest_age = real.last().map_or(0, |(age, _)| *age);
         match treat {
             TreatMissingData::Ignore => None,
-            _ if oldest_age >= m => Some(self.crossed(StateValue::Alarm, breach_count, &breaching, data)),
+            _ if oldest_age >= m => Some(self.crossed(StateValue::Alarm, breach_count, &breaching, 0, data)),
             _ => Some(State {
                 value: StateValue::InsufficientData,
                 reason: format!(
@@ -412,14 +412,32 @@ impl Evaluator {
         }
     }
 
-    /// A "Threshold Crossed" state: `count` datapoints on the `value` side, `listed` the real ones.
-    fn crossed(&self, value: StateValue, count: usize, listed: &[Datapoint], data: ReasonData) -> State {
+    /// A "Threshold Crossed" state: `count` datapoints on the `value` side, `listed` the real ones and
+    /// `filled` missing ones counted there by `TreatMissingData`.
+    fn crossed(&self, value: StateValue, count: usize, listed: &[Datapoint], filled: usize, data: ReasonData) -> State {
         let alarm = &self.alarm;
-        let list = listed
-            .iter()
-            .map(|d| format!("{} ({})", java_double(d.value), reason_date(d.start_ms)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = if listed.is_empty() {
+            String::new()
+        } else {
+            let items: Vec<String> = listed
+                .iter()
+                .map(|d| format!("{} ({})", java_double(d.value), reason_date(d.start_ms)))
+                .collect();
+            format!(" [{}]", items.join(", "))
+        };
+        let filled = match filled {
+            0 => String::new(),
+            k => format!(
+                "; {k} missing datapoint{} {} treated as [{}]",
+                if k == 1 { "" } else { "s" },
+                if k == 1 { "was" } else { "were" },
+                if value == StateValue::Alarm {
+                    "Breaching"
+                } else {
+                    "NonBreaching"
+                }
+            ),
+        };
         let verb = if count == 1 { "was" } else { "were" };
         let not = if value == StateValue::Ok { "not " } else { "" };
         let threshold = java_double(alarm.threshold);
@@ -433,12 +451,12 @@ impl Evaluator {
             };
             let unit = if minimum == 1 { "datapoint" } else { "datapoints" };
             format!(
-                "Threshold Crossed: {count} out of the last {n} datapoints [{list}] {verb} {not}{phrase} the \
-                 threshold ({threshold}) (minimum {minimum} {unit} for {transition} transition)."
+                "Threshold Crossed: {count} out of the last {n} datapoints{list} {verb} {not}{phrase} the \
+                 threshold ({threshold}){filled} (minimum {minimum} {unit} for {transition} transition)."
             )
         } else {
             let unit = if count == 1 { "datapoint" } else { "datapoints" };
-            format!("Threshold Crossed: {count} {unit} [{list}] {verb} {not}{phrase} the threshold ({threshold}).")
+            format!("Threshold Crossed: {count} {unit}{list} {verb} {not}{phrase} the threshold ({threshold}){filled}.")
         };
         State {
             value,
