@@ -28,7 +28,7 @@ use serde::Serialize;
 use super::config::{Alarm, TreatMissingData};
 use super::metrics::Sample;
 use super::statistic::{Bucket, Statistic};
-use super::time::{cloudwatch_iso, java_double, reason_date};
+use super::time::{cloudwatch_iso, java_double, reason_date, MAX_MS};
 
 /// An alarm state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,7 +138,7 @@ pub struct Evaluator {
     state: State,
     next_evaluation: Option<i64>,
     matched: u64,
-    /// The last evaluation saw no data at all (so the next ones decide the same while none arrives).
+    /// The last evaluation saw no datapoint (so the next ones decide the same until data enters the range).
     idle: bool,
 }
 
@@ -207,8 +207,11 @@ impl Evaluator {
         true
     }
 
-    /// Adds values observed at `timestamp_ms` to the alarm's metric.
+    /// Adds values observed at `timestamp_ms` to the alarm's metric (ignored outside years 1970 to 9999).
     pub fn add(&mut self, timestamp_ms: i64, values: &[(f64, u64)]) {
+        if !(0..=MAX_MS).contains(&timestamp_ms) {
+            return;
+        }
         let period = self.period_ms();
         let start = timestamp_ms.div_euclid(period) * period;
         let keep = self.alarm.statistic.needs_samples();
@@ -240,12 +243,14 @@ impl Evaluator {
         let mut changes = Vec::new();
         let period = self.period_ms();
         while let Some(mut at) = self.next_evaluation.filter(|at| *at <= now_ms) {
-            if self.buckets.is_empty() && self.idle {
-                // No data in range and nothing coming: every evaluation until `now_ms` decides the same.
-                at += (now_ms - at) / period * period;
+            if self.idle {
+                // The last evaluation saw no datapoint, and every evaluation decides the same until the next
+                // bucket enters the range: jump to the first one that can differ, or to the last one due.
+                let latest = at + (now_ms - at) / period * period;
+                let next_data = self.buckets.keys().next().map(|&start| start + period);
+                at = next_data.map_or(latest, |t| t.max(at)).min(latest);
             }
             changes.extend(self.evaluate_at(at));
-            self.idle = self.buckets.is_empty();
             self.next_evaluation = Some(at + period);
         }
         changes
@@ -277,6 +282,7 @@ impl Evaluator {
         // Data older than the range is never looked at again.
         let oldest = at - range * period;
         self.buckets = self.buckets.split_off(&oldest);
+        self.idle = slots.iter().all(Option::is_none);
         if self.low_sample_count(slots.first().copied().flatten()) {
             return None;
         }

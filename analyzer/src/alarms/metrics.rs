@@ -17,7 +17,7 @@
 
 use serde_json::{Map, Value};
 
-use super::time::parse_clf;
+use super::time::{parse_clf, MAX_MS};
 use crate::event::LogEvent;
 use crate::record::Record;
 
@@ -108,7 +108,8 @@ impl Extractor {
         let time = number(record.get("requestTimeEpoch"))
             .map(|ms| ms as i64)
             .or_else(|| text(record.get("requestTime")).and_then(|t| parse_clf(&t)))
-            .or(event_ms);
+            .or(event_ms)
+            .filter(|ms| (0..=MAX_MS).contains(ms));
         let Some(timestamp_ms) = time else {
             self.stats.access_no_time += 1;
             return;
@@ -224,7 +225,8 @@ fn extract_emf(root: &Map<String, Value>, event_ms: Option<i64>, out: &mut Vec<S
         .get("Timestamp")
         .and_then(Value::as_f64)
         .map(|t| t as i64)
-        .or(event_ms);
+        .or(event_ms)
+        .filter(|ms| (0..=MAX_MS).contains(ms));
     let (Some(timestamp_ms), Some(directives)) = (timestamp, aws.get("CloudWatchMetrics").and_then(Value::as_array))
     else {
         return 1;

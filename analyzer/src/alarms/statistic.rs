@@ -167,8 +167,7 @@ impl Extended {
                 let inside: u64 = sorted
                     .iter()
                     .filter(|(v, _)| inside(*v, lower, upper))
-                    .map(|(_, c)| c)
-                    .sum();
+                    .fold(0_u64, |n, (_, c)| n.saturating_add(*c));
                 Some(100.0 * inside as f64 / total as f64)
             }
             Extended::Trimmed { kind, lower, upper } => {
@@ -195,7 +194,7 @@ impl Extended {
                 }
                 let (mut n, mut sum) = (0_u64, 0.0);
                 for &(v, c) in sorted.iter().filter(|(v, _)| inside(*v, lo, hi)) {
-                    n += c;
+                    n = n.saturating_add(c);
                     sum += v * c as f64;
                 }
                 match kind {
@@ -218,9 +217,9 @@ fn percentile(sorted: &[(f64, u64)], total: u64, p: f64) -> f64 {
     // p99.9 of 1000 samples is rank 999, though 0.999 * 1000 is 999.0000000000001 in binary floating point.
     let exact = (p / 100.0) * total as f64;
     let rank = (exact - exact * 1e-12).ceil().max(1.0) as u64;
-    let mut seen = 0;
+    let mut seen = 0_u64;
     for &(v, c) in sorted {
-        seen += c;
+        seen = seen.saturating_add(c);
         if seen >= rank {
             return v;
         }
@@ -356,7 +355,7 @@ impl Bucket {
         if count == 0 || !value.is_finite() {
             return;
         }
-        self.count += count;
+        self.count = self.count.saturating_add(count);
         self.sum += value * count as f64;
         self.min = self.min.min(value);
         self.max = self.max.max(value);

@@ -3,6 +3,8 @@
 //! history timestamps, and API Gateway's CLF `requestTime` (`25/Nov/2026:22:30:56 +0000`).
 
 const MS_PER_DAY: i64 = 86_400_000;
+/// The last millisecond of year 9999: timestamps beyond it (or before 1970) are not taken from input.
+pub const MAX_MS: i64 = 253_402_300_799_999;
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -79,7 +81,8 @@ pub fn parse_clf(text: &str) -> Option<i64> {
     let hour: i64 = hms.next()?.parse().ok()?;
     let minute: i64 = hms.next()?.parse().ok()?;
     let second: i64 = hms.next()?.parse().ok()?;
-    if hms.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    let bad_clock = hour > 23 || minute > 59 || second > 60;
+    if hms.next().is_some() || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || bad_clock {
         return None;
     }
     let sign = match zone.as_bytes().first()? {
@@ -164,6 +167,8 @@ mod tests {
         assert_eq!(parse_clf("25/Foo/2026:22:30:56 +0000"), None);
         assert_eq!(parse_clf("25/Nov/2026:22:30 +0000"), None);
         assert_eq!(parse_clf("25/Nov/2026:22:30:56"), None);
+        assert_eq!(parse_clf("25/Nov/99999999999999:22:30:56 +0000"), None);
+        assert_eq!(parse_clf("25/Nov/2026:22:30:56 +00:00"), None);
     }
 
     #[test]

@@ -228,3 +228,26 @@ fn the_clock_evaluates_at_every_period_end_aligned_to_the_epoch() {
     assert_eq!(changes[0].new.value, StateValue::InsufficientData);
     assert_eq!(evaluator.next_evaluation(), Some(t0() + 3_600_000_000 + 60_000));
 }
+
+#[test]
+fn data_years_apart_is_evaluated_without_stepping_through_every_period_between() {
+    // Two samples 7000 years apart on a 10-second alarm: the empty stretch is skipped, not walked.
+    let a = alarm(&[("Period", "10"), ("EvaluationPeriods", "1")]);
+    let mut evaluator = Evaluator::new(a);
+    let far = crate::alarms::time::utc_ms(9000, 1, 1, 0, 0, 0);
+    evaluator.add(0, &[(5.0, 1)]);
+    evaluator.add(far, &[(0.0, 1)]);
+    evaluator.add(i64::MAX, &[(5.0, 1)]);
+    evaluator.add(-1, &[(5.0, 1)]);
+    evaluator.start_at(0);
+    let changes = evaluator.advance_to(far + 10_000);
+    let seen: Vec<_> = changes.iter().map(|c| (c.timestamp_ms, c.new.value)).collect();
+    assert_eq!(
+        seen,
+        [
+            (10_000, StateValue::Alarm),
+            (40_000, StateValue::InsufficientData),
+            (far + 10_000, StateValue::Ok)
+        ]
+    );
+}
