@@ -1,8 +1,9 @@
 //! Running an alarm's actions. Moat's meaning of an action string (CloudWatch's are SNS, EC2 and Auto
 //! Scaling ARNs):
-//! - `http://HOST[:PORT]/PATH`: a webhook, POSTed the notification JSON ([`super::history::notification`])
-//!   with `Content-Type: application/json` over HTTP/1.1 (plain TCP, no TLS: for `https://` use
-//!   `exec:curl ...`); any 2xx answer is success. Connect, write and read time out after 10 s.
+//! - `http://HOST[:PORT]/PATH` or `https://...`: a webhook, POSTed the notification JSON
+//!   ([`super::history::notification`]) with `Content-Type: application/json` over HTTP/1.1 (TLS by rustls,
+//!   server certificates checked against the system's roots); any 2xx answer is success. Connect, write and
+//!   read time out after 10 s.
 //! - `exec:COMMAND`: `sh -c COMMAND` with the notification JSON on stdin and `MOAT_ALARM_NAME`,
 //!   `MOAT_ALARM_STATE` and `MOAT_ALARM_OLD_STATE` in its environment; exit status 0 is success. A command
 //!   still running after 60 s is killed.
@@ -10,7 +11,11 @@
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use super::config::Action;
 
@@ -46,25 +51,31 @@ pub enum ActionError {
     },
 }
 
-/// The parts of an `http://` URL: host, port, path (with query).
+/// The parts of a webhook URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpUrl {
+pub struct WebhookUrl {
+    /// `https://`.
+    pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
-    /// Port (80 by default).
+    /// Port (80 or 443 by default).
     pub port: u16,
     /// Path and query, `/` at least.
     pub path: String,
 }
 
-/// Splits an `http://` URL.
+/// Splits an `http://` or `https://` URL.
 ///
 /// # Errors
 /// A message naming what is wrong.
-pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url:?} does not start with http://"))?;
+pub fn parse_webhook_url(url: &str) -> Result<WebhookUrl, String> {
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else {
+        return Err(format!("{url:?} does not start with http:// or https://"));
+    };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], rest[i..].to_owned()),
         None => (rest, "/".to_owned()),
@@ -92,6 +103,7 @@ pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
         return Err(format!("{url:?} has no host"));
     }
     let port = match port {
+        None if tls => 443,
         None => 80,
         Some(p) => p
             .parse::<u16>()
@@ -100,7 +112,11 @@ pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
     if path.chars().any(|c| c.is_ascii_whitespace() || c.is_ascii_control()) {
         return Err(format!("{url:?}: the path has spaces or control characters"));
     }
-    Ok(HttpUrl {
+    if tls && ServerName::try_from(host.to_owned()).is_err() {
+        return Err(format!("{url:?}: {host:?} is not a host name TLS can verify"));
+    }
+    Ok(WebhookUrl {
+        tls,
         host: host.to_owned(),
         port,
         path,
@@ -113,17 +129,34 @@ pub fn parse_http_url(url: &str) -> Result<HttpUrl, String> {
 /// [`ActionError`] saying what failed.
 pub fn run(action: &Action, body: &str, env: &[(&str, &str)]) -> Result<(), ActionError> {
     match action {
-        Action::Webhook(url) => post(url, body),
+        Action::Webhook(url) => post(url, body, system_roots()),
         Action::Exec(command) => exec(command, body, env),
     }
 }
 
-fn post(url: &str, body: &str) -> Result<(), ActionError> {
+/// The system's trusted roots, loaded once (as far as they load: a missing store only fails https).
+fn system_roots() -> Arc<RootCertStore> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            Arc::new(roots)
+        })
+        .clone()
+}
+
+/// POSTs `body` to the webhook `url`, trusting `roots` for https.
+///
+/// # Errors
+/// [`ActionError`] when it cannot be delivered or the answer is not 2xx.
+pub fn post(url: &str, body: &str, roots: Arc<RootCertStore>) -> Result<(), ActionError> {
     let io_err = |source| ActionError::Io {
         url: url.to_owned(),
         source,
     };
-    let parsed = parse_http_url(url).map_err(|m| io_err(io::Error::new(io::ErrorKind::InvalidInput, m)))?;
+    let invalid = |m: String| io_err(io::Error::new(io::ErrorKind::InvalidInput, m));
+    let parsed = parse_webhook_url(url).map_err(invalid)?;
     let addrs: Vec<_> = (parsed.host.as_str(), parsed.port)
         .to_socket_addrs()
         .map_err(io_err)?
@@ -139,36 +172,33 @@ fn post(url: &str, body: &str) -> Result<(), ActionError> {
             Err(e) => last = e,
         }
     }
-    let mut stream = stream.ok_or_else(|| io_err(last))?;
-    stream.set_read_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
-    stream.set_write_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
+    let tcp = stream.ok_or_else(|| io_err(last))?;
+    tcp.set_read_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
+    tcp.set_write_timeout(Some(NET_TIMEOUT)).map_err(io_err)?;
     let host_header = if parsed.host.contains(':') {
         format!("[{}]", parsed.host)
     } else {
         parsed.host.clone()
     };
     let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {host_header}:{}\r\nUser-Agent: moatctl-alarms\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {} HTTP/1.1\r\nHost: {host_header}:{}\r\nUser-Agent: moatctl-alarms\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         parsed.path,
         parsed.port,
         body.len()
     );
-    stream.write_all(request.as_bytes()).map_err(io_err)?;
-    stream.write_all(body.as_bytes()).map_err(io_err)?;
-    stream.flush().map_err(io_err)?;
-    // The status line is all that matters; read at most 8 KiB of the answer.
-    let mut answer = Vec::with_capacity(256);
-    let mut chunk = [0_u8; 1024];
-    while answer.len() < 8192 && !answer.windows(2).any(|w| w == b"\r\n") {
-        let n = stream.read(&mut chunk).map_err(io_err)?;
-        if n == 0 {
-            break;
-        }
-        answer.extend_from_slice(&chunk[..n]);
-    }
-    let text = String::from_utf8_lossy(&answer);
-    let status_line = text.lines().next().unwrap_or("").trim().to_owned();
+    let status_line = if parsed.tls {
+        let config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| invalid(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from(parsed.host.clone()).map_err(|e| invalid(format!("TLS: {e}")))?;
+        let connection = ClientConnection::new(Arc::new(config), name).map_err(|e| invalid(format!("TLS: {e}")))?;
+        exchange(&mut StreamOwned::new(connection, tcp), &request).map_err(io_err)?
+    } else {
+        exchange(&mut { tcp }, &request).map_err(io_err)?
+    };
     let code = status_line
         .split_whitespace()
         .nth(1)
@@ -180,6 +210,23 @@ fn post(url: &str, body: &str) -> Result<(), ActionError> {
             status_line,
         }),
     }
+}
+
+/// Writes the request and reads the answer's status line (at most 8 KiB of the answer).
+fn exchange(stream: &mut (impl Read + Write), request: &str) -> io::Result<String> {
+    stream.write_all(request.as_bytes())?;
+    stream.flush()?;
+    let mut answer = Vec::with_capacity(256);
+    let mut chunk = [0_u8; 1024];
+    while answer.len() < 8192 && !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    Ok(text.lines().next().unwrap_or("").trim().to_owned())
 }
 
 fn exec(command: &str, body: &str, env: &[(&str, &str)]) -> Result<(), ActionError> {

@@ -85,7 +85,7 @@ impl Comparison {
 /// Where an alarm's notification goes when it enters a state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// `http://...`: POST the notification JSON.
+    /// `http://...` or `https://...`: POST the notification JSON.
     Webhook(String),
     /// `exec:COMMAND`: run `sh -c COMMAND` with the notification JSON on stdin.
     Exec(String),
@@ -676,7 +676,7 @@ fn actions(f: &mut Fields<'_>, field: &str) -> Option<Vec<Action>> {
     Some(out)
 }
 
-/// Parses one action string: `http://...` (a webhook) or `exec:COMMAND`.
+/// Parses one action string: `http(s)://...` (a webhook) or `exec:COMMAND`.
 ///
 /// # Errors
 /// A message saying which forms moatctl runs.
@@ -687,22 +687,16 @@ pub fn parse_action(text: &str) -> Result<Action, String> {
         }
         return Ok(Action::Exec(command.to_owned()));
     }
-    if text.starts_with("http://") {
-        return super::actions::parse_http_url(text).map(|_| Action::Webhook(text.to_owned()));
-    }
-    if text.starts_with("https://") {
-        return Err(format!(
-            "{text:?}: moatctl posts webhooks over plain http:// only (no TLS client); for https use \
-             exec:curl -sS -H 'Content-Type: application/json' --data-binary @- {text}"
-        ));
+    if text.starts_with("http://") || text.starts_with("https://") {
+        return super::actions::parse_webhook_url(text).map(|_| Action::Webhook(text.to_owned()));
     }
     if text.starts_with("arn:") {
         return Err(format!(
-            "{text:?} is an AWS action (SNS, EC2, Auto Scaling); moatctl runs webhooks (http://...) and commands \
-             (exec:COMMAND)"
+            "{text:?} is an AWS action (SNS, EC2, Auto Scaling); moatctl runs webhooks (http(s)://...) and \
+             commands (exec:COMMAND)"
         ));
     }
     Err(format!(
-        "{text:?} is not an action; use http://HOST[:PORT]/PATH or exec:COMMAND"
+        "{text:?} is not an action; use http(s)://HOST[:PORT]/PATH or exec:COMMAND"
     ))
 }

@@ -36,7 +36,7 @@ fn a_full_alarm_parses_with_every_field() {
   EvaluateLowSampleCountPercentile: evaluate
   Unit: Count
   ActionsEnabled: false
-  AlarmActions: ['http://127.0.0.1:9/hook', 'exec:logger alarm']
+  AlarmActions: ['http://127.0.0.1:9/hook', 'exec:logger alarm', 'https://hooks.example/moat']
   OKActions: []
   InsufficientDataActions: ['exec:true']
   Tags: [{Key: team, Value: api}]
@@ -57,7 +57,8 @@ fn a_full_alarm_parses_with_every_field() {
         a.alarm_actions,
         [
             Action::Webhook("http://127.0.0.1:9/hook".into()),
-            Action::Exec("logger alarm".into())
+            Action::Exec("logger alarm".into()),
+            Action::Webhook("https://hooks.example/moat".into())
         ]
     );
     assert_eq!(a.insufficient_data_actions, [Action::Exec("true".into())]);
@@ -217,14 +218,11 @@ fn actions_must_be_webhooks_or_commands() {
     let base = "AlarmName: A, Namespace: N, MetricName: M, Statistic: Sum, Period: 60, EvaluationPeriods: 1, \
                 Threshold: 1, ComparisonOperator: GreaterThanThreshold";
     let p = problems(&format!(
-        "- {{{base}, AlarmActions: ['arn:aws:sns:us-east-1:123456789012:ops', 'https://hooks.example/x', 'exec:', \
+        "- {{{base}, AlarmActions: ['arn:aws:sns:us-east-1:123456789012:ops', 'https://', 'exec:', \
          'ftp://x', 'http://host:99999/']}}"
     ));
     assert!(has(&p, "alarm \"A\"", "AlarmActions[0]", "is an AWS action"), "{p:#?}");
-    assert!(
-        has(&p, "alarm \"A\"", "AlarmActions[1]", "plain http:// only"),
-        "{p:#?}"
-    );
+    assert!(has(&p, "alarm \"A\"", "AlarmActions[1]", "has no host"), "{p:#?}");
     assert!(has(&p, "alarm \"A\"", "AlarmActions[2]", "needs a command"), "{p:#?}");
     assert!(has(&p, "alarm \"A\"", "AlarmActions[3]", "is not an action"), "{p:#?}");
     assert!(has(&p, "alarm \"A\"", "AlarmActions[4]", "port"), "{p:#?}");
