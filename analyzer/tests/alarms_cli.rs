@@ -224,3 +224,78 @@ fn watch_follows_appended_lines_and_evaluates_on_the_wall_clock() {
         "{line}"
     );
 }
+
+#[test]
+fn actions_run_on_transitions_and_are_recorded_as_action_history_items() {
+    let dir = files(&[access(0, 503), access(1, 200)]);
+    let alarms = "- {AlarmName: shop-5xx, Namespace: AWS/ApiGateway, MetricName: 5XXError, \
+                  Dimensions: [{Name: ApiName, Value: shop}], Statistic: Sum, Period: 60, EvaluationPeriods: 1, \
+                  Threshold: 1, ComparisonOperator: GreaterThanOrEqualToThreshold, \
+                  AlarmActions: ['exec:cat > alarm.json', 'exec:exit 4'], OKActions: ['exec:echo $MOAT_ALARM_STATE > ok.txt']}\n";
+    std::fs::write(dir.path().join("actions.yaml"), alarms).expect("alarms");
+    let output = moatctl()
+        .current_dir(dir.path())
+        .args([
+            "alarms",
+            "--json",
+            "--config",
+            "actions.yaml",
+            "access.log",
+            "--api-name",
+            "shop",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "ends OK");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let items: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let kinds: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["HistoryItemType"].as_str().expect("type"),
+                i["HistorySummary"].as_str().expect("summary"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM"),
+            ("Action", "Successfully executed action exec:cat > alarm.json"),
+            ("Action", "Failed to execute action exec:exit 4"),
+            ("StateUpdate", "Alarm updated from ALARM to OK"),
+            (
+                "Action",
+                "Successfully executed action exec:echo $MOAT_ALARM_STATE > ok.txt"
+            ),
+        ]
+    );
+    let notification: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("alarm.json")).expect("exec wrote it"))
+            .expect("json");
+    assert_eq!(notification["NewStateValue"], "ALARM");
+    assert_eq!(notification["Trigger"]["MetricName"], "5XXError");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ok.txt")).expect("ok action ran"),
+        "OK\n"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("action failed: exec:exit 4: exited with exit status: 4"));
+    // --no-actions: the changes, no actions.
+    std::fs::remove_file(dir.path().join("ok.txt")).expect("rm");
+    let output = moatctl()
+        .current_dir(dir.path())
+        .args([
+            "alarms",
+            "--no-actions",
+            "--config",
+            "actions.yaml",
+            "access.log",
+            "--api-name",
+            "shop",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!dir.path().join("ok.txt").exists());
+}

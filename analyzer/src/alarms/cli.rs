@@ -2,7 +2,7 @@
 //!
 //! Output: without `--json`, one line per state change (`TIME  ALARM  OLD -> NEW  REASON`) and, at the end,
 //! a table of final states; with `--json`, one `AlarmHistoryItems` entry per line (JSON Lines, oldest first;
-//! `jq -s '{AlarmHistoryItems: .}'` gives DescribeAlarmHistory's shape). Warnings and action failures go to
+//! `jq -s '{AlarmHistoryItems: .}'` gives DescribeAlarmHistory's shape), each action run an `Action` item. Warnings and action failures go to
 //! stderr. Exit status: 0 when every alarm ends OK, 2 when any ends in ALARM, 3 when none is in ALARM but
 //! some have INSUFFICIENT_DATA, 1 for a config or source error.
 
@@ -153,7 +153,16 @@ impl Output {
             }
             out.flush()?;
             if actions && self.run_actions {
-                run_actions(engine, change);
+                for (action, result) in run_actions(engine, change) {
+                    if let Err(e) = &result {
+                        eprintln!("moatctl alarms: alarm {:?}: action failed: {e}", change.alarm);
+                    }
+                    if self.json {
+                        let item = HistoryItem::action(change, &action.to_string(), result.as_ref().err());
+                        writeln!(out, "{}", serde_json::to_string(&item).unwrap_or_default())?;
+                    }
+                }
+                out.flush()?;
             }
         }
         Ok(())
@@ -186,21 +195,19 @@ impl Output {
     }
 }
 
-fn run_actions(engine: &Engine, change: &Transition) {
+/// Runs the actions of the alarm's new state (none when its actions are disabled); each with its outcome.
+fn run_actions(engine: &Engine, change: &Transition) -> Vec<(Action, Result<(), actions::ActionError>)> {
     let Some(evaluator) = engine.evaluators().iter().find(|e| e.alarm().name == change.alarm) else {
-        return;
+        return Vec::new();
     };
     let alarm = evaluator.alarm();
-    if !alarm.actions_enabled {
-        return;
-    }
     let list: &[Action] = match change.new.value {
         StateValue::Alarm => &alarm.alarm_actions,
         StateValue::Ok => &alarm.ok_actions,
         StateValue::InsufficientData => &alarm.insufficient_data_actions,
     };
-    if list.is_empty() {
-        return;
+    if !alarm.actions_enabled || list.is_empty() {
+        return Vec::new();
     }
     let body = notification(alarm, change);
     let env = [
@@ -208,9 +215,7 @@ fn run_actions(engine: &Engine, change: &Transition) {
         ("MOAT_ALARM_STATE", change.new.value.as_str()),
         ("MOAT_ALARM_OLD_STATE", change.old.value.as_str()),
     ];
-    for action in list {
-        if let Err(e) = actions::run(action, &body, &env) {
-            eprintln!("moatctl alarms: alarm {:?}: action failed: {e}", alarm.name);
-        }
-    }
+    list.iter()
+        .map(|action| (action.clone(), actions::run(action, &body, &env)))
+        .collect()
 }

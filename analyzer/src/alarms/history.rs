@@ -1,5 +1,6 @@
 //! What a state change looks like outside: a CloudWatch `DescribeAlarmHistory` item (`AlarmHistoryItems`
-//! entry, `HistoryItemType` `StateUpdate`, `HistoryData` the JSON string CloudWatch stores) and the
+//! entry, `HistoryItemType` `StateUpdate`, `HistoryData` the JSON string CloudWatch stores; `Action` items
+//! for the actions run) and the
 //! notification CloudWatch publishes to SNS for an alarm, which webhooks and `exec:` actions receive.
 
 use serde::Serialize;
@@ -19,7 +20,7 @@ pub struct HistoryItem {
     pub alarm_type: String,
     /// When the state changed (RFC 3339).
     pub timestamp: String,
-    /// Always `StateUpdate`.
+    /// `StateUpdate`, or `Action` for an action run.
     pub history_item_type: String,
     /// `Alarm updated from OK to ALARM`.
     pub history_summary: String,
@@ -72,6 +73,41 @@ impl HistoryItem {
                 transition.old.value.as_str(),
                 transition.new.value.as_str()
             ),
+            history_data: serde_json::to_string(&data).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionData<'a> {
+    action_state: &'a str,
+    state_update_timestamp: i64,
+    notification_resource: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl HistoryItem {
+    /// The `Action` history item of an action run for a state change: `Successfully executed action URL`
+    /// or `Failed to execute action URL`, with `actionState`, `stateUpdateTimestamp` (epoch ms) and
+    /// `notificationResource` (the action string) in its data, as CloudWatch records its own actions.
+    pub fn action(transition: &Transition, action: &str, error: Option<&impl std::fmt::Display>) -> HistoryItem {
+        let data = ActionData {
+            action_state: if error.is_none() { "Succeeded" } else { "Failed" },
+            state_update_timestamp: transition.timestamp_ms,
+            notification_resource: action,
+            error: error.map(ToString::to_string),
+        };
+        HistoryItem {
+            alarm_name: transition.alarm.clone(),
+            alarm_type: "MetricAlarm".to_owned(),
+            timestamp: rfc3339(transition.timestamp_ms),
+            history_item_type: "Action".to_owned(),
+            history_summary: match error {
+                None => format!("Successfully executed action {action}"),
+                Some(_) => format!("Failed to execute action {action}"),
+            },
             history_data: serde_json::to_string(&data).unwrap_or_default(),
         }
     }
