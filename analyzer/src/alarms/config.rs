@@ -489,6 +489,9 @@ fn build(f: &mut Fields<'_>) -> Option<Alarm> {
         }
     }
     let threshold: Option<f64> = f.required("Threshold");
+    if threshold.is_some_and(|t| !t.is_finite()) {
+        f.problem("Threshold", "must be a finite number");
+    }
     let comparison = comparison(f);
     let treat = match f.get::<String>("TreatMissingData").as_deref() {
         None | Some("missing") => Some(TreatMissingData::Missing),

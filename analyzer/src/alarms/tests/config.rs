@@ -204,6 +204,9 @@ fn limits_of_put_metric_alarm_are_enforced() {
     let p = problems(&format!("- {{{base}, Period: 60, EvaluationPeriods: 1441}}"));
     assert!(has(&p, "alarm \"A\"", "EvaluationPeriods", "at most 86400 s"), "{p:#?}");
     parse(&format!("- {{{base}, Period: 3600, EvaluationPeriods: 168}}"), "t").expect("7 days of hours");
+    let p =
+        problems(&format!("- {{{base}, Period: 60, EvaluationPeriods: 1}}").replace("Threshold: 1", "Threshold: .nan"));
+    assert!(has(&p, "alarm \"A\"", "Threshold", "finite"), "{p:#?}");
     let p = problems(&format!("- {{{base}, Period: 0, EvaluationPeriods: 0}}"));
     assert!(has(&p, "alarm \"A\"", "Period", "not a period"), "{p:#?}");
     assert!(has(&p, "alarm \"A\"", "EvaluationPeriods", "at least 1"), "{p:#?}");
