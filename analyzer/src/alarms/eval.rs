@@ -335,45 +335,7 @@ impl Evaluator {
         let breaches = |d: &Datapoint| alarm.comparison.breaches(d.value, alarm.threshold);
         let treat = alarm.treat_missing_data;
         if real.is_empty() {
-            let missing_slots: Vec<i64> = (1..=n as i64).map(|k| at - k * self.period_ms()).collect();
-            let data = self.reason_data(at, &[], &missing_slots);
-            let plural = |word: &str| {
-                if n == 1 {
-                    format!("1 {word}")
-                } else {
-                    format!("{n} {word}s")
-                }
-            };
-            let filled = |treated: &str| {
-                format!(
-                    "Threshold Crossed: no datapoints were received for {} and {} {} treated as [{treated}].",
-                    plural("period"),
-                    plural("missing datapoint"),
-                    if n == 1 { "was" } else { "were" }
-                )
-            };
-            return match treat {
-                TreatMissingData::Ignore => None,
-                TreatMissingData::Missing => Some(State {
-                    value: StateValue::InsufficientData,
-                    reason: format!(
-                        "Insufficient Data: {} {} unknown.",
-                        plural("datapoint"),
-                        if n == 1 { "was" } else { "were" }
-                    ),
-                    reason_data: Some(data),
-                }),
-                TreatMissingData::Breaching => Some(State {
-                    value: StateValue::Alarm,
-                    reason: filled("Breaching"),
-                    reason_data: Some(data),
-                }),
-                TreatMissingData::NotBreaching => Some(State {
-                    value: StateValue::Ok,
-                    reason: filled("NonBreaching"),
-                    reason_data: Some(data),
-                }),
-            };
+            return self.no_datapoints(at);
         }
         let evaluated: Vec<Datapoint> = real.iter().take(n).map(|(_, d)| *d).collect();
         let fill = n.saturating_sub(evaluated.len());
@@ -416,6 +378,42 @@ impl Evaluator {
                 reason_data: Some(data),
             }),
         }
+    }
+
+    /// The state when the whole evaluation range is empty.
+    fn no_datapoints(&self, at: i64) -> Option<State> {
+        let n = self.alarm.evaluation_periods as usize;
+        let missing_slots: Vec<i64> = (1..=n as i64).map(|k| at - k * self.period_ms()).collect();
+        let data = self.reason_data(at, &[], &missing_slots);
+        let plural = |word: &str| {
+            if n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let verb = if n == 1 { "was" } else { "were" };
+        let filled = |treated: &str| {
+            format!(
+                "Threshold Crossed: no datapoints were received for {} and {} {verb} treated as [{treated}].",
+                plural("period"),
+                plural("missing datapoint"),
+            )
+        };
+        let (value, reason) = match self.alarm.treat_missing_data {
+            TreatMissingData::Ignore => return None,
+            TreatMissingData::Missing => (
+                StateValue::InsufficientData,
+                format!("Insufficient Data: {} {verb} unknown.", plural("datapoint")),
+            ),
+            TreatMissingData::Breaching => (StateValue::Alarm, filled("Breaching")),
+            TreatMissingData::NotBreaching => (StateValue::Ok, filled("NonBreaching")),
+        };
+        Some(State {
+            value,
+            reason,
+            reason_data: Some(data),
+        })
     }
 
     /// A "Threshold Crossed" state: `count` datapoints on the `value` side, `listed` the real ones and
