@@ -22,6 +22,8 @@ enum Command {
         /// The shell to complete for.
         shell: Shell,
     },
+    /// Evaluate CloudWatch-style metric alarms (PutMetricAlarm fields) over EMF metrics and access logs.
+    Alarms(moat_analyzer::alarms::AlarmsArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,12 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "moatctl", &mut io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Alarms(args) => match moat_analyzer::alarms::run(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("moatctl alarms: {e:#}");
+                ExitCode::from(1)
+            }
+        },
     }
 }

@@ -1,1 +1,0 @@
-//! alarms: being built.
