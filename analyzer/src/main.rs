@@ -22,6 +22,8 @@ enum Command {
         /// The shell to complete for.
         shell: Shell,
     },
+    /// Print the events of files, globs, stdin and CloudWatch Logs groups, as `aws logs tail` does.
+    Tail(moat_analyzer::tail::TailArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "moatctl", &mut io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Tail(args) => moat_analyzer::tail::run(&args),
     }
 }
