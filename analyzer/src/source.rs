@@ -437,13 +437,12 @@ fn follow<F: FnMut(LogEvent) -> ControlFlow<()>>(
     }
     let mut emit = |event| emitter.emit(event);
     loop {
-        if options.until.is_some_and(|until| now_ms() > until) {
-            return Ok(());
-        }
+        // Once `until` has passed, everything is read one last time.
+        let finishing = options.until.is_some_and(|until| now_ms() > until);
         let mut next_due: Option<Instant> = None;
         for (source, due) in &mut followed {
             let now = Instant::now();
-            if *due <= now {
+            if finishing || *due <= now {
                 let (flow, interval) = match source {
                     Followed::File(file) => (file.poll(&mut emit)?, options.file_poll),
                     Followed::Glob(glob) => (glob.poll(&mut emit)?, options.file_poll),
@@ -459,7 +458,9 @@ fn follow<F: FnMut(LogEvent) -> ControlFlow<()>>(
             }
             next_due = Some(next_due.map_or(*due, |n| n.min(*due)));
         }
-        let Some(next_due) = next_due else { return Ok(()) };
+        let Some(next_due) = next_due.filter(|_| !finishing) else {
+            return Ok(());
+        };
         let mut wait = next_due.saturating_duration_since(Instant::now());
         if let Some(until) = options.until {
             let left = u64::try_from(until.saturating_sub(now_ms()).max(0)).unwrap_or(0);

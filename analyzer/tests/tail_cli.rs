@@ -171,3 +171,27 @@ fn follow_prints_appended_lines_across_a_rotation_and_stops_after_until() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(stdout(&output), "first\nlast line of the old file\nin the new file\n");
 }
+
+#[test]
+fn stdin_is_a_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = moatctl(dir.path())
+        .args(["-", "--format", "detailed"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{}\nno time here\n", access_line(5, 200)).as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = stdout(&child.wait_with_output().unwrap());
+    assert_eq!(
+        out,
+        format!(
+            "2026-11-25T22:30:56.005000+00:00 - {}\n- no time here\n",
+            access_line(5, 200)
+        )
+    );
+}

@@ -59,9 +59,10 @@ struct Civil {
 
 impl Civil {
     /// Milliseconds since the epoch of this local time at `offset_minutes` east of UTC; `None` when a field is
-    /// out of range (a leap second `:60` is read as `:59.999`, as most log readers do).
+    /// out of range (years 0 to 9999; a leap second `:60` is read as `:59.999`, as most log readers do).
     fn to_epoch_ms(self, offset_minutes: i64) -> Option<i64> {
-        let valid = (1..=12).contains(&self.month)
+        let valid = (0..=9999).contains(&self.year)
+            && (1..=12).contains(&self.month)
             && (1..=days_in_month(self.year, self.month)).contains(&self.day)
             && self.hour < 24
             && self.minute < 60
@@ -411,6 +412,12 @@ mod tests {
         );
         assert_eq!(parse_test_invoke_time("Wed Feb 12 23:56:44 CET 2025"), None);
         assert_eq!(parse_test_invoke_time("Wed Feb 31 23:56:44 UTC 2025"), None);
+        assert_eq!(
+            parse_test_invoke_time("Wed Feb 12 23:56:44 UTC 9223372036854775807"),
+            None,
+            "no overflow"
+        );
+        assert_eq!(parse_test_invoke_time("Wed Feb 12 23:56:44 UTC -5"), None);
     }
 
     #[test]

@@ -321,3 +321,18 @@ fn follow_without_since_starts_at_the_end_and_stops_after_until() {
     assert!(events.is_empty(), "{events:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn follow_with_until_already_past_reads_once_and_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.log");
+    fs::write(&path, "one\ntwo\n").unwrap();
+    let options = ReadOptions {
+        follow: true,
+        since: Some(0),
+        until: Some(now_ms() - 1_000),
+        ..ReadOptions::default()
+    };
+    let events = read_all(&[Source::File(path)], &options).unwrap();
+    assert_eq!(messages(&events), ["one", "two"]);
+}
