@@ -251,3 +251,93 @@ fn event_time_sources() {
     let duplicate = format!(r#"{{"requestTimeEpoch":1,"requestTimeEpoch":{T}}}"#);
     assert_eq!(event_time(&duplicate, &LogFormat::Json), Some(T));
 }
+
+/// Renders `record` with the gateway's own renderer (moat-formats) for `format`.
+fn render(
+    format: &moat_formats::access_log::AccessLogFormat,
+    record: &moat_formats::record::RequestRecord<'_>,
+) -> String {
+    let mut out = Vec::new();
+    format.render(record, &mut out);
+    let mut line = String::from_utf8(out).unwrap();
+    assert_eq!(line.pop(), Some('\n'));
+    line
+}
+
+fn request<'a>(api: ApiType, user_agent: &'a str, resource_path: &'a str) -> moat_formats::record::RequestRecord<'a> {
+    moat_formats::record::RequestRecord {
+        api_type: Some(api),
+        account_id: "123456789012",
+        api_id: "a1b2c3d4e5",
+        stage: "prod",
+        request_id: RID,
+        extended_request_id: "J3tzkF4pIAMFqXg=",
+        domain_name: "api.example.com",
+        domain_prefix: "api",
+        source_ip: "203.0.113.7",
+        user_agent: Some(user_agent),
+        http_method: "GET",
+        path: "/prod/pets/42",
+        resource_path: Some(resource_path),
+        route_key: Some("GET /pets/{id}"),
+        resource_id: Some("abc123"),
+        protocol: "HTTP/1.1",
+        status: 503,
+        response_length: 27,
+        request_length: 0,
+        request_time_epoch_ms: u64::try_from(T).unwrap() + 456,
+        response_latency_ms: 29_004,
+        integration: None,
+        error: None,
+        waf: None,
+        xray_trace_id: "Root=1-6537bde9-0123456789abcdef01234567",
+        is_canary: true,
+        base_path_matched: None,
+    }
+}
+
+#[test]
+fn every_preset_rendered_by_the_gateway_reads_back() {
+    use moat_formats::access_log::{AccessLogFormat, Preset};
+    for api in [ApiType::Rest, ApiType::Http] {
+        for preset in Preset::ALL {
+            let line = render(
+                &AccessLogFormat::preset(preset, api),
+                &request(api, "curl/8.5.0", "/pets/{id}&<x>"),
+            );
+            let format = LogFormat::from_arg(preset.name(), Some(api)).unwrap();
+            let record = format
+                .parse(&line)
+                .unwrap_or_else(|| panic!("{} {}: {line}", api.as_str(), preset.name()));
+            // JSON presets name fields by key, text presets by variable: both say requestId and status.
+            assert_eq!(field(&record, "requestId"), RID, "{line}");
+            assert_eq!(field(&record, "status"), "503", "{line}");
+            assert_eq!(
+                record.event_time(),
+                Some(T),
+                "requestTime is CLF, to the second: {line}"
+            );
+            assert_eq!(event_time(&line, &format), Some(T));
+            if api == ApiType::Rest {
+                assert_eq!(field(&record, "resourcePath"), "/pets/{id}&<x>", "{line}");
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    /// Any user agent and path the gateway writes into a custom text format reads back as written.
+    #[test]
+    fn custom_text_template_round_trips(agent in "[ -~]{0,40}", path in "/[!-~]{0,30}") {
+        use moat_formats::access_log::AccessLogFormat;
+        let template = "$context.requestId [$context.requestTime] \"$context.httpMethod $context.resourcePath \
+                        $context.protocol\" $context.status $context.requestTimeEpoch \"$context.identity.userAgent\"";
+        let rendered = render(&AccessLogFormat::compile(template, ApiType::Rest).unwrap(), &request(ApiType::Rest, &agent, &path));
+        let record = LogFormat::from_arg(template, None).unwrap().parse(&rendered).unwrap();
+        let shown = |text: &str| if text.is_empty() { "-".to_owned() } else { text.to_owned() };
+        proptest::prop_assert_eq!(field(&record, "identity.userAgent"), shown(&agent));
+        proptest::prop_assert_eq!(field(&record, "resourcePath"), path);
+        proptest::prop_assert_eq!(field(&record, "status"), "503");
+        proptest::prop_assert_eq!(record.event_time(), Some(T + 456));
+    }
+}
