@@ -242,31 +242,15 @@ fn filter_pattern_is_applied_and_unknown_groups_fail_with_exit_1() {
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
 }
 
-#[test]
-fn follow_prints_new_events_once() {
-    let moto = Moto::start();
-    let group = "moat/follow";
-    moto.create(group, &["a", "b"]);
-    let t0 = now_ms() - 5_000;
-    moto.put(
-        group,
-        "a",
-        &[(t0, "before 1".to_owned()), (t0 + 1, "before 2".to_owned())],
-    );
+/// Runs `moatctl tail --follow` on `args` until `--until` (now + 9 s); once the first `initial` lines are out,
+/// calls `more` (which puts new events). Returns the messages of the short layout.
+fn follow(moto: &Moto, args: &[&str], initial: usize, more: impl FnOnce()) -> Vec<String> {
     // The process stops by itself once --until has passed; it polls at the start and every 5 s.
     let until = (now_ms() + 9_000).to_string();
-    let since = (t0 - 1).to_string();
+    let mut all = vec!["--follow", "--until", &until, "--format", "short"];
+    all.extend_from_slice(args);
     let mut child = moto
-        .moatctl(&[
-            &format!("cloudwatch:{group}"),
-            "--follow",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--format",
-            "short",
-        ])
+        .moatctl(&all)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -280,7 +264,7 @@ fn follow_prints_new_events_once() {
     });
     let started = Instant::now();
     let mut seen: Vec<String> = Vec::new();
-    while seen.len() < 2 {
+    while seen.len() < initial {
         let line = lines
             .recv_timeout(Duration::from_secs(30))
             .expect("the first poll prints the first events");
@@ -290,21 +274,44 @@ fn follow_prints_new_events_once() {
         started.elapsed() < Duration::from_secs(5),
         "the first poll is immediate"
     );
-    // Same timestamp as the newest event already printed (the next poll starts there), and later ones.
-    let t1 = now_ms();
-    moto.put(
-        group,
-        "b",
-        &[
-            (t0 + 1, "same millisecond, other stream".to_owned()),
-            (t1, "after".to_owned()),
-        ],
-    );
-    moto.put(group, "a", &[(t1 + 1, "after, a".to_owned())]);
-    let status = child.wait().unwrap();
+    more();
+    let output = child.wait_with_output().unwrap();
     reader.join().unwrap();
     seen.extend(lines.try_iter().map(|l| l.split_once(' ').unwrap().1.to_owned()));
-    assert!(status.success(), "{status}");
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    seen
+}
+
+#[test]
+fn follow_prints_new_events_once() {
+    let moto = Moto::start();
+    let group = "moat/follow";
+    moto.create(group, &["a", "b"]);
+    let t0 = now_ms() - 5_000;
+    moto.put(
+        group,
+        "a",
+        &[(t0, "before 1".to_owned()), (t0 + 1, "before 2".to_owned())],
+    );
+    let since = (t0 - 1).to_string();
+    let seen = follow(&moto, &[&format!("cloudwatch:{group}"), "--since", &since], 2, || {
+        // Same timestamp as the newest event already printed (the next poll starts there), and later ones.
+        let t1 = now_ms();
+        moto.put(
+            group,
+            "b",
+            &[
+                (t0 + 1, "same millisecond, other stream".to_owned()),
+                (t1, "after".to_owned()),
+            ],
+        );
+        moto.put(group, "a", &[(t1 + 1, "after, a".to_owned())]);
+    });
     assert_eq!(
         seen,
         [
@@ -315,4 +322,28 @@ fn follow_prints_new_events_once() {
             "after, a"
         ]
     );
+}
+
+#[test]
+fn follow_one_stream_continues_from_the_forward_token() {
+    let moto = Moto::start();
+    let group = "moat/follow-one";
+    moto.create(group, &["a", "b"]);
+    let t0 = now_ms() - 5_000;
+    moto.put(group, "a", &[(t0, "a 1".to_owned()), (t0 + 1, "a 2".to_owned())]);
+    let since = (t0 - 1).to_string();
+    let args = [
+        format!("cloudwatch:{group}"),
+        "--since".to_owned(),
+        since,
+        "--log-stream-names".to_owned(),
+        "a".to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let seen = follow(&moto, &args, 2, || {
+        let t1 = now_ms();
+        moto.put(group, "a", &[(t1, "a 3".to_owned())]);
+        moto.put(group, "b", &[(t1, "b, not followed".to_owned())]);
+    });
+    assert_eq!(seen, ["a 1", "a 2", "a 3"]);
 }

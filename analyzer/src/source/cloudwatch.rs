@@ -244,7 +244,9 @@ impl GroupReader {
                 }
             }
             let next = page.next_forward_token().map(str::to_owned);
-            let finished = page.events().is_empty() || next.is_none() || next == sent;
+            // "If you have reached the end of the stream, it returns the same token you passed in" (GetLogEvents
+            // API reference); an empty page alone does not mean the end.
+            let finished = next.is_none() || next == sent;
             if let Mode::Stream { token, .. } = &mut self.mode {
                 if next.is_some() {
                     *token = next;
