@@ -10,6 +10,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::{local, SourceError};
 use crate::event::LogEvent;
@@ -31,6 +32,10 @@ fn file_id(_meta: &Metadata) -> Option<FileId> {
 /// Read chunk size.
 const CHUNK: usize = 1 << 16;
 
+/// A file of a glob whose path has been gone this long is closed (writers that keep appending to a renamed file
+/// until they reopen have had time to finish).
+const GONE_AFTER: Duration = Duration::from_secs(5);
+
 /// One followed path.
 #[derive(Debug)]
 pub(crate) struct FileFollower {
@@ -43,6 +48,8 @@ pub(crate) struct FileFollower {
     position: u64,
     /// The start of a line whose `\n` has not been written yet.
     partial: Vec<u8>,
+    /// Since when the path has not existed.
+    missing_since: Option<Instant>,
 }
 
 impl FileFollower {
@@ -58,6 +65,7 @@ impl FileFollower {
             id: None,
             position: 0,
             partial: Vec::new(),
+            missing_since: None,
         };
         match File::open(&follower.path) {
             Ok(mut file) => {
@@ -81,6 +89,12 @@ impl FileFollower {
         self.id
     }
 
+    /// Whether the path has been gone for [`GONE_AFTER`] at `now`.
+    fn gone_at(&self, now: Instant) -> bool {
+        self.missing_since
+            .is_some_and(|since| now.saturating_duration_since(since) >= GONE_AFTER)
+    }
+
     /// Reads what is new, handling rotation and truncation, and passes each complete line to `emit`.
     pub(crate) fn poll(
         &mut self,
@@ -92,9 +106,13 @@ impl FileFollower {
         let meta = match fs::metadata(&self.path) {
             Ok(meta) => meta,
             // Renamed away and not created again yet: keep the open file, writers may still append to it.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ControlFlow::Continue(())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.missing_since.get_or_insert_with(Instant::now);
+                return Ok(ControlFlow::Continue(()));
+            }
             Err(e) => return Err(SourceError::io(&self.path, e)),
         };
+        self.missing_since = None;
         let id = file_id(&meta);
         if self.file.is_none() || (id.is_some() && id != self.id) {
             // Rotated (or created): read what was written to the old file before the new one appeared; then it
@@ -209,12 +227,18 @@ impl GlobFollower {
         &mut self,
         emit: &mut dyn FnMut(LogEvent) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, SourceError> {
+        let now = Instant::now();
         for file in &mut self.files {
             if file.poll(emit)?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
             self.seen.extend(file.id());
+            if file.gone_at(now) && file.flush_partial(emit).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
         }
+        // Files deleted (or renamed out of the glob) a while ago are closed, so their space can be freed.
+        self.files.retain(|file| !file.gone_at(now));
         let mut present = HashSet::new();
         for path in local::expand_glob(&self.pattern)? {
             let id = match fs::metadata(&path) {
@@ -238,5 +262,31 @@ impl GlobFollower {
         let open: HashSet<FileId> = self.files.iter().filter_map(FileFollower::id).collect();
         self.seen.retain(|id| present.contains(id) || open.contains(id));
         Ok(ControlFlow::Continue(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glob_closes_files_gone_for_a_while_after_their_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app-1.log");
+        fs::write(&path, "complete\nunfinished").unwrap();
+        let mut glob = GlobFollower::new(&format!("{}/*.log", dir.path().display()), true).unwrap();
+        let mut seen = Vec::new();
+        let mut emit = |event: LogEvent| {
+            seen.push(event.message);
+            ControlFlow::Continue(())
+        };
+        assert!(glob.poll(&mut emit).unwrap().is_continue());
+        fs::remove_file(&path).unwrap();
+        assert!(glob.poll(&mut emit).unwrap().is_continue());
+        assert_eq!(glob.files.len(), 1, "kept while writers may still append");
+        glob.files[0].missing_since = Some(Instant::now() - GONE_AFTER);
+        assert!(glob.poll(&mut emit).unwrap().is_continue());
+        assert!(glob.files.is_empty(), "closed");
+        assert_eq!(seen, ["complete", "unfinished"]);
     }
 }
