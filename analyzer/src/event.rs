@@ -1,6 +1,8 @@
 //! One log event as every source delivers it: CloudWatch Logs' `(timestamp, message)` pair plus where it came
 //! from. Local sources fill `timestamp` from the record itself when they can (see [`crate::record`]).
 
+pub mod time;
+
 use std::sync::Arc;
 
 /// A log event: one line of a file, or one CloudWatch Logs event.
@@ -21,6 +23,12 @@ pub struct LogEvent {
 impl LogEvent {
     /// An event with only a message, as read from stdin.
     pub fn from_message(message: impl Into<String>) -> LogEvent {
-        LogEvent { timestamp: None, ingestion_time: None, message: message.into(), log_stream: None, log_group: None }
+        LogEvent {
+            timestamp: None,
+            ingestion_time: None,
+            message: message.into(),
+            log_stream: None,
+            log_group: None,
+        }
     }
 }

@@ -24,6 +24,8 @@ enum Command {
     },
     /// Evaluate CloudWatch-style metric alarms (PutMetricAlarm fields) over EMF metrics and access logs.
     Alarms(moat_analyzer::alarms::AlarmsArgs),
+    /// Print the events of files, globs, stdin and CloudWatch Logs groups, as `aws logs tail` does.
+    Tail(moat_analyzer::tail::TailArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +42,6 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Tail(args) => moat_analyzer::tail::run(&args),
     }
 }

@@ -1,6 +1,17 @@
 //! Fields of a log event. A JSON message becomes its flattened keys (`a.b` for nested objects, `a.0` for array
-//! items, as Logs Insights discovers JSON fields); other messages have no fields until a parser for their format
-//! (an access-log template, CLF) names them.
+//! items, as Logs Insights discovers JSON fields); a text access-log line is split back into fields by its
+//! `$context` template or as CLF / combined ([`LogFormat`]); other messages have no fields.
+//!
+//! [`event_time`] reads an event's own time (for local files, which carry no CloudWatch timestamp).
+
+mod format;
+mod time;
+
+#[cfg(test)]
+mod format_tests;
+
+pub use format::{parse_clf, LogFormat, LogFormatError, Template};
+pub use time::event_time;
 
 use serde_json::Value;
 
