@@ -24,7 +24,7 @@ use anyhow::anyhow;
 use super::cli::Output;
 use super::Engine;
 use crate::event::LogEvent;
-use crate::source::Source;
+use crate::source::{ReadOptions, Source};
 
 /// How long after a period ends it is evaluated.
 pub(super) const LAG: Duration = Duration::from_secs(2);
@@ -88,10 +88,39 @@ fn spawn_reader(source: &Source) -> (bool, Receiver<Message>) {
                 })
                 .map_err(|e| e.to_string()),
             Source::File(path) => follow_file(path, &tx).map_err(|e| format!("{}: {e}", path.display())),
+            Source::Glob(_) | Source::CloudWatch { .. } => replay_then_follow(&source, &tx),
         };
         let _ = tx.send(Message::Ended(result));
     });
     (live, rx)
+}
+
+/// Globs and log groups: sends what they hold now, then [`Message::CaughtUp`], then what arrives after
+/// the newest event already sent (the source's follow mode: `tail -F` per file, polling for a group).
+fn replay_then_follow(source: &Source, tx: &SyncSender<Message>) -> Result<(), String> {
+    let mut newest: Option<i64> = None;
+    let send = |event: LogEvent, newest: &mut Option<i64>| {
+        *newest = (*newest).max(event.timestamp);
+        match tx.send(Message::Event(event)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    };
+    source
+        .for_each_event_with(&ReadOptions::default(), |event| send(event, &mut newest))
+        .map_err(|e| e.to_string())?;
+    if tx.send(Message::CaughtUp).is_err() {
+        return Ok(());
+    }
+    let options = ReadOptions {
+        follow: true,
+        since: newest.map(|t| t + 1).or_else(|| Some(now_ms())),
+        ..ReadOptions::default()
+    };
+    let mut ignored = None;
+    source
+        .for_each_event_with(&options, |event| send(event, &mut ignored))
+        .map_err(|e| e.to_string())
 }
 
 /// Sends every line of `path`, then [`Message::CaughtUp`], then lines as they are appended.
