@@ -1,1 +1,3 @@
 //! canary: being built.
+
+pub mod statistics;
