@@ -22,6 +22,9 @@ enum Command {
         /// The shell to complete for.
         shell: Shell,
     },
+    /// Judge a canary against its baseline from access logs (Mann-Whitney, Kayenta-style score); exit 0 pass,
+    /// 1 fail or marginal, 2 not enough data, 3 error.
+    Canary(moat_analyzer::canary::CanaryArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +34,9 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "moatctl", &mut io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Canary(args) => moat_analyzer::canary::run(&args).unwrap_or_else(|e| {
+            eprintln!("moatctl canary: {e}");
+            ExitCode::from(moat_analyzer::canary::ERROR_EXIT_CODE)
+        }),
     }
 }

@@ -222,14 +222,42 @@ pub fn hodges_lehmann(baseline: &[f64], canary: &[f64], confidence: f64) -> Opti
             return mu_max;
         }
         // The statistic is non-increasing in mu: find where it stops being > 0 and where it starts being < 0.
-        let last_positive = bisect(mu_min, mu_max, |mu| diff(mu, q) > 0.0);
-        let first_negative = bisect(mu_min, mu_max, |mu| diff(mu, q) >= 0.0);
+        // Both boundaries are jumps of the step function, i.e. pairwise differences: snap them there so that
+        // an end is exactly, say, 0 rather than 1e-17 either side of it.
+        let snap = |mu: f64| {
+            let nearest = nearest_difference(&x, &y, mu);
+            if (nearest - mu).abs() <= (mu_max - mu_min) * 1e-9 {
+                nearest
+            } else {
+                mu
+            }
+        };
+        let last_positive = snap(bisect(mu_min, mu_max, |mu| diff(mu, q) > 0.0));
+        let first_negative = snap(bisect(mu_min, mu_max, |mu| diff(mu, q) >= 0.0));
         0.5 * (last_positive + first_negative)
     };
     let lower = root(quantile);
     let upper = root(-quantile);
     let estimate = root(0.0);
     Some(Shift { estimate, lower, upper })
+}
+
+/// The pairwise difference `x_i - y_j` nearest to `mu` (`x`, `y` sorted, not empty).
+fn nearest_difference(x: &[f64], y: &[f64], mu: f64) -> f64 {
+    let mut best = mu;
+    let mut distance = f64::INFINITY;
+    for xi in x {
+        let target = xi - mu;
+        let j = y.partition_point(|v| *v < target);
+        for candidate in [j.checked_sub(1), Some(j)].into_iter().flatten().filter_map(|k| y.get(k)) {
+            let d = xi - candidate;
+            if (d - mu).abs() < distance {
+                distance = (d - mu).abs();
+                best = d;
+            }
+        }
+    }
+    best
 }
 
 /// The boundary in `[lo, hi]` between where `holds` is true (low end) and false (high end).
