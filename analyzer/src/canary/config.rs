@@ -44,7 +44,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Thresholds {
-        Thresholds { pass: 95.0, marginal: 75.0 }
+        Thresholds {
+            pass: 95.0,
+            marginal: 75.0,
+        }
     }
 }
 
@@ -132,7 +135,10 @@ pub struct Outliers {
 
 impl Default for Outliers {
     fn default() -> Outliers {
-        Outliers { strategy: OutlierStrategy::Keep, factor: 3.0 }
+        Outliers {
+            strategy: OutlierStrategy::Keep,
+            factor: 3.0,
+        }
     }
 }
 
@@ -162,7 +168,12 @@ pub struct EffectSize {
 
 impl Default for EffectSize {
     fn default() -> EffectSize {
-        EffectSize { allowed_increase: 1.0, allowed_decrease: 1.0, critical_increase: 1.0, critical_decrease: 1.0 }
+        EffectSize {
+            allowed_increase: 1.0,
+            allowed_decrease: 1.0,
+            critical_increase: 1.0,
+            critical_decrease: 1.0,
+        }
     }
 }
 
@@ -181,7 +192,9 @@ impl MetricConfig {
     /// Whether a status code counts for a `status_rate` metric.
     #[must_use]
     pub fn counts_status(&self, status: u16) -> bool {
-        self.statuses.iter().any(|s| StatusPattern::parse(s).is_some_and(|p| p.matches(status)))
+        self.statuses
+            .iter()
+            .any(|s| StatusPattern::parse(s).is_some_and(|p| p.matches(status)))
     }
 
     fn latency(name: &str, kind: MetricKind, percentile: Option<f64>, critical: bool) -> MetricConfig {
@@ -260,7 +273,9 @@ impl Default for JudgeConfig {
             bucket_requests: 100,
             min_samples: 30,
             thresholds: Thresholds::default(),
-            groups: [("errors".to_owned(), 50.0), ("latency".to_owned(), 50.0)].into_iter().collect(),
+            groups: [("errors".to_owned(), 50.0), ("latency".to_owned(), 50.0)]
+                .into_iter()
+                .collect(),
             metrics: vec![
                 MetricConfig::errors("error_rate", &["4xx", "5xx"], false),
                 MetricConfig::errors("server_error_rate", &["5xx"], true),
@@ -322,24 +337,28 @@ impl JudgeConfig {
         let config = if text.trim().is_empty() {
             JudgeConfig::default()
         } else {
-            let de = serde_yaml::Deserializer::from_str(text);
-            serde_path_to_error::deserialize::<_, JudgeConfig>(de).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.inner();
-                let line = inner.location().map(|l| l.line());
-                let mut message = inner.to_string();
+            serde_yaml::from_str::<JudgeConfig>(text).map_err(|e| {
+                // serde_yaml names the key path itself ("thresholds: unknown field `pas`, ..."); the position
+                // suffix is dropped because the line is reported separately.
+                let mut message = e.to_string();
                 if let Some(at) = message.find(" at line ") {
                     message.truncate(at);
                 }
-                let message = if path == "." { message } else { format!("{path}: {message}") };
-                ConfigError::Syntax { file: file.to_owned(), line, message }
+                ConfigError::Syntax {
+                    file: file.to_owned(),
+                    line: e.location().map(|l| l.line()),
+                    message,
+                }
             })?
         };
         let problems = config.problems();
         if problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::Invalid { file: file.to_owned(), problems })
+            Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                problems,
+            })
         }
     }
 
@@ -348,7 +367,10 @@ impl JudgeConfig {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            out.push(format!("confidence: {} is not between 0 and 1 (exclusive)", self.confidence));
+            out.push(format!(
+                "confidence: {} is not between 0 and 1 (exclusive)",
+                self.confidence
+            ));
         }
         if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
             out.push(format!("tolerance: {} is not a finite number >= 0", self.tolerance));
@@ -361,7 +383,9 @@ impl JudgeConfig {
         }
         let Thresholds { pass, marginal } = self.thresholds;
         if !((0.0..=100.0).contains(&marginal) && (0.0..=100.0).contains(&pass) && marginal <= pass) {
-            out.push(format!("thresholds: need 0 <= marginal ({marginal}) <= pass ({pass}) <= 100"));
+            out.push(format!(
+                "thresholds: need 0 <= marginal ({marginal}) <= pass ({pass}) <= 100"
+            ));
         }
         for (group, weight) in &self.groups {
             if !(*weight >= 0.0 && weight.is_finite()) {
@@ -401,11 +425,15 @@ fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out
     match metric.kind {
         MetricKind::StatusRate => {
             if metric.statuses.is_empty() {
-                out.push(format!("{at}.statuses: a status_rate needs at least one class (5xx) or code (503)"));
+                out.push(format!(
+                    "{at}.statuses: a status_rate needs at least one class (5xx) or code (503)"
+                ));
             }
             for status in &metric.statuses {
                 if StatusPattern::parse(status).is_none() {
-                    out.push(format!("{at}.statuses: `{status}` is neither a class like 5xx nor a code like 503"));
+                    out.push(format!(
+                        "{at}.statuses: `{status}` is neither a class like 5xx nor a code like 503"
+                    ));
                 }
             }
         }
@@ -420,7 +448,9 @@ fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out
         MetricKind::Percentile => match metric.percentile {
             Some(p) if p > 0.0 && p <= 100.0 => {}
             Some(p) => out.push(format!("{at}.percentile: {p} is not in (0, 100]")),
-            None => out.push(format!("{at}.percentile: a percentile metric needs it (for example 99)")),
+            None => out.push(format!(
+                "{at}.percentile: a percentile metric needs it (for example 99)"
+            )),
         },
         MetricKind::Distribution => {}
     }
@@ -435,7 +465,10 @@ fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out
         out.push(format!("{at}.percentile: only for percentile"));
     }
     if !(metric.outliers.factor > 0.0 && metric.outliers.factor.is_finite()) {
-        out.push(format!("{at}.outliers.factor: {} is not a finite number > 0", metric.outliers.factor));
+        out.push(format!(
+            "{at}.outliers.factor: {} is not a finite number > 0",
+            metric.outliers.factor
+        ));
     }
     let e = metric.effect_size;
     for (value, key) in [

@@ -164,15 +164,32 @@ pub fn judge(config: &JudgeConfig, samples: &[MetricSamples]) -> Judgement {
     let mut metrics = Vec::new();
     let mut omitted = Vec::new();
     for metric_samples in samples {
-        let Some(metric) = config.metrics.get(metric_samples.index) else { continue };
+        let Some(metric) = config.metrics.get(metric_samples.index) else {
+            continue;
+        };
         match &metric_samples.omitted {
-            Some(reason) => omitted.push(OmittedMetric { name: metric.name.clone(), reason: reason.clone() }),
-            None => metrics.push(classify(config, metric, &metric_samples.baseline, &metric_samples.canary)),
+            Some(reason) => omitted.push(OmittedMetric {
+                name: metric.name.clone(),
+                reason: reason.clone(),
+            }),
+            None => metrics.push(classify(
+                config,
+                metric,
+                &metric_samples.baseline,
+                &metric_samples.canary,
+            )),
         }
     }
     let groups = group_scores(config, &metrics);
     let (score, verdict, reason) = summarize(config, &metrics, &groups);
-    Judgement { metrics, omitted, groups, score, verdict, reason }
+    Judgement {
+        metrics,
+        omitted,
+        groups,
+        score,
+        verdict,
+        reason,
+    }
 }
 
 fn prepare(metric: &MetricConfig, side: &SideSamples) -> (Vec<f64>, SideSummary) {
@@ -255,7 +272,10 @@ pub fn classify(config: &JudgeConfig, metric: &MetricConfig, base: &SideSamples,
             "higher: the {percent}% interval of the shift starts at {} (above {}){}",
             number(shift.lower),
             number(bound),
-            effect.map_or(String::new(), |r| format!(", effect size {r:.3} >= {}", e.allowed_increase)),
+            effect.map_or(String::new(), |r| format!(
+                ", effect size {r:.3} >= {}",
+                e.allowed_increase
+            )),
         );
     } else if down && shift.upper < -bound && effect.is_none_or(|r| r <= e.allowed_decrease) {
         result.classification = Classification::Low;
@@ -264,7 +284,10 @@ pub fn classify(config: &JudgeConfig, metric: &MetricConfig, base: &SideSamples,
             "lower: the {percent}% interval of the shift ends at {} (below {}){}",
             number(shift.upper),
             number(-bound),
-            effect.map_or(String::new(), |r| format!(", effect size {r:.3} <= {}", e.allowed_decrease)),
+            effect.map_or(String::new(), |r| format!(
+                ", effect size {r:.3} <= {}",
+                e.allowed_decrease
+            )),
         );
     } else {
         result.reason = "no significant change in a failing direction".to_owned();
@@ -305,12 +328,20 @@ fn group_scores(config: &JudgeConfig, metrics: &[MetricResult]) -> Vec<GroupScor
     }
     let configured: f64 = config.groups.values().sum();
     let unweighted = groups.keys().filter(|name| !config.groups.contains_key(**name)).count();
-    let share = if unweighted > 0 { ((100.0 - configured) / unweighted as f64).max(0.0) } else { 0.0 };
+    let share = if unweighted > 0 {
+        ((100.0 - configured) / unweighted as f64).max(0.0)
+    } else {
+        0.0
+    };
     let mut out: Vec<GroupScore> = groups
         .into_values()
         .map(|mut group| {
             let judged = group.pass + group.failed;
-            group.score = if judged == 0 { 100.0 } else { group.pass as f64 / judged as f64 * 100.0 };
+            group.score = if judged == 0 {
+                100.0
+            } else {
+                group.pass as f64 / judged as f64 * 100.0
+            };
             group.weight = config.groups.get(&group.name).copied().unwrap_or(share);
             group
         })
@@ -331,17 +362,31 @@ fn group_scores(config: &JudgeConfig, metrics: &[MetricResult]) -> Vec<GroupScor
 
 fn summarize(config: &JudgeConfig, metrics: &[MetricResult], groups: &[GroupScore]) -> (f64, Verdict, String) {
     if let Some(failure) = metrics.iter().find(|m| m.critical_failure) {
-        let reason = format!("critical metric {} is {}: {}", failure.name, label(failure.classification), failure.reason);
+        let reason = format!(
+            "critical metric {} is {}: {}",
+            failure.name,
+            label(failure.classification),
+            failure.reason
+        );
         return (0.0, Verdict::Fail, reason);
     }
     if metrics.is_empty() {
         return (0.0, Verdict::Nodata, "no metric could be compared".to_owned());
     }
-    if let Some(missing) = metrics.iter().find(|m| m.critical && m.classification == Classification::Nodata) {
-        let reason = format!("critical metric {} has not enough data: {}", missing.name, missing.reason);
+    if let Some(missing) = metrics
+        .iter()
+        .find(|m| m.critical && m.classification == Classification::Nodata)
+    {
+        let reason = format!(
+            "critical metric {} has not enough data: {}",
+            missing.name, missing.reason
+        );
         return (0.0, Verdict::Nodata, reason);
     }
-    let nodata = metrics.iter().filter(|m| m.classification == Classification::Nodata).count();
+    let nodata = metrics
+        .iter()
+        .filter(|m| m.classification == Classification::Nodata)
+        .count();
     if nodata * 2 >= metrics.len() {
         let reason = format!("{nodata} of {} metrics have not enough data", metrics.len());
         return (0.0, Verdict::Nodata, reason);
@@ -354,13 +399,29 @@ fn summarize(config: &JudgeConfig, metrics: &[MetricResult], groups: &[GroupScor
         .filter(|m| matches!(m.classification, Classification::High | Classification::Low))
         .map(|m| m.name.as_str())
         .collect();
-    let which = if failed.is_empty() { String::new() } else { format!("; not passing: {}", failed.join(", ")) };
-    if score >= t.pass {
-        (score, Verdict::Pass, format!("score {score} >= pass threshold {}{which}", t.pass))
-    } else if score >= t.marginal {
-        (score, Verdict::Marginal, format!("score {score} is below the pass threshold {}{which}", t.pass))
+    let which = if failed.is_empty() {
+        String::new()
     } else {
-        (score, Verdict::Fail, format!("score {score} is below the marginal threshold {}{which}", t.marginal))
+        format!("; not passing: {}", failed.join(", "))
+    };
+    if score >= t.pass {
+        (
+            score,
+            Verdict::Pass,
+            format!("score {score} >= pass threshold {}{which}", t.pass),
+        )
+    } else if score >= t.marginal {
+        (
+            score,
+            Verdict::Marginal,
+            format!("score {score} is below the pass threshold {}{which}", t.pass),
+        )
+    } else {
+        (
+            score,
+            Verdict::Fail,
+            format!("score {score} is below the marginal threshold {}{which}", t.marginal),
+        )
     }
 }
 

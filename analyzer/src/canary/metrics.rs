@@ -127,7 +127,11 @@ impl<'a> Collector<'a> {
         }
         let mut hasher = DefaultHasher::new();
         event.message.hash(&mut hasher);
-        let observation = Observation { time, key: hasher.finish(), values: values.into_boxed_slice() };
+        let observation = Observation {
+            time,
+            key: hasher.finish(),
+            values: values.into_boxed_slice(),
+        };
         self.sides[side as usize].push(observation);
         Ok(())
     }
@@ -140,7 +144,14 @@ impl<'a> Collector<'a> {
     /// Applies the common window, orders each side and forms every metric's samples.
     #[must_use]
     pub fn finish(self) -> Samples {
-        let Collector { config, baseline, canary, sides: [mut base, mut cand], counts, bad_values } = self;
+        let Collector {
+            config,
+            baseline,
+            canary,
+            sides: [mut base, mut cand],
+            counts,
+            bad_values,
+        } = self;
         let mut notes = Vec::new();
         let window = common_window(&base, &cand);
         match window {
@@ -213,7 +224,9 @@ fn common_window(base: &[Observation], cand: &[Observation]) -> Option<(i64, i64
 /// One metric's observation of a record: `Ok(None)` when the field is absent (or `-`), `Err` when it is
 /// present but unusable.
 fn observe(metric: &MetricConfig, record: &Record) -> Result<Option<f64>, ()> {
-    let Some(text) = field_text(record, metric.field()) else { return Ok(None) };
+    let Some(text) = field_text(record, metric.field()) else {
+        return Ok(None);
+    };
     match metric.kind {
         MetricKind::StatusRate => {
             let status: u16 = text.parse().map_err(|_| ())?;
@@ -222,7 +235,11 @@ fn observe(metric: &MetricConfig, record: &Record) -> Result<Option<f64>, ()> {
             }
             Ok(Some(if metric.counts_status(status) { 1.0 } else { 0.0 }))
         }
-        MetricKind::MatchRate => Ok(Some(if metric.equals.as_deref() == Some(&*text) { 1.0 } else { 0.0 })),
+        MetricKind::MatchRate => Ok(Some(if metric.equals.as_deref() == Some(&*text) {
+            1.0
+        } else {
+            0.0
+        })),
         MetricKind::Percentile | MetricKind::Distribution => {
             let value: f64 = text.parse().map_err(|_| ())?;
             if value.is_finite() {
@@ -319,11 +336,16 @@ fn side_samples(config: &JudgeConfig, metric: &MetricConfig, values: Vec<f64>) -
             SideSamples {
                 observations,
                 overall: percentile_sorted(&sorted(&values), p),
-                samples: values.chunks_exact(size).filter_map(|bucket| percentile_sorted(&sorted(bucket), p)).collect(),
+                samples: values
+                    .chunks_exact(size)
+                    .filter_map(|bucket| percentile_sorted(&sorted(bucket), p))
+                    .collect(),
             }
         }
-        MetricKind::Distribution => {
-            SideSamples { observations, overall: percentile_sorted(&sorted(&values), 50.0), samples: values }
-        }
+        MetricKind::Distribution => SideSamples {
+            observations,
+            overall: percentile_sorted(&sorted(&values), 50.0),
+            samples: values,
+        },
     }
 }

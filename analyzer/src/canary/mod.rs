@@ -122,8 +122,10 @@ pub fn run(args: &CanaryArgs) -> Result<ExitCode, CanaryError> {
     let config = match &args.config {
         Some(path) => {
             let shown = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| CanaryError::ReadConfig { path: shown.clone(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| CanaryError::ReadConfig {
+                path: shown.clone(),
+                source,
+            })?;
             JudgeConfig::from_yaml(&text, &shown)?
         }
         None => JudgeConfig::default(),
@@ -131,7 +133,11 @@ pub fn run(args: &CanaryArgs) -> Result<ExitCode, CanaryError> {
     let baseline = selector(args.baseline.as_deref(), &config.baseline, "baseline")?;
     let canary = selector(args.canary.as_deref(), &config.canary, "canary")?;
     let report = analyze(&Source::parse(&args.source), &config, baseline, canary)?;
-    let text = if args.json { report.to_json()? + "\n" } else { report.to_text() };
+    let text = if args.json {
+        report.to_json()? + "\n"
+    } else {
+        report.to_text()
+    };
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;

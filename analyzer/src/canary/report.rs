@@ -79,10 +79,16 @@ impl Report {
         let mut notes = samples.notes;
         let counts = samples.counts;
         if counts.not_json > 0 {
-            notes.push(format!("{} line(s) are not JSON objects and were skipped", counts.not_json));
+            notes.push(format!(
+                "{} line(s) are not JSON objects and were skipped",
+                counts.not_json
+            ));
         }
         if let Some((line, why)) = &counts.first_bad_time {
-            notes.push(format!("{} selected record(s) have no usable time (first: line {line}: {why})", counts.no_time));
+            notes.push(format!(
+                "{} selected record(s) have no usable time (first: line {line}: {why})",
+                counts.no_time
+            ));
         }
         for omitted in &judgement.omitted {
             notes.push(format!("{} omitted: {}", omitted.name, omitted.reason));
@@ -94,8 +100,14 @@ impl Report {
             thresholds: config.thresholds,
             baseline: samples.baseline,
             canary: samples.canary,
-            window: samples.window.map(|(start, end)| Window { start: format_time(start), end: format_time(end) }),
-            requests: Requests { baseline: samples.requests.0, canary: samples.requests.1 },
+            window: samples.window.map(|(start, end)| Window {
+                start: format_time(start),
+                end: format_time(end),
+            }),
+            requests: Requests {
+                baseline: samples.requests.0,
+                canary: samples.requests.1,
+            },
             input: Input {
                 lines: counts.lines,
                 not_json: counts.not_json,
@@ -130,7 +142,16 @@ impl Report {
             self.baseline, self.requests.baseline, self.canary, self.requests.canary
         );
         let _ = writeln!(out);
-        let header = ["METRIC", "BASELINE", "CANARY", "SAMPLES", "P-VALUE", "SHIFT [INTERVAL]", "EFFECT", "RESULT"];
+        let header = [
+            "METRIC",
+            "BASELINE",
+            "CANARY",
+            "SAMPLES",
+            "P-VALUE",
+            "SHIFT [INTERVAL]",
+            "EFFECT",
+            "RESULT",
+        ];
         let mut rows: Vec<[String; 8]> = vec![header.map(str::to_owned)];
         for metric in &self.metrics {
             rows.push(row(metric));
@@ -191,9 +212,20 @@ fn row(metric: &MetricResult) -> [String; 8] {
         side(metric.baseline.value),
         side(metric.canary.value),
         format!("{}/{}", metric.baseline.samples, metric.canary.samples),
-        metric.p_value.map_or("-".to_owned(), |p| if p < 1e-4 { format!("{p:.1e}") } else { format!("{p:.4}") }),
+        metric.p_value.map_or("-".to_owned(), |p| {
+            if p < 1e-4 {
+                format!("{p:.1e}")
+            } else {
+                format!("{p:.4}")
+            }
+        }),
         metric.shift.map_or("-".to_owned(), |s| {
-            format!("{} [{}, {}]", unit.shift(s.estimate), unit.shift(s.lower), unit.shift(s.upper))
+            format!(
+                "{} [{}, {}]",
+                unit.shift(s.estimate),
+                unit.shift(s.lower),
+                unit.shift(s.upper)
+            )
         }),
         metric.effect_size.map_or("-".to_owned(), |e| format!("{e:.2}x")),
         result,

@@ -67,13 +67,23 @@ impl Selector {
             } else if let Some((field, value)) = raw.split_once('=') {
                 (field, false, value)
             } else {
-                return Err(SelectorError::NoOperator { position, term: raw.to_owned() });
+                return Err(SelectorError::NoOperator {
+                    position,
+                    term: raw.to_owned(),
+                });
             };
             let field = field.trim();
             if field.is_empty() {
-                return Err(SelectorError::NoField { position, term: raw.to_owned() });
+                return Err(SelectorError::NoField {
+                    position,
+                    term: raw.to_owned(),
+                });
             }
-            terms.push(Term { field: field.to_owned(), negated, value: value.trim().to_owned() });
+            terms.push(Term {
+                field: field.to_owned(),
+                negated,
+                value: value.trim().to_owned(),
+            });
         }
         Ok(Selector { terms })
     }
@@ -131,7 +141,9 @@ pub fn field_text<'a>(record: &'a Record, field: &str) -> Option<std::borrow::Co
 /// A message naming the field and its bad value.
 pub fn request_time_ms(record: &Record, event: &LogEvent) -> Result<Option<i64>, String> {
     if let Some(text) = field_text(record, "requestTimeEpoch") {
-        let value: f64 = text.parse().map_err(|_| format!("requestTimeEpoch `{text}` is not a number"))?;
+        let value: f64 = text
+            .parse()
+            .map_err(|_| format!("requestTimeEpoch `{text}` is not a number"))?;
         if !value.is_finite() || value < 0.0 {
             return Err(format!("requestTimeEpoch `{text}` is not a time"));
         }
@@ -147,7 +159,9 @@ pub fn request_time_ms(record: &Record, event: &LogEvent) -> Result<Option<i64>,
     Ok(event.timestamp)
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Parses CLF's `dd/Mon/yyyy:HH:MM:SS +hhmm` (what `$context.requestTime` renders) into ms since the epoch.
 #[must_use]
@@ -155,7 +169,11 @@ pub fn parse_clf_time(text: &str) -> Option<i64> {
     let (datetime, zone) = text.trim().split_once(' ')?;
     let mut parts = datetime.splitn(4, ':');
     let date = parts.next()?;
-    let (hour, minute, second) = (number(parts.next()?, 0, 23)?, number(parts.next()?, 0, 59)?, number(parts.next()?, 0, 60)?);
+    let (hour, minute, second) = (
+        number(parts.next()?, 0, 23)?,
+        number(parts.next()?, 0, 59)?,
+        number(parts.next()?, 0, 60)?,
+    );
     let mut date_parts = date.split('/');
     let day = number(date_parts.next()?, 1, 31)?;
     let month_name = date_parts.next()?;
@@ -246,8 +264,14 @@ mod tests {
         let selector = Selector::parse("isCanaryRequest=true, httpMethod!=OPTIONS").expect("parses");
         assert!(selector.matches(&canary));
         assert!(!selector.matches(&base));
-        assert!(Selector::parse("n=3").expect("parses").matches(&canary), "numbers compare as JSON text");
-        assert!(Selector::parse("missing!=x").expect("parses").matches(&canary), "!= matches a missing field");
+        assert!(
+            Selector::parse("n=3").expect("parses").matches(&canary),
+            "numbers compare as JSON text"
+        );
+        assert!(
+            Selector::parse("missing!=x").expect("parses").matches(&canary),
+            "!= matches a missing field"
+        );
         assert!(!Selector::parse("missing=x").expect("parses").matches(&canary));
         assert_eq!(selector.to_string(), "isCanaryRequest=true,httpMethod!=OPTIONS");
     }
@@ -257,7 +281,10 @@ mod tests {
         assert_eq!(Selector::parse(" "), Err(SelectorError::Empty));
         assert_eq!(
             Selector::parse("a=1,oops"),
-            Err(SelectorError::NoOperator { position: 2, term: "oops".to_owned() })
+            Err(SelectorError::NoOperator {
+                position: 2,
+                term: "oops".to_owned()
+            })
         );
         let err = Selector::parse("=1").expect_err("no field");
         assert_eq!(err.to_string(), "term 1 `=1` names no field before the operator");
@@ -271,7 +298,12 @@ mod tests {
         assert_eq!(parse_clf_time("25/Nov/2025:17:00:56 -0530"), Some(1_764_109_856_000));
         assert_eq!(parse_clf_time("29/Feb/2024:00:00:00 +0000"), Some(1_709_164_800_000));
         assert_eq!(parse_clf_time("01/Jan/1970:00:00:00 +0000"), Some(0));
-        for bad in ["29/Feb/2025:00:00:00 +0000", "25/Nov/2025:22:30:56", "25/Foo/2025:22:30:56 +0000", "x"] {
+        for bad in [
+            "29/Feb/2025:00:00:00 +0000",
+            "25/Nov/2025:22:30:56",
+            "25/Foo/2025:22:30:56 +0000",
+            "x",
+        ] {
             assert_eq!(parse_clf_time(bad), None, "{bad}");
         }
         assert_eq!(format_time(1_764_109_856_000), "2025-11-25T22:30:56Z");

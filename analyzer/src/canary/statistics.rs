@@ -164,10 +164,18 @@ pub fn mann_whitney(baseline: &[f64], canary: &[f64]) -> Option<MannWhitney> {
     let u_max = u.max(n1 * n2 - u);
     let sigma = ranks.sigma(n1, n2);
     if sigma == 0.0 {
-        return Some(MannWhitney { u, z: 0.0, p_value: 1.0 });
+        return Some(MannWhitney {
+            u,
+            z: 0.0,
+            p_value: 1.0,
+        });
     }
     let z = (u_max - n1 * n2 / 2.0 - 0.5) / sigma;
-    Some(MannWhitney { u, z, p_value: (2.0 * normal_sf(z)).min(1.0) })
+    Some(MannWhitney {
+        u,
+        z,
+        p_value: (2.0 * normal_sf(z)).min(1.0),
+    })
 }
 
 /// The Hodges-Lehmann estimate of the location shift `canary - baseline` with its confidence interval.
@@ -249,7 +257,11 @@ fn nearest_difference(x: &[f64], y: &[f64], mu: f64) -> f64 {
     for xi in x {
         let target = xi - mu;
         let j = y.partition_point(|v| *v < target);
-        for candidate in [j.checked_sub(1), Some(j)].into_iter().flatten().filter_map(|k| y.get(k)) {
+        for candidate in [j.checked_sub(1), Some(j)]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| y.get(k))
+        {
             let d = xi - candidate;
             if (d - mu).abs() < distance {
                 distance = (d - mu).abs();
@@ -289,7 +301,10 @@ impl RankSums {
     fn new(x: &[f64], y: &[f64], mu: f64) -> RankSums {
         let (mut i, mut j) = (0, 0);
         let mut position = 0.0;
-        let mut sums = RankSums { x_rank_sum: 0.0, ties: 0.0 };
+        let mut sums = RankSums {
+            x_rank_sum: 0.0,
+            ties: 0.0,
+        };
         while i < x.len() || j < y.len() {
             let next_x = x.get(i).map(|v| v - mu);
             let value = match (next_x, y.get(j)) {

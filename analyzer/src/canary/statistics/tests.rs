@@ -23,7 +23,10 @@ fn normal_sf_matches_scipy_norm_sf() {
     ];
     for (z, expected) in cases {
         let actual = normal_sf(z);
-        assert!(close(actual, expected, 1e-12), "sf({z}) = {actual:e}, scipy says {expected:e}");
+        assert!(
+            close(actual, expected, 1e-12),
+            "sf({z}) = {actual:e}, scipy says {expected:e}"
+        );
     }
 }
 
@@ -39,7 +42,10 @@ fn normal_quantile_matches_scipy_norm_ppf() {
     ];
     for (p, expected) in cases {
         let actual = normal_quantile(p);
-        assert!((actual - expected).abs() < 1e-12, "ppf({p}) = {actual}, scipy says {expected}");
+        assert!(
+            (actual - expected).abs() < 1e-12,
+            "ppf({p}) = {actual}, scipy says {expected}"
+        );
     }
     assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
     assert_eq!(normal_quantile(1.0), f64::INFINITY);
@@ -61,9 +67,16 @@ const HW_Y: [f64; 5] = [1.15, 0.88, 0.90, 0.74, 1.21];
 fn hollander_wolfe_example_from_r_wilcox_test_docs() {
     let result = mann_whitney(&HW_Y, &HW_X).expect("samples");
     assert_eq!(result.u, 35.0);
-    assert!(close(result.p_value, 0.24462360512698333, 1e-12), "p = {}", result.p_value);
+    assert!(
+        close(result.p_value, 0.24462360512698333, 1e-12),
+        "p = {}",
+        result.p_value
+    );
     let uncorrected = 2.0 * normal_sf(result.z + 0.5 / ((10.0 * 5.0 * 16.0 / 12.0_f64).sqrt()));
-    assert!(close(uncorrected, 0.22067136191984693, 1e-12), "uncorrected p = {uncorrected}");
+    assert!(
+        close(uncorrected, 0.22067136191984693, 1e-12),
+        "uncorrected p = {uncorrected}"
+    );
 }
 
 /// Ties across and within the samples; scipy: U = 13.5, p = 0.03175895714806371.
@@ -73,7 +86,11 @@ fn mann_whitney_tie_correction_matches_scipy() {
     let baseline = [2.0, 3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 7.0, 7.0];
     let result = mann_whitney(&baseline, &canary).expect("samples");
     assert_eq!(result.u, 13.5);
-    assert!(close(result.p_value, 0.03175895714806371, 1e-12), "p = {}", result.p_value);
+    assert!(
+        close(result.p_value, 0.03175895714806371, 1e-12),
+        "p = {}",
+        result.p_value
+    );
 }
 
 /// 60 against 45 generated values; scipy: U = 968, p = 0.013494039673269108.
@@ -83,7 +100,11 @@ fn mann_whitney_larger_samples_match_scipy() {
     let baseline: Vec<f64> = (1..=45).map(|j| f64::from(j * 53 % 97) / 10.0 + 2.0).collect();
     let result = mann_whitney(&baseline, &canary).expect("samples");
     assert_eq!(result.u, 968.0);
-    assert!(close(result.p_value, 0.013494039673269108, 1e-12), "p = {}", result.p_value);
+    assert!(
+        close(result.p_value, 0.013494039673269108, 1e-12),
+        "p = {}",
+        result.p_value
+    );
     // Swapping the sides mirrors U and keeps the two-sided p.
     let swapped = mann_whitney(&canary, &baseline).expect("samples");
     assert_eq!(swapped.u, 60.0 * 45.0 - 968.0);
@@ -113,12 +134,18 @@ fn kayenta_confidence_interval_and_estimate() {
 fn estimate_is_the_median_of_pairwise_differences() {
     let shift = hodges_lehmann(&HW_Y, &HW_X, 0.95).expect("samples");
     assert!((shift.estimate - 0.305).abs() < 1e-9, "{shift:?}");
-    assert!(shift.lower < shift.estimate && shift.estimate < shift.upper, "{shift:?}");
+    assert!(
+        shift.lower < shift.estimate && shift.estimate < shift.upper,
+        "{shift:?}"
+    );
     let mut differences: Vec<f64> = HW_X.iter().flat_map(|x| HW_Y.iter().map(move |y| x - y)).collect();
     differences.sort_by(f64::total_cmp);
     // The interval ends are pairwise differences (the statistic jumps there).
     for end in [shift.lower, shift.upper] {
-        assert!(differences.iter().any(|d| (d - end).abs() < 1e-9), "{end} is not a pairwise difference");
+        assert!(
+            differences.iter().any(|d| (d - end).abs() < 1e-9),
+            "{end} is not a pairwise difference"
+        );
     }
 }
 
@@ -129,8 +156,14 @@ fn interval_narrows_as_confidence_drops_and_detects_a_clear_shift() {
     let wide = hodges_lehmann(&baseline, &canary, 0.99).expect("samples");
     let narrow = hodges_lehmann(&baseline, &canary, 0.80).expect("samples");
     assert!((wide.estimate - 10.0).abs() < 1e-9, "{wide:?}");
-    assert!(wide.lower <= narrow.lower && narrow.upper <= wide.upper, "{wide:?} vs {narrow:?}");
-    assert!(wide.lower > 0.0, "a shift of 10 on a range of 50 is significant: {wide:?}");
+    assert!(
+        wide.lower <= narrow.lower && narrow.upper <= wide.upper,
+        "{wide:?} vs {narrow:?}"
+    );
+    assert!(
+        wide.lower > 0.0,
+        "a shift of 10 on a range of 50 is significant: {wide:?}"
+    );
 }
 
 /// Each side constant but different: Kayenta adds Gaussian noise here; the midpoint rule needs none.
@@ -138,7 +171,10 @@ fn interval_narrows_as_confidence_drops_and_detects_a_clear_shift() {
 fn constant_sides_give_a_point_interval_at_the_difference() {
     let shift = hodges_lehmann(&[0.01; 40], &[0.03; 40], 0.98).expect("samples");
     assert!((shift.estimate - 0.02).abs() < 1e-12, "{shift:?}");
-    assert!((shift.lower - 0.02).abs() < 1e-12 && (shift.upper - 0.02).abs() < 1e-12, "{shift:?}");
+    assert!(
+        (shift.lower - 0.02).abs() < 1e-12 && (shift.upper - 0.02).abs() < 1e-12,
+        "{shift:?}"
+    );
 }
 
 #[test]
@@ -157,10 +193,16 @@ fn r7_percentiles() {
 #[test]
 fn kayenta_iqr_detector_cases() {
     let data = [21.0, 23.0, 24.0, 25.0, 50.0, 29.0, 23.0, 21.0];
-    assert_eq!(remove_outliers(&data, 1.5, false), vec![21.0, 23.0, 24.0, 25.0, 29.0, 23.0, 21.0]);
+    assert_eq!(
+        remove_outliers(&data, 1.5, false),
+        vec![21.0, 23.0, 24.0, 25.0, 29.0, 23.0, 21.0]
+    );
 
     let two_sided = [1.0, 1.0, 1.0, 5.0, -1.0, -1.0, -1.0, -5.0];
-    assert_eq!(remove_outliers(&two_sided, 1.5, false), vec![1.0, 1.0, 1.0, -1.0, -1.0, -1.0]);
+    assert_eq!(
+        remove_outliers(&two_sided, 1.5, false),
+        vec![1.0, 1.0, 1.0, -1.0, -1.0, -1.0]
+    );
 
     let nist = [
         30.0, 171.0, 184.0, 201.0, 212.0, 250.0, 265.0, 270.0, 272.0, 289.0, 305.0, 306.0, 322.0, 322.0, 336.0, 346.0,
@@ -188,8 +230,16 @@ fn reduced_sensitivity_keeps_values_inside_the_1st_and_99th_percentiles() {
     let p01 = percentile_sorted(&sorted(&data), 1.0).expect("values");
     assert_eq!(lower, p01);
     assert!(upper >= 100.0, "upper fence {upper} is at least p99");
-    assert_eq!(remove_outliers(&data, 0.01, false).len(), 51, "a tiny factor keeps only Q1..=Q3");
-    assert_eq!(remove_outliers(&data, 0.01, true).len(), 99, "the widened fences keep p01..=p99, 2..=100");
+    assert_eq!(
+        remove_outliers(&data, 0.01, false).len(),
+        51,
+        "a tiny factor keeps only Q1..=Q3"
+    );
+    assert_eq!(
+        remove_outliers(&data, 0.01, true).len(),
+        99,
+        "the widened fences keep p01..=p99, 2..=100"
+    );
 }
 
 #[test]
