@@ -177,7 +177,7 @@ impl Report {
         for group in &self.groups {
             let _ = writeln!(
                 out,
-                "group {}: {:.2} (weight {:.2}; {} pass, {} not, {} nodata)",
+                "group {}: {:.2} (weight {:.2}; {} pass, {} high/low, {} nodata)",
                 group.name, group.score, group.weight, group.pass, group.failed, group.nodata
             );
         }
