@@ -229,12 +229,14 @@ pub fn classify(config: &JudgeConfig, metric: &MetricConfig, base: &SideSamples,
         critical_failure: false,
         reason: String::new(),
     };
-    if b.len() < config.min_samples || c.len() < config.min_samples {
+    // At least one sample per side, whatever a hand-built configuration says.
+    let needed = config.min_samples.max(1);
+    if b.len() < needed || c.len() < needed {
         result.reason = format!(
             "{} baseline and {} canary samples; {} per side needed{}",
             b.len(),
             c.len(),
-            config.min_samples,
+            needed,
             match metric.kind {
                 MetricKind::Distribution => String::new(),
                 _ => format!(" (one sample per {} requests)", config.bucket_requests),
@@ -253,8 +255,8 @@ pub fn classify(config: &JudgeConfig, metric: &MetricConfig, base: &SideSamples,
         result.reason = "the baseline and canary samples are identical".to_owned();
         return result;
     }
-    let first = b[0];
-    if b.iter().chain(&c).all(|v| *v == first) {
+    let first = b.first().copied();
+    if b.iter().chain(&c).all(|v| Some(*v) == first) {
         result.reason = "every sample has the same value".to_owned();
         return result;
     }
