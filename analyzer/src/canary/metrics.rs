@@ -44,7 +44,7 @@ struct Observation {
 pub struct InputCounts {
     /// Lines read.
     pub lines: u64,
-    /// Lines that are not JSON objects (skipped).
+    /// Lines that are not JSON objects (skipped; blank lines are not counted).
     pub not_json: u64,
     /// JSON records neither selector matched.
     pub unselected: u64,
@@ -86,6 +86,9 @@ impl<'a> Collector<'a> {
     /// [`CanaryError::BothSides`] when a record matches both selectors.
     pub fn push(&mut self, line: u64, event: &LogEvent) -> Result<(), CanaryError> {
         self.counts.lines += 1;
+        if event.message.trim().is_empty() {
+            return Ok(());
+        }
         let Some(record) = Record::parse_json(&event.message) else {
             self.counts.not_json += 1;
             return Ok(());

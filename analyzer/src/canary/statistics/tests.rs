@@ -20,6 +20,13 @@ fn normal_sf_matches_scipy_norm_sf() {
         (8.0, 6.22096057427174e-16),
         (10.0, 7.61985302416047e-24),
         (-1.5, 0.9331927987311419),
+        // Either side of the switch from the series to the continued fraction (x = z / sqrt 2 = 2.5).
+        (3.5355, 0.00020350212259507148),
+        (3.6, 0.00015910859015753364),
+        (4.0, 3.167124183311986e-05),
+        (6.0, 9.865876450376946e-10),
+        (20.0, 2.7536241186061556e-89),
+        (37.0, 5.7255712225239266e-300),
     ];
     for (z, expected) in cases {
         let actual = normal_sf(z);
