@@ -556,3 +556,77 @@ fn config_errors_name_the_key_and_line() {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
 }
+
+#[test]
+fn buckets_are_consecutive_requests_in_time_order_and_the_partial_one_is_dropped() {
+    let config = JudgeConfig {
+        bucket_requests: 10,
+        ..JudgeConfig::default()
+    };
+    // 35 canary requests, one per second, written newest first; every 10th (by time) is a 503.
+    let mut lines: Vec<String> = (0..35)
+        .rev()
+        .map(|i| {
+            let status = if i % 10 == 9 { 503 } else { 200 };
+            format!(
+                r#"{{"requestTimeEpoch":"{}","status":"{status}","responseLatency":"{i}","isCanaryRequest":"true"}}"#,
+                (START_S + i) * 1000
+            )
+        })
+        .collect();
+    lines.push(format!(
+        r#"{{"requestTimeEpoch":"{}","status":"200","isCanaryRequest":"false"}}"#,
+        START_S * 1000
+    ));
+    lines.push(format!(
+        r#"{{"requestTimeEpoch":"{}","status":"200","isCanaryRequest":"false"}}"#,
+        (START_S + 34) * 1000
+    ));
+    let selector = |text: &str| Selector::parse(text).expect("selector");
+    let mut collector = super::metrics::Collector::new(
+        &config,
+        selector("isCanaryRequest=false"),
+        selector("isCanaryRequest=true"),
+    );
+    for (line, text) in (1..).zip(&lines) {
+        collector
+            .push(line, &LogEvent::from_message(text.as_str()))
+            .expect("pushed");
+    }
+    let samples = collector.finish();
+    let by_name = |name: &str| {
+        let index = config.metrics.iter().position(|m| m.name == name).expect(name);
+        samples.metrics[index].canary.clone()
+    };
+    let server = by_name("server_error_rate");
+    assert_eq!(server.observations, 35);
+    assert_eq!(
+        server.samples,
+        vec![0.1, 0.1, 0.1],
+        "three full buckets of ten, each with one 503"
+    );
+    assert_eq!(
+        server.overall,
+        Some(3.0 / 35.0),
+        "the overall rate counts every request"
+    );
+    let p50 = by_name("latency_p50");
+    assert_eq!(
+        p50.samples,
+        vec![4.5, 14.5, 24.5],
+        "per-bucket medians of 0..=9, 10..=19, 20..=29"
+    );
+    assert_eq!(
+        by_name("latency").samples.len(),
+        35,
+        "a distribution keeps every request"
+    );
+    // The baseline has no latency field at all, the canary has: not omitted, just no baseline samples.
+    let latency = &samples.metrics[config
+        .metrics
+        .iter()
+        .position(|m| m.name == "latency")
+        .expect("latency")];
+    assert!(latency.omitted.is_none());
+    assert_eq!(latency.baseline.observations, 0);
+}
