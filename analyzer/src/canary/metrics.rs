@@ -31,12 +31,41 @@ pub enum Side {
     Canary,
 }
 
-/// One selected request: its time, a tie-breaker and one observation per metric.
-#[derive(Debug, Clone)]
-struct Observation {
-    time: i64,
-    key: u64,
-    values: Box<[Option<f64>]>,
+/// One side's selected requests, column by column: time, tie-breaker, and a row of one observation per
+/// metric (NaN where there is none; observations themselves are always finite). No allocation per request.
+#[derive(Debug, Default)]
+struct SideBuffer {
+    times: Vec<i64>,
+    keys: Vec<u64>,
+    values: Vec<f64>,
+}
+
+impl SideBuffer {
+    fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    fn range(&self) -> Option<(i64, i64)> {
+        Some((*self.times.iter().min()?, *self.times.iter().max()?))
+    }
+
+    /// The indices of the requests in `window` (all when `None`), ordered by time, then by the hash of the line.
+    fn order(&self, window: Option<(i64, i64)>) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len())
+            .filter(|&i| window.is_none_or(|(start, end)| (start..=end).contains(&self.times[i])))
+            .collect();
+        order.sort_unstable_by_key(|&i| (self.times[i], self.keys[i]));
+        order
+    }
+
+    /// Metric `index`'s observations of the requests in `order`.
+    fn column(&self, order: &[usize], width: usize, index: usize) -> Vec<f64> {
+        order
+            .iter()
+            .map(|&i| self.values[i * width + index])
+            .filter(|v| !v.is_nan())
+            .collect()
+    }
 }
 
 /// What was read, for the report's notes.
@@ -60,7 +89,7 @@ pub struct Collector<'a> {
     config: &'a JudgeConfig,
     baseline: Selector,
     canary: Selector,
-    sides: [Vec<Observation>; 2],
+    sides: [SideBuffer; 2],
     counts: InputCounts,
     /// Per metric: values that are present but unusable (not a number, not a status), and the first line.
     bad_values: Vec<(u64, Option<u64>)>,
@@ -74,7 +103,7 @@ impl<'a> Collector<'a> {
             config,
             baseline,
             canary,
-            sides: [Vec::new(), Vec::new()],
+            sides: [SideBuffer::default(), SideBuffer::default()],
             counts: InputCounts::default(),
             bad_values: vec![(0, None); config.metrics.len()],
         }
@@ -119,23 +148,19 @@ impl<'a> Collector<'a> {
                 return Ok(());
             }
         };
-        let mut values = Vec::with_capacity(self.config.metrics.len());
+        let buffer = &mut self.sides[side as usize];
         for (metric, bad) in self.config.metrics.iter().zip(&mut self.bad_values) {
             let value = observe(metric, &record);
             if value.is_err() {
                 bad.0 += 1;
                 bad.1.get_or_insert(line);
             }
-            values.push(value.unwrap_or(None));
+            buffer.values.push(value.ok().flatten().unwrap_or(f64::NAN));
         }
         let mut hasher = DefaultHasher::new();
         event.message.hash(&mut hasher);
-        let observation = Observation {
-            time,
-            key: hasher.finish(),
-            values: values.into_boxed_slice(),
-        };
-        self.sides[side as usize].push(observation);
+        buffer.times.push(time);
+        buffer.keys.push(hasher.finish());
         Ok(())
     }
 
@@ -151,39 +176,36 @@ impl<'a> Collector<'a> {
             config,
             baseline,
             canary,
-            sides: [mut base, mut cand],
+            sides: [base, cand],
             counts,
             bad_values,
         } = self;
         let mut notes = Vec::new();
         let window = common_window(&base, &cand);
-        match window {
-            Some((start, end)) => {
-                let before = (base.len(), cand.len());
-                base.retain(|o| (start..=end).contains(&o.time));
-                cand.retain(|o| (start..=end).contains(&o.time));
-                let dropped = (before.0 - base.len(), before.1 - cand.len());
+        let (base_order, cand_order) = match window {
+            Some(_) => {
+                let (b, c) = (base.order(window), cand.order(window));
+                let dropped = (base.len() - b.len(), cand.len() - c.len());
                 if dropped != (0, 0) {
                     notes.push(format!(
                         "outside the common window: {} baseline and {} canary requests left out",
                         dropped.0, dropped.1
                     ));
                 }
+                (b, c)
             }
-            None if !base.is_empty() && !cand.is_empty() => {
+            None if base.len() > 0 && cand.len() > 0 => {
                 notes.push("the baseline and canary time ranges do not overlap: nothing to compare".to_owned());
-                base.clear();
-                cand.clear();
+                (Vec::new(), Vec::new())
             }
-            None => {}
-        }
+            None => (base.order(None), cand.order(None)),
+        };
         for (side, selector, name) in [(&base, &baseline, "baseline"), (&cand, &canary, "canary")] {
-            if side.is_empty() && window.is_none() {
+            if side.len() == 0 {
                 notes.push(format!("no request matched the {name} selector `{selector}`"));
             }
         }
-        base.sort_unstable_by_key(|o| (o.time, o.key));
-        cand.sort_unstable_by_key(|o| (o.time, o.key));
+        let width = config.metrics.len();
         let metrics = config
             .metrics
             .iter()
@@ -197,12 +219,15 @@ impl<'a> Collector<'a> {
                         metric.field()
                     ));
                 }
-                metric_samples(config, index, metric, &base, &cand)
+                let b = base.column(&base_order, width, index);
+                let c = cand.column(&cand_order, width, index);
+                let any = !base_order.is_empty() || !cand_order.is_empty();
+                metric_samples(config, index, metric, b, c, any)
             })
             .collect();
         Samples {
             window,
-            requests: (base.len(), cand.len()),
+            requests: (base_order.len(), cand_order.len()),
             metrics,
             notes,
             counts,
@@ -213,13 +238,8 @@ impl<'a> Collector<'a> {
 }
 
 /// The overlap of both sides' time ranges; `None` when a side is empty or they do not overlap.
-fn common_window(base: &[Observation], cand: &[Observation]) -> Option<(i64, i64)> {
-    let range = |side: &[Observation]| {
-        let start = side.iter().map(|o| o.time).min()?;
-        let end = side.iter().map(|o| o.time).max()?;
-        Some((start, end))
-    };
-    let (b, c) = (range(base)?, range(cand)?);
+fn common_window(base: &SideBuffer, cand: &SideBuffer) -> Option<(i64, i64)> {
+    let (b, c) = (base.range()?, cand.range()?);
     let (start, end) = (b.0.max(c.0), b.1.min(c.1));
     (start <= end).then_some((start, end))
 }
@@ -302,12 +322,11 @@ fn metric_samples(
     config: &JudgeConfig,
     index: usize,
     metric: &MetricConfig,
-    base: &[Observation],
-    cand: &[Observation],
+    b: Vec<f64>,
+    c: Vec<f64>,
+    any_request: bool,
 ) -> MetricSamples {
-    let values = |side: &[Observation]| -> Vec<f64> { side.iter().filter_map(|o| o.values[index]).collect() };
-    let (b, c) = (values(base), values(cand));
-    let omitted = (b.is_empty() && c.is_empty() && (!base.is_empty() || !cand.is_empty())).then(|| {
+    let omitted = (b.is_empty() && c.is_empty() && any_request).then(|| {
         let mut why = format!("no request carries `{}`", metric.field());
         if metric.field() == "wafResponseCode" {
             why.push_str(
