@@ -88,6 +88,8 @@ fn json_report_for_pipelines_from_stdin() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["settings"]["confidence"], 0.98);
+    assert_eq!(report["settings"]["bucket_requests"], 100);
     assert_eq!(report["score"], 0.0);
     let canary = report["requests"]["canary"].as_u64().expect("count");
     assert!((3990..=4000).contains(&canary), "the common window keeps almost all: {canary}");

@@ -21,6 +21,8 @@ pub struct Report {
     pub reason: String,
     /// The thresholds applied.
     pub thresholds: Thresholds,
+    /// The judge settings applied (for reproducing the verdict).
+    pub settings: Settings,
     /// The baseline selector.
     pub baseline: String,
     /// The canary selector.
@@ -39,6 +41,19 @@ pub struct Report {
     pub groups: Vec<super::judge::GroupScore>,
     /// Things worth knowing about the input.
     pub notes: Vec<String>,
+}
+
+/// The judge settings a report was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Settings {
+    /// Confidence level of the shift interval.
+    pub confidence: f64,
+    /// Kayenta's tolerance on the interval.
+    pub tolerance: f64,
+    /// Requests per bucket.
+    pub bucket_requests: usize,
+    /// Samples per side below which a metric has no data.
+    pub min_samples: usize,
 }
 
 /// A time window.
@@ -98,6 +113,12 @@ impl Report {
             score: judgement.score,
             reason: judgement.reason,
             thresholds: config.thresholds,
+            settings: Settings {
+                confidence: config.confidence,
+                tolerance: config.tolerance,
+                bucket_requests: config.bucket_requests,
+                min_samples: config.min_samples,
+            },
             baseline: samples.baseline,
             canary: samples.canary,
             window: samples.window.map(|(start, end)| Window {
