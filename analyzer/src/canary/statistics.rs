@@ -145,14 +145,22 @@ pub struct MannWhitney {
     pub u: f64,
     /// The continuity-corrected z score of `max(U, n1*n2 - U)`.
     pub z: f64,
-    /// The two-sided p-value from the normal approximation with tie and continuity corrections; 1 when every
-    /// value is tied.
+    /// The two-sided p-value: exact for small samples without ties (see [`mann_whitney`]), else from the
+    /// normal approximation with tie and continuity corrections; 1 when every value is tied.
     pub p_value: f64,
+    /// Whether `p_value` is exact.
+    pub exact: bool,
 }
 
-/// Runs the two-sided Mann-Whitney U test, normal approximation with the tie correction of the variance and
-/// a continuity correction of 0.5 (`scipy.stats.mannwhitneyu(canary, baseline, method="asymptotic")`).
-/// `None` when a side is empty.
+/// Samples up to this size get an exact p-value when the other has at most [`EXACT_MAX_SMALL`] values.
+const EXACT_MAX_LARGE: usize = 1000;
+/// scipy's `method="auto"` threshold for the smaller sample.
+const EXACT_MAX_SMALL: usize = 8;
+
+/// Runs the two-sided Mann-Whitney U test. As `scipy.stats.mannwhitneyu(canary, baseline)` (`method="auto"`):
+/// without ties and with at most 8 values on a side (and at most 1000 on the other), the exact null
+/// distribution of U; otherwise the normal approximation with the tie correction of the variance and a
+/// continuity correction of 0.5 (`method="asymptotic"`). `None` when a side is empty.
 #[must_use]
 pub fn mann_whitney(baseline: &[f64], canary: &[f64]) -> Option<MannWhitney> {
     if baseline.is_empty() || canary.is_empty() {
@@ -168,14 +176,57 @@ pub fn mann_whitney(baseline: &[f64], canary: &[f64]) -> Option<MannWhitney> {
             u,
             z: 0.0,
             p_value: 1.0,
+            exact: false,
         });
     }
     let z = (u_max - n1 * n2 / 2.0 - 0.5) / sigma;
+    let (small, large) = (canary.len().min(baseline.len()), canary.len().max(baseline.len()));
+    if ranks.ties == 0.0 && small <= EXACT_MAX_SMALL && large <= EXACT_MAX_LARGE {
+        let p_value = (2.0 * exact_sf(u_max, large, small)).min(1.0);
+        return Some(MannWhitney {
+            u,
+            z,
+            p_value,
+            exact: true,
+        });
+    }
     Some(MannWhitney {
         u,
         z,
         p_value: (2.0 * normal_sf(z)).min(1.0),
+        exact: false,
     })
+}
+
+/// `P(U >= u)` under the null hypothesis for samples of `m` and `n` values without ties, from the counts
+/// `c(m, n, k)` of arrangements with `U = k`: `c(m, n, k) = c(m - 1, n, k - n) + c(m, n - 1, k)`, `c(0, n, 0) =
+/// c(m, 0, 0) = 1` (Mann & Whitney 1947). The counts are symmetric in `m` and `n`; the memory is
+/// `O(n * m * n)`, so pass the smaller sample as `n`.
+fn exact_sf(u: f64, m: usize, n: usize) -> f64 {
+    // previous[j] holds the counts for (i - 1, j), current[j] those for (i, j); each is indexed by k.
+    let mut previous: Vec<Vec<f64>> = (0..=n).map(|_| vec![1.0]).collect();
+    for i in 1..=m {
+        let mut current: Vec<Vec<f64>> = Vec::with_capacity(n + 1);
+        current.push(vec![1.0]);
+        for j in 1..=n {
+            let mut counts = vec![0.0; i * j + 1];
+            // U = k with the largest value from the m-sample: it beats all j values of the other sample.
+            for (k, count) in previous[j].iter().enumerate() {
+                counts[k + j] += count;
+            }
+            // ... or from the n-sample: it beats nothing.
+            for (k, count) in current[j - 1].iter().enumerate() {
+                counts[k] += count;
+            }
+            current.push(counts);
+        }
+        previous = current;
+    }
+    let counts = &previous[n];
+    let total: f64 = counts.iter().sum();
+    // U is a whole number here (no ties); `ceil` guards against a value a hair below it.
+    let from = (u - 1e-9).ceil().max(0.0) as usize;
+    counts.iter().skip(from).sum::<f64>() / total
 }
 
 /// The Hodges-Lehmann estimate of the location shift `canary - baseline` with its confidence interval.

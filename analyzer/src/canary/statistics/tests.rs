@@ -72,7 +72,9 @@ const HW_Y: [f64; 5] = [1.15, 0.88, 0.90, 0.74, 1.21];
 /// `exact = FALSE, correct = FALSE`, one-sided) R and scipy print 0.1103, i.e. 0.2207 two-sided.
 #[test]
 fn hollander_wolfe_example_from_r_wilcox_test_docs() {
-    let result = mann_whitney(&HW_Y, &HW_X).expect("samples");
+    let mut result = mann_whitney(&HW_Y, &HW_X).expect("samples");
+    // Small and without ties, so the p-value is exact (next test); the approximation is still computed.
+    result.p_value = (2.0 * normal_sf(result.z)).min(1.0);
     assert_eq!(result.u, 35.0);
     assert!(
         close(result.p_value, 0.24462360512698333, 1e-12),
@@ -116,6 +118,54 @@ fn mann_whitney_larger_samples_match_scipy() {
     let swapped = mann_whitney(&canary, &baseline).expect("samples");
     assert_eq!(swapped.u, 60.0 * 45.0 - 968.0);
     assert!(close(swapped.p_value, result.p_value, 1e-14));
+}
+
+/// scipy's default `method="auto"` is exact for the R example (5 values, no ties): p = 0.2544122544122544, twice
+/// R's one-sided exact 0.1272.
+#[test]
+fn small_samples_without_ties_get_the_exact_p_value() {
+    let result = mann_whitney(&HW_Y, &HW_X).expect("samples");
+    assert!(result.exact);
+    assert!(
+        close(result.p_value, 0.2544122544122544, 1e-12),
+        "p = {}",
+        result.p_value
+    );
+    let swapped = mann_whitney(&HW_X, &HW_Y).expect("samples");
+    assert!(
+        close(swapped.p_value, 0.2544122544122544, 1e-12),
+        "p = {}",
+        swapped.p_value
+    );
+    // Complete separation of 3 and 3: 2 * 1 / C(6, 3) = 0.1 (scipy: 0.1).
+    let separated = mann_whitney(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).expect("samples");
+    assert!(close(separated.p_value, 0.1, 1e-12), "p = {}", separated.p_value);
+    // Unequal sizes: scipy's exact p for 3 against 12 is 0.5362637362637362 (U = 23).
+    let baseline: Vec<f64> = (0..12).map(f64::from).collect();
+    let uneven = mann_whitney(&baseline, &[2.5, 7.5, 11.5]).expect("samples");
+    assert_eq!(uneven.u, 23.0);
+    assert!(
+        close(uneven.p_value, 0.5362637362637362, 1e-12),
+        "p = {}",
+        uneven.p_value
+    );
+    // 8 above 200: 2 / C(208, 8).
+    let low: Vec<f64> = (0..200).map(f64::from).collect();
+    let high: Vec<f64> = (0..8).map(|i| 1000.0 + f64::from(i)).collect();
+    let far = mann_whitney(&low, &high).expect("samples");
+    assert!(
+        far.exact && close(far.p_value, 2.6376801135834482e-14, 1e-9),
+        "p = {}",
+        far.p_value
+    );
+    // Ties, or larger samples, use the normal approximation.
+    assert!(!mann_whitney(&[1.0, 1.0, 2.0], &[2.0, 3.0, 4.0]).expect("samples").exact);
+    let twenty: Vec<f64> = (0..20).map(f64::from).collect();
+    assert!(
+        !mann_whitney(&twenty, &twenty.iter().map(|v| v + 0.5).collect::<Vec<_>>())
+            .expect("samples")
+            .exact
+    );
 }
 
 #[test]
