@@ -92,7 +92,10 @@ fn json_report_for_pipelines_from_stdin() {
     assert_eq!(report["settings"]["bucket_requests"], 100);
     assert_eq!(report["score"], 0.0);
     let canary = report["requests"]["canary"].as_u64().expect("count");
-    assert!((3990..=4000).contains(&canary), "the common window keeps almost all: {canary}");
+    assert!(
+        (3990..=4000).contains(&canary),
+        "the common window keeps almost all: {canary}"
+    );
     let metrics = report["metrics"].as_array().expect("metrics");
     let server = metrics
         .iter()
