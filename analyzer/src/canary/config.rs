@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::locate::Lines;
+
 /// The whole judge configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -308,12 +310,12 @@ pub enum ConfigError {
     Invalid {
         /// The file name as given.
         file: String,
-        /// One message per problem, each naming its key.
-        problems: Vec<String>,
+        /// Every problem, each naming its key and line.
+        problems: Vec<Problem>,
     },
 }
 
-struct Problems<'a>(&'a [String]);
+struct Problems<'a>(&'a [Problem]);
 
 impl fmt::Display for Problems<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -351,7 +353,14 @@ impl JudgeConfig {
                 }
             })?
         };
-        let problems = config.problems();
+        let mut problems = config.problems();
+        if !problems.is_empty() {
+            let lines = Lines::index(text);
+            for problem in &mut problems {
+                problem.line = lines.of(&problem.path);
+            }
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        }
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -362,47 +371,53 @@ impl JudgeConfig {
         }
     }
 
-    /// Every semantic problem of this configuration, each naming its key (empty when it is usable).
+    /// Every semantic problem of this configuration, each naming its key (empty when it is usable); lines are
+    /// filled in by [`JudgeConfig::from_yaml`].
     #[must_use]
-    pub fn problems(&self) -> Vec<String> {
+    pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
+        let mut push = |path: &str, message: String| out.push(Problem::new(path.to_owned(), path, &message));
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            out.push(format!(
-                "confidence: {} is not between 0 and 1 (exclusive)",
-                self.confidence
-            ));
+            push(
+                "confidence",
+                format!("{} is not between 0 and 1 (exclusive)", self.confidence),
+            );
         }
         if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
-            out.push(format!("tolerance: {} is not a finite number >= 0", self.tolerance));
+            push("tolerance", format!("{} is not a finite number >= 0", self.tolerance));
         }
         if self.bucket_requests == 0 {
-            out.push("bucket_requests: must be at least 1".to_owned());
+            push("bucket_requests", "must be at least 1".to_owned());
         }
         if self.min_samples < 2 {
-            out.push(format!("min_samples: {} is below 2", self.min_samples));
+            push("min_samples", format!("{} is below 2", self.min_samples));
         }
         let Thresholds { pass, marginal } = self.thresholds;
         if !((0.0..=100.0).contains(&marginal) && (0.0..=100.0).contains(&pass) && marginal <= pass) {
-            out.push(format!(
-                "thresholds: need 0 <= marginal ({marginal}) <= pass ({pass}) <= 100"
-            ));
+            push(
+                "thresholds",
+                format!("need 0 <= marginal ({marginal}) <= pass ({pass}) <= 100"),
+            );
         }
         for (group, weight) in &self.groups {
             if !(*weight >= 0.0 && weight.is_finite()) {
-                out.push(format!("groups.{group}: weight {weight} is not a finite number >= 0"));
+                push(
+                    &format!("groups.{group}"),
+                    format!("weight {weight} is not a finite number >= 0"),
+                );
             }
         }
         let total: f64 = self.groups.values().sum();
         if total > 100.0 + 1e-9 {
-            out.push(format!("groups: weights add up to {total}, more than 100"));
+            push("groups", format!("weights add up to {total}, more than 100"));
         }
         for (selector, key) in [(&self.baseline, "baseline"), (&self.canary, "canary")] {
             if let Err(e) = super::selection::Selector::parse(selector) {
-                out.push(format!("{key}: {e}"));
+                push(key, e.to_string());
             }
         }
         if self.metrics.is_empty() {
-            out.push("metrics: the list is empty; leave it out for the defaults".to_owned());
+            push("metrics", "the list is empty; leave it out for the defaults".to_owned());
         }
         for (i, metric) in self.metrics.iter().enumerate() {
             metric_problems(i, metric, &self.metrics[..i], &mut out);
@@ -411,64 +426,97 @@ impl JudgeConfig {
     }
 }
 
-fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out: &mut Vec<String>) {
-    let at = format!("metrics[{i}] ({})", metric.name);
+/// One semantic problem of a judge configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key path, as `metrics[1].percentile`.
+    pub path: String,
+    /// The key's line in the file, when known.
+    pub line: Option<usize>,
+    /// What is wrong, starting with the key (and, for a metric, its name).
+    pub message: String,
+}
+
+impl Problem {
+    fn new(path: String, label: &str, message: &str) -> Problem {
+        Problem {
+            path,
+            line: None,
+            message: format!("{label}: {message}"),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out: &mut Vec<Problem>) {
+    let mut push = |key: &str, message: String| {
+        let label = format!("metrics[{i}] ({}).{key}", metric.name);
+        out.push(Problem::new(format!("metrics[{i}].{key}"), &label, &message));
+    };
     if metric.name.trim().is_empty() {
-        out.push(format!("metrics[{i}].name: empty"));
+        push("name", "empty".to_owned());
     }
     if before.iter().any(|m| m.name == metric.name) {
-        out.push(format!("{at}.name: another metric has this name"));
+        push("name", "another metric has this name".to_owned());
     }
     if metric.field.as_deref().is_some_and(|f| f.trim().is_empty()) {
-        out.push(format!("{at}.field: empty"));
+        push("field", "empty".to_owned());
     }
     match metric.kind {
         MetricKind::StatusRate => {
             if metric.statuses.is_empty() {
-                out.push(format!(
-                    "{at}.statuses: a status_rate needs at least one class (5xx) or code (503)"
-                ));
+                push(
+                    "statuses",
+                    "a status_rate needs at least one class (5xx) or code (503)".to_owned(),
+                );
             }
             for status in &metric.statuses {
                 if StatusPattern::parse(status).is_none() {
-                    out.push(format!(
-                        "{at}.statuses: `{status}` is neither a class like 5xx nor a code like 503"
-                    ));
+                    push(
+                        "statuses",
+                        format!("`{status}` is neither a class like 5xx nor a code like 503"),
+                    );
                 }
             }
         }
         MetricKind::MatchRate => {
             if metric.field.is_none() {
-                out.push(format!("{at}.field: a match_rate needs the field to compare"));
+                push("field", "a match_rate needs the field to compare".to_owned());
             }
             if metric.equals.is_none() {
-                out.push(format!("{at}.equals: a match_rate needs the value that counts"));
+                push("equals", "a match_rate needs the value that counts".to_owned());
             }
         }
         MetricKind::Percentile => match metric.percentile {
             Some(p) if p > 0.0 && p <= 100.0 => {}
-            Some(p) => out.push(format!("{at}.percentile: {p} is not in (0, 100]")),
-            None => out.push(format!(
-                "{at}.percentile: a percentile metric needs it (for example 99)"
-            )),
+            Some(p) => push("percentile", format!("{p} is not in (0, 100]")),
+            None => push("percentile", "a percentile metric needs it (for example 99)".to_owned()),
         },
         MetricKind::Distribution => {}
     }
     let kind = metric.kind;
     if kind != MetricKind::StatusRate && !metric.statuses.is_empty() {
-        out.push(format!("{at}.statuses: only for status_rate"));
+        push("statuses", "only for status_rate".to_owned());
     }
     if kind != MetricKind::MatchRate && metric.equals.is_some() {
-        out.push(format!("{at}.equals: only for match_rate"));
+        push("equals", "only for match_rate".to_owned());
     }
     if kind != MetricKind::Percentile && metric.percentile.is_some() {
-        out.push(format!("{at}.percentile: only for percentile"));
+        push("percentile", "only for percentile".to_owned());
     }
     if !(metric.outliers.factor > 0.0 && metric.outliers.factor.is_finite()) {
-        out.push(format!(
-            "{at}.outliers.factor: {} is not a finite number > 0",
-            metric.outliers.factor
-        ));
+        push(
+            "outliers.factor",
+            format!("{} is not a finite number > 0", metric.outliers.factor),
+        );
     }
     let e = metric.effect_size;
     for (value, key) in [
@@ -478,7 +526,10 @@ fn metric_problems(i: usize, metric: &MetricConfig, before: &[MetricConfig], out
         (e.critical_decrease, "critical_decrease"),
     ] {
         if !(value > 0.0 && value.is_finite()) {
-            out.push(format!("{at}.effect_size.{key}: {value} is not a finite ratio > 0"));
+            push(
+                &format!("effect_size.{key}"),
+                format!("{value} is not a finite ratio > 0"),
+            );
         }
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod judge;
+pub mod locate;
 pub mod metrics;
 pub mod report;
 pub mod selection;

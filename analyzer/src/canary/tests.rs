@@ -548,10 +548,10 @@ fn config_errors_name_the_key_and_line() {
     let yaml = "confidence: 1.5\nmetrics:\n  - name: p\n    kind: percentile\n  - name: p\n    kind: status_rate\n    statuses: [6xx]\n";
     let text = JudgeConfig::from_yaml(yaml, "j.yaml").expect_err("invalid").to_string();
     for expected in [
-        "confidence: 1.5 is not between 0 and 1",
-        "metrics[0] (p).percentile: a percentile metric needs it",
-        "metrics[1] (p).name: another metric has this name",
-        "metrics[1] (p).statuses: `6xx` is neither a class like 5xx nor a code like 503",
+        "  - line 1: confidence: 1.5 is not between 0 and 1",
+        "  - line 3: metrics[0] (p).percentile: a percentile metric needs it",
+        "  - line 5: metrics[1] (p).name: another metric has this name",
+        "  - line 7: metrics[1] (p).statuses: `6xx` is neither a class like 5xx nor a code like 503",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
