@@ -166,6 +166,15 @@ fn errors_exit_3_with_the_place_named() {
         "{stderr}"
     );
 
+    std::fs::write(&config, "# stricter\nthresholds: {pass: 50, marginal: 80}\n").expect("write");
+    let out = moatctl(&["canary", log, "--config", config.to_str().expect("utf-8")], None);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2: thresholds: need 0 <= marginal (80) <= pass (50) <= 100"),
+        "{stderr}"
+    );
+
     let out = moatctl(&["canary", log, "--canary", "isCanaryRequest"], None);
     assert_eq!(out.status.code(), Some(3));
     assert!(
