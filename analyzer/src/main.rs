@@ -26,6 +26,9 @@ enum Command {
     Alarms(moat_analyzer::alarms::AlarmsArgs),
     /// Print the events of files, globs, stdin and CloudWatch Logs groups, as `aws logs tail` does.
     Tail(moat_analyzer::tail::TailArgs),
+    /// Judge a canary against its baseline from access logs (Mann-Whitney, Kayenta-style score); exit 0 pass,
+    /// 1 fail or marginal, 2 not enough data, 3 error.
+    Canary(moat_analyzer::canary::CanaryArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +46,9 @@ fn main() -> ExitCode {
             }
         },
         Command::Tail(args) => moat_analyzer::tail::run(&args),
+        Command::Canary(args) => moat_analyzer::canary::run(&args).unwrap_or_else(|e| {
+            eprintln!("moatctl canary: {e}");
+            ExitCode::from(moat_analyzer::canary::ERROR_EXIT_CODE)
+        }),
     }
 }

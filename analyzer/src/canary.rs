@@ -1,1 +1,0 @@
-//! canary: being built.
