@@ -71,7 +71,10 @@ fn push_payload(out: &mut Vec<u8>, payload: &[u8]) {
 
 /// Room for a record's payload once escaped: JSON lines carry a quote every few bytes.
 fn estimate(batch: &[Record], per_record: usize) -> usize {
-    batch.iter().map(|r| r.payload.len() + r.payload.len() / 4 + per_record).sum()
+    batch
+        .iter()
+        .map(|r| r.payload.len() + r.payload.len() / 4 + per_record)
+        .sum()
 }
 
 /// The `PutLogEvents` body for `batch` (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html>).
@@ -144,7 +147,11 @@ mod tests {
             "unicode: é ✓ 🦀",
         ];
         for text in cases {
-            assert_eq!(escaped(text), serde_json::to_string(text).expect("serde_json"), "{text:?}");
+            assert_eq!(
+                escaped(text),
+                serde_json::to_string(text).expect("serde_json"),
+                "{text:?}"
+            );
         }
     }
 
@@ -173,6 +180,9 @@ mod tests {
     fn put_trace_segments_body_lists_the_documents_as_strings() {
         let body = put_trace_segments(&[r#"{"id":"a"}"#, r#"{"id":"b"}"#]);
         let parsed: Value = serde_json::from_slice(&body).expect("valid JSON");
-        assert_eq!(parsed, json!({"TraceSegmentDocuments": ["{\"id\":\"a\"}", "{\"id\":\"b\"}"]}));
+        assert_eq!(
+            parsed,
+            json!({"TraceSegmentDocuments": ["{\"id\":\"a\"}", "{\"id\":\"b\"}"]})
+        );
     }
 }
