@@ -1,1 +1,0 @@
-//! filter_pattern: being built.
