@@ -22,6 +22,9 @@ enum Command {
         /// The shell to complete for.
         shell: Shell,
     },
+    /// Summarise X-Ray traces (segment documents from a file, stdin or the X-Ray API): faults, latency
+    /// histogram, slowest traces, statuses and URLs; `--filter` takes an X-Ray filter expression.
+    Traces(moat_analyzer::traces::TracesArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +34,12 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "moatctl", &mut io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Traces(args) => match moat_analyzer::traces::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("moatctl traces: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
