@@ -124,3 +124,28 @@ fn a_missing_file_fails_with_its_path() {
         text(&output.stderr)
     );
 }
+
+/// The example of docs/analyzer.md, "moatctl traces": its segments, run as the doc runs them, print the
+/// output the doc shows.
+#[test]
+fn the_documented_example_prints_what_the_doc_shows() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/analyzer.md")).expect("docs");
+    let section = doc.split("## moatctl traces").nth(1).expect("the traces section");
+    let heredoc = section
+        .split("<<'EOF2'\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nEOF2\n").next());
+    let segments = heredoc.expect("the segments heredoc");
+    let command = "moatctl traces /tmp/segments.jsonl --top 2\n```\n\n```\n";
+    let shown = section
+        .split(command)
+        .nth(1)
+        .and_then(|rest| rest.split("```\n").next())
+        .expect("the output block");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("segments.jsonl");
+    std::fs::write(&path, format!("{segments}\n")).expect("segments written");
+    let output = moatctl(&["traces", path.to_str().expect("utf-8 path"), "--top", "2"], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), shown);
+}

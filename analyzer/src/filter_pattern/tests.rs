@@ -539,6 +539,38 @@ fn kind_and_display() {
     );
 }
 
+/// The examples of docs/analyzer.md, "Filter patterns", on its three-line access log.
+#[test]
+fn docs_analyzer_md_examples() {
+    let log = [
+        r#"{ "requestId":"r1", "httpMethod":"GET", "resourcePath":"/pets", "status":"200", "responseLatency":"12" }"#,
+        r#"{ "requestId":"r2", "httpMethod":"POST", "resourcePath":"/orders", "status":"503", "responseLatency":"870" }"#,
+        r#"{ "requestId":"r3", "httpMethod":"GET", "resourcePath":"/pets/{petId}", "status":"404", "responseLatency":"4" }"#,
+    ];
+    assert_eq!(matching("{ $.status = 5* && $.responseLatency > 100 }", &log), [2]);
+    assert_eq!(
+        matching("{ $.resourcePath = /pets* || $.status >= 500 }", &log),
+        [1, 2, 3]
+    );
+    assert_eq!(matching(r#""POST" -"/health""#, &log), [2]);
+    assert!(matches!(
+        error(r#"%"status":"4[0-9]{2}"%"#),
+        FilterPatternError::Regex { column: 1, .. }
+    ));
+    assert_eq!(
+        matching("[..., key = responseLatency, latency = %[0-9]{3}%, end]", &log),
+        [2]
+    );
+    let FilterPatternError::Syntax { column, .. } = error("GET /pets") else {
+        panic!("syntax error")
+    };
+    assert_eq!(column, 5);
+    assert_eq!(
+        error("{ $.a = 1").to_string(),
+        "filter pattern, column 10: expected '&&', '||' or the closing '}', found end of pattern"
+    );
+}
+
 proptest! {
     #[test]
     fn parse_never_panics_on_any_text(text in any::<String>()) {
