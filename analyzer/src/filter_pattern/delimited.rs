@@ -142,7 +142,7 @@ impl DelimitedPattern {
     }
 
     pub(super) fn matches(&self, message: &str) -> bool {
-        self.eval(&split_fields(message))
+        with_fields(message, |fields| self.eval(fields))
     }
 
     pub(super) fn extract<'m>(&self, message: &'m str) -> Option<Vec<(String, &'m str)>> {
@@ -290,12 +290,40 @@ impl Cond {
     }
 }
 
+/// Fields kept on the stack while matching; a message with more is split into a `Vec`.
+const STACK_FIELDS: usize = 48;
+
+/// Calls `f` with the fields of `message`, without allocating for messages of up to [`STACK_FIELDS`].
+fn with_fields<R>(message: &str, f: impl FnOnce(&[&str]) -> R) -> R {
+    let mut stack = [""; STACK_FIELDS];
+    let mut count = 0;
+    let mut overflow = false;
+    for_each_field(message, |field| {
+        if let Some(slot) = stack.get_mut(count) {
+            *slot = field;
+            count += 1;
+        } else {
+            overflow = true;
+        }
+    });
+    if overflow {
+        f(&split_fields(message))
+    } else {
+        f(&stack[..count])
+    }
+}
+
 /// Splits a message into fields as CloudWatch does for space-delimited patterns.
 pub(super) fn split_fields(message: &str) -> Vec<&str> {
     let mut fields = Vec::new();
+    for_each_field(message, |field| fields.push(field));
+    fields
+}
+
+fn for_each_field<'m>(message: &'m str, mut each: impl FnMut(&'m str)) {
     let mut rest = message.trim_start_matches([' ', '\t']);
-    while !rest.is_empty() {
-        let (field, after) = match rest.as_bytes()[0] {
+    while let Some(&first) = rest.as_bytes().first() {
+        let (field, after) = match first {
             open @ (b'"' | b'[') => {
                 let close = if open == b'"' { '"' } else { ']' };
                 let inner = &rest[1..];
@@ -309,8 +337,7 @@ pub(super) fn split_fields(message: &str) -> Vec<&str> {
                 (&rest[..end], &rest[end..])
             }
         };
-        fields.push(field);
+        each(field);
         rest = after.trim_start_matches([' ', '\t']);
     }
-    fields
 }

@@ -520,6 +520,22 @@ fn space_delimited_parse_errors() {
 }
 
 #[test]
+fn messages_with_more_fields_than_the_stack_holds_still_match() {
+    let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+    let message = words.join(" ");
+    assert!(pattern("[first = w0, ...]").matches(&message));
+    assert!(pattern("[..., last = w99]").matches(&message));
+    assert!(pattern("[..., before = w98, last]").matches(&message));
+    assert!(!pattern("[..., last = w98]").matches(&message));
+    let fields = pattern("[first, ..., last]").extract(&message).expect("matches");
+    assert_eq!(fields.len(), 100);
+    assert_eq!(
+        fields.last().map(|(name, value)| (name.as_str(), *value)),
+        Some(("$last", "w99"))
+    );
+}
+
+#[test]
 fn split_fields_keeps_brackets_and_quotes_whole() {
     assert_eq!(
         delimited::split_fields(r#"  a "b c"  [d e] f	g "unterminated"#),
@@ -529,6 +545,8 @@ fn split_fields_keeps_brackets_and_quotes_whole() {
 
 #[test]
 fn kind_and_display() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<FilterPattern>();
     assert_eq!(pattern("ERROR").kind(), PatternKind::Terms);
     assert_eq!(pattern(" { $.a = 1 }").kind(), PatternKind::Json);
     assert_eq!(pattern("[a]").kind(), PatternKind::SpaceDelimited);

@@ -1,6 +1,7 @@
 //! Traces from the X-Ray API: `GetTraceSummaries` over `--since`..`--until` lists the trace ids (every
-//! page), `BatchGetTraces` fetches their segment documents five ids at a time (the API's maximum), and the
-//! documents go through the same [`Segment::from_value`] as lines of a file.
+//! page, asked for in windows of six hours), `BatchGetTraces` fetches their segment documents five ids at
+//! a time (the API's maximum), and the documents go through the same [`Segment::from_value`] as lines of a
+//! file. `--filter` is applied locally, to every trace read.
 //!
 //! moto 5.2.1 answers `GetTraceSummaries` with `"Users": {}` in each summary where the API model has a
 //! list, which the SDK refuses to parse; as in telemetry's X-Ray API tests, a 200 answer the SDK could not
@@ -88,8 +89,24 @@ pub async fn fetch(client: &aws_sdk_xray::Client, start: i64, end: i64) -> anyho
     Ok(traces)
 }
 
+/// The longest time range asked for in one `GetTraceSummaries` pagination.
+const WINDOW_SECS: i64 = 6 * 3_600;
+
+/// The ids of the traces of `start..end`, asked for in windows of at most [`WINDOW_SECS`].
 async fn trace_ids(client: &aws_sdk_xray::Client, start: i64, end: i64) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = end.min(from.saturating_add(WINDOW_SECS));
+        window_ids(client, from, to, &mut ids).await?;
+        from = to;
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+async fn window_ids(client: &aws_sdk_xray::Client, start: i64, end: i64, ids: &mut Vec<String>) -> anyhow::Result<()> {
     let mut token: Option<String> = None;
     loop {
         let answer = client
@@ -119,12 +136,9 @@ async fn trace_ids(client: &aws_sdk_xray::Client, start: i64, end: i64) -> anyho
         };
         match next {
             Some(next) if !next.is_empty() => token = Some(next),
-            _ => break,
+            _ => return Ok(()),
         }
     }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
 }
 
 /// The ids and next token of a `GetTraceSummaries` answer the SDK could not parse.
