@@ -1,6 +1,6 @@
 //! Traces from the X-Ray API: `GetTraceSummaries` over `--since`..`--until` lists the trace ids (every
 //! page, asked for in windows of six hours), `BatchGetTraces` fetches their segment documents five ids at
-//! a time (the API's maximum), and the documents go through the same [`Segment::from_value`] as lines of a
+//! a time (a small batch: botocore's model sets no count, and each answer holds whole traces), and the documents go through the same [`Segment::from_value`] as lines of a
 //! file. `--filter` is applied locally, to every trace read.
 //!
 //! moto 5.2.1 answers `GetTraceSummaries` with `"Users": {}` in each summary where the API model has a
@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::model::{Segment, TraceSet};
 use super::TracesArgs;
 
-/// Most trace ids `BatchGetTraces` takes in one call.
+/// Trace ids per `BatchGetTraces` call.
 const IDS_PER_BATCH: usize = 5;
 
 /// Reads the traces of `--since`..`--until` from the X-Ray API.
