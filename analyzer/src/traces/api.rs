@@ -1,7 +1,8 @@
 //! Traces from the X-Ray API: `GetTraceSummaries` over `--since`..`--until` lists the trace ids (every
 //! page, asked for in windows of six hours), `BatchGetTraces` fetches their segment documents five ids at
-//! a time (a small batch: botocore's model sets no count, and each answer holds whole traces), and the documents go through the same [`Segment::from_value`] as lines of a
-//! file. `--filter` is applied locally, to every trace read.
+//! a time (a small batch: botocore's model sets no count, and each answer holds whole traces), and the
+//! documents go through the same [`Segment::from_value`] as lines of a file. `--filter` is applied
+//! locally, to every trace read.
 //!
 //! moto 5.2.1 answers `GetTraceSummaries` with `"Users": {}` in each summary where the API model has a
 //! list, which the SDK refuses to parse; as in telemetry's X-Ray API tests, a 200 answer the SDK could not
