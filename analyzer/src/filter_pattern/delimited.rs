@@ -10,7 +10,7 @@
 
 use super::cursor::Cursor;
 use super::value::{Comparison, Op};
-use super::{check_regex_count, FilterPatternError};
+use super::{check_regex_count, FilterPatternError, MAX_NESTING};
 
 #[derive(Debug, Clone)]
 enum Cond {
@@ -64,6 +64,7 @@ fn value_end(c: char) -> bool {
 struct Parser<'a> {
     cursor: Cursor<'a>,
     regexes: usize,
+    depth: usize,
 }
 
 impl DelimitedPattern {
@@ -71,6 +72,7 @@ impl DelimitedPattern {
         let mut parser = Parser {
             cursor: Cursor::new(pattern),
             regexes: 0,
+            depth: 0,
         };
         parser.cursor.skip_ws();
         if !parser.cursor.eat("[") {
@@ -208,8 +210,15 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<RawCond, FilterPatternError> {
         self.cursor.skip_ws();
+        let open = self.cursor.pos();
         if self.cursor.eat("(") {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                let expected = format!("at most {MAX_NESTING} nested parentheses");
+                return Err(self.cursor.expected_at(open, expected));
+            }
             let inner = self.or()?;
+            self.depth -= 1;
             self.cursor.skip_ws();
             if !self.cursor.eat(")") {
                 return Err(self.cursor.expected("'&&', '||' or ')'"));

@@ -170,6 +170,9 @@ impl fmt::Display for FilterPattern {
 /// AWS's quota: "a limit of 2 regex for each filter pattern when creating a delimited or JSON filter pattern".
 const MAX_REGEXES: usize = 2;
 
+/// How deep parentheses may nest in a JSON or space-delimited pattern (a bound on the parser's recursion).
+const MAX_NESTING: usize = 64;
+
 fn check_regex_count(count: usize) -> Result<(), FilterPatternError> {
     if count > MAX_REGEXES {
         Err(FilterPatternError::TooManyRegexes { count })

@@ -589,6 +589,20 @@ fn docs_analyzer_md_examples() {
     );
 }
 
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(
+        matches!(error(&deep), FilterPatternError::Syntax { column: 67, .. }),
+        "{:?}",
+        error(&deep)
+    );
+    let fine = format!("{{ {}$.a = 1{} }}", "(".repeat(64), ")".repeat(64));
+    assert!(pattern(&fine).matches(r#"{"a": 1}"#));
+    let deep = format!("[{}a = 1{}]", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(matches!(error(&deep), FilterPatternError::Syntax { column: 66, .. }));
+}
+
 proptest! {
     #[test]
     fn parse_never_panics_on_any_text(text in any::<String>()) {

@@ -109,7 +109,12 @@ impl TraceFilter {
     /// Parses an expression; errors name the column and what was expected.
     pub fn parse(text: &str) -> Result<TraceFilter, TraceFilterError> {
         let tokens = tokenize(text)?;
-        let mut parser = Parser { text, tokens, next: 0 };
+        let mut parser = Parser {
+            text,
+            tokens,
+            next: 0,
+            depth: 0,
+        };
         if parser.tokens.is_empty() {
             return Err(parser.error_at(0, "a filter expression such as `fault` or `responsetime > 1`"));
         }
@@ -243,7 +248,11 @@ struct Parser<'a> {
     text: &'a str,
     tokens: Vec<(usize, Token)>,
     next: usize,
+    depth: usize,
 }
+
+/// How deep parentheses and negations may nest (a bound on the parser's recursion).
+const MAX_NESTING: usize = 64;
 
 const KEYWORDS: &str = "ok, error, throttle, fault, partial, responsetime, duration, http.status, http.url, \
                         http.method, http.useragent, http.clientip, user, annotation.KEY";
@@ -296,20 +305,31 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr, TraceFilterError> {
-        if self.peek() == Some(&Token::Bang) || self.is_word("NOT") {
-            self.next += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        let nests = self.peek() == Some(&Token::Bang) || self.is_word("NOT") || self.peek() == Some(&Token::Open);
+        if !nests {
+            return self.condition();
         }
-        if self.peek() == Some(&Token::Open) {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.error_at(
+                self.position(),
+                &format!("at most {MAX_NESTING} nested NOTs and parentheses"),
+            ));
+        }
+        let expr = if self.peek() == Some(&Token::Open) {
             self.next += 1;
             let inner = self.or()?;
             if self.peek() != Some(&Token::Close) {
                 return Err(self.error_at(self.position(), "AND, OR or ')'"));
             }
             self.next += 1;
-            return Ok(inner);
-        }
-        self.condition()
+            inner
+        } else {
+            self.next += 1;
+            Expr::Not(Box::new(self.unary()?))
+        };
+        self.depth -= 1;
+        Ok(expr)
     }
 
     fn condition(&mut self) -> Result<Expr, TraceFilterError> {

@@ -392,6 +392,15 @@ fn filter_errors_name_the_column_and_what_was_expected() {
 }
 
 #[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}fault{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert_eq!(parse_error(&deep).column, 65);
+    let negations = "NOT ".repeat(100_000) + "fault";
+    assert_eq!(parse_error(&negations).column, 257);
+    assert_eq!(kept(&("!".repeat(64) + "fault")), [3]);
+}
+
+#[test]
 fn select_applies_the_filter_to_a_loaded_set() {
     let loaded = load_fixture();
     let filter = TraceFilter::parse("fault OR throttle").expect("parses");
