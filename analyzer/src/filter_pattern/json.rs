@@ -103,6 +103,17 @@ impl JsonPattern {
             _ => false,
         }
     }
+
+    /// [`JsonPattern::matches`] on the whole parsed document, the reference the selective parse is
+    /// checked against.
+    #[cfg(test)]
+    pub(super) fn matches_fully_parsed(&self, message: &str) -> bool {
+        let text = message.trim();
+        match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => self.expr.eval(&value),
+            _ => false,
+        }
+    }
 }
 
 impl Parser<'_> {

@@ -603,6 +603,77 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(matches!(error(&deep), FilterPatternError::Syntax { column: 66, .. }));
 }
 
+/// A JSON value of up to three levels over the keys `a`, `b`, `c`.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..300).prop_map(Value::from),
+        "[a-c0-9*]{0,3}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-c]", inner, 0..4).prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// JSON patterns whose selectors reach into the documents [`json_value`] makes.
+const JSON_PATTERNS: [&str; 12] = [
+    "{ $.a = * }",
+    "{ $.a.b = 1* }",
+    "{ $.a[0] != x }",
+    "{ $.a[1].c > 5 }",
+    "{ $.b IS NULL || $.c IS TRUE }",
+    "{ $.a NOT EXISTS && $.b.a NOT EXISTS }",
+    "{ $.a[*].b = *a* }",
+    "{ $.*.c <= 100 }",
+    "{ $.c[0][1] = 2 || $.c[2] = %^[0-9]+$% }",
+    "{ $.a.a.a = a }",
+    "{ $.b[*][*] IS FALSE }",
+    "{ ($.a = 1 || $.b = 2) && $.c != 3 }",
+];
+
+proptest! {
+    #[test]
+    fn selective_json_parsing_agrees_with_the_whole_document(
+        value in json_value(),
+        index in 0..JSON_PATTERNS.len(),
+    ) {
+        let document = serde_json::json!({"a": value.clone(), "b": value.clone(), "c": value});
+        let message = document.to_string();
+        let Compiled::Json(compiled) = pattern(JSON_PATTERNS[index]).compiled else {
+            panic!("a JSON pattern");
+        };
+        prop_assert_eq!(compiled.matches(&message), compiled.matches_fully_parsed(&message), "{}", message);
+    }
+
+    /// Term patterns against a reference: split into `?` groups, each term a plain `str::contains`.
+    #[test]
+    fn term_patterns_agree_with_a_naive_reference(
+        terms in prop::collection::vec(("[?-]?", "[a-c]{1,2}"), 1..5),
+        message in "[a-c ]{0,16}",
+    ) {
+        let text: Vec<String> = terms.iter().map(|(prefix, word)| format!("{prefix}{word}")).collect();
+        let compiled = pattern(&text.join(" "));
+        let mut groups: Vec<Vec<(bool, &str)>> = Vec::new();
+        for (prefix, word) in &terms {
+            if prefix == "?" || groups.is_empty() {
+                groups.push(Vec::new());
+            }
+            if let Some(group) = groups.last_mut() {
+                group.push((prefix == "-", word.as_str()));
+            }
+        }
+        let expected = groups
+            .iter()
+            .any(|group| group.iter().all(|(exclude, word)| message.contains(word) != *exclude));
+        prop_assert_eq!(compiled.matches(&message), expected);
+    }
+}
+
 proptest! {
     #[test]
     fn parse_never_panics_on_any_text(text in any::<String>()) {

@@ -460,3 +460,28 @@ fn batch_get_traces_output_is_read_too() {
         (trace_id(7).as_str(), Some(500), true)
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn filter_parse_never_panics(text in proptest::prelude::any::<String>()) {
+        let _ = TraceFilter::parse(&text);
+    }
+
+    #[test]
+    fn filter_parse_and_match_never_panic_on_expression_like_text(
+        text in r#"[ ()!=<>"a-z.\[\]:0-9]{0,40}|(fault|ok|AND|OR|NOT|http\.status|responsetime|[<>=]|[0-9.]{1,3}| ){0,8}"#,
+    ) {
+        if let Ok(filter) = TraceFilter::parse(&text) {
+            for trace in summaries() {
+                let _ = filter.matches(&trace);
+            }
+        }
+    }
+
+    #[test]
+    fn line_reading_never_panics(line in proptest::prelude::any::<String>()) {
+        let mut set = TraceSet::default();
+        let _ = set.add_line(&line, 1);
+        let _ = set.summaries();
+    }
+}
