@@ -149,3 +149,28 @@ fn the_documented_example_prints_what_the_doc_shows() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), shown);
 }
+
+#[test]
+fn since_and_until_keep_traces_that_start_in_the_range() {
+    let count = |args: &[&str]| {
+        let mut all = vec!["traces", "-", "--json"];
+        all.extend_from_slice(args);
+        let output = moatctl(&all, Some(&segments()));
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+        report["traces"].clone()
+    };
+    // The fixture's traces start at 1764111601, ...602 and ...603.
+    assert_eq!(count(&["--since", "1764111602"]), 2);
+    assert_eq!(count(&["--since", "1764111601", "--until", "1764111602"]), 2);
+    assert_eq!(count(&["--until", "2025-11-25T23:00:00Z"]), 0);
+    let output = moatctl(&["traces", "-", "--since", "2h", "--until", "3h"], Some(&segments()));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("is not before --until"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = moatctl(&["traces", "-", "--since", "yesterday"], Some(&segments()));
+    assert!(text(&output.stderr).contains("--since"), "{}", text(&output.stderr));
+}

@@ -8,8 +8,6 @@
 //! list, which the SDK refuses to parse; as in telemetry's X-Ray API tests, a 200 answer the SDK could not
 //! parse is read for its `TraceSummaries[].Id` and `NextToken` directly.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use anyhow::{bail, Context};
 use aws_sdk_xray::error::{DisplayErrorContext, SdkError};
 use aws_sdk_xray::primitives::DateTime;
@@ -17,37 +15,19 @@ use moat_telemetry::aws::{sdk_config, AwsSettings};
 use serde_json::Value;
 
 use super::model::{Segment, TraceSet};
-use super::TracesArgs;
 
 /// Trace ids per `BatchGetTraces` call.
 const IDS_PER_BATCH: usize = 5;
 
-/// Reads the traces of `--since`..`--until` from the X-Ray API.
-pub fn load(args: &TracesArgs) -> anyhow::Result<TraceSet> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("the clock is before 1970")?
-        .as_secs();
-    let now = i64::try_from(now).context("the clock is past year 292 billion")?;
-    let start = parse_time(&args.since, now).with_context(|| format!("--since {:?}", args.since))?;
-    let end = match &args.until {
-        Some(until) => parse_time(until, now).with_context(|| format!("--until {until:?}"))?,
-        None => now,
-    };
-    if start >= end {
-        bail!("--since ({start}) is not before --until ({end})");
-    }
-    let settings = AwsSettings {
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
-        ..Default::default()
-    };
+/// Reads the traces of `start..end` (epoch seconds) from the X-Ray API, configured by `settings` on top
+/// of the standard AWS chain.
+pub fn load(start: i64, end: i64, settings: &AwsSettings) -> anyhow::Result<TraceSet> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("tokio runtime")?;
     runtime.block_on(async {
-        let config = sdk_config(&settings).await;
+        let config = sdk_config(settings).await;
         let client = aws_sdk_xray::Client::new(&config);
         fetch(&client, start, end).await
     })

@@ -12,12 +12,18 @@ pub mod summary;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use anyhow::Context;
+use moat_telemetry::aws::AwsSettings;
 
 use self::filter::TraceFilter;
 use self::model::{DocumentError, TraceSet, TraceSummary};
 use self::summary::Summary;
 use crate::source::{Source, SourceError};
+
+/// How far back `xray:` reads without `--since`: one hour.
+const DEFAULT_XRAY_RANGE_SECS: i64 = 3_600;
 
 /// Arguments of `moatctl traces`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,11 +40,11 @@ pub struct TracesArgs {
     /// How many slowest traces and URLs to list.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
-    /// `xray:` only: start of the time range (`30m`, `2h`, `1d` ago, epoch seconds, or
-    /// `2026-11-25T22:00:00Z`).
-    #[arg(long, value_name = "TIME", default_value = "1h")]
-    pub since: String,
-    /// `xray:` only: end of the time range (default: now), in the same forms as `--since`.
+    /// Only traces that start at or after this time: `30s`, `10m`, `2h`, `1d`, `1w` ago, epoch seconds, or
+    /// `2026-11-25T22:00:00Z` (default: everything in a file; the last hour from `xray:`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only traces that start at or before this time, in the same forms as `--since` (default: now).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// `xray:` only: the AWS region (default: the standard chain, `AWS_REGION`).
@@ -92,6 +98,19 @@ pub fn run(args: &TracesArgs) -> anyhow::Result<()> {
         .map(TraceFilter::parse)
         .transpose()
         .context("--filter")?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let time = |flag: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| api::parse_time(t, now))
+            .transpose()
+            .with_context(|| flag.to_owned())
+    };
+    let (since, until) = (time("--since", &args.since)?, time("--until", &args.until)?);
+    if let (Some(since), Some(until)) = (since, until) {
+        anyhow::ensure!(since < until, "--since ({since}) is not before --until ({until})");
+    }
     let traces = if let Some(rest) = args.source.strip_prefix("xray:") {
         if !rest.is_empty() {
             anyhow::bail!(
@@ -99,7 +118,15 @@ pub fn run(args: &TracesArgs) -> anyhow::Result<()> {
                 args.source
             );
         }
-        api::load(args)?
+        let end = until.unwrap_or(now);
+        let start = since.unwrap_or(end - DEFAULT_XRAY_RANGE_SECS);
+        anyhow::ensure!(start < end, "--since ({start}) is not before --until ({end})");
+        let settings = AwsSettings {
+            region: args.region.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            ..Default::default()
+        };
+        api::load(start, end, &settings)?
     } else {
         let loaded = load(&Source::parse(&args.source))?;
         if let Some(first) = loaded.skipped.first() {
@@ -110,7 +137,10 @@ pub fn run(args: &TracesArgs) -> anyhow::Result<()> {
         }
         loaded.traces
     };
-    let selected = select(&traces, filter.as_ref());
+    let in_range = |t: &TraceSummary| {
+        since.is_none_or(|s| t.start_time >= s as f64) && until.is_none_or(|u| t.start_time <= u as f64)
+    };
+    let selected: Vec<TraceSummary> = select(&traces, filter.as_ref()).into_iter().filter(in_range).collect();
     let summary = Summary::of(&selected, args.top);
     let mut stdout = io::stdout().lock();
     if args.json {
