@@ -87,6 +87,7 @@ async fn traces_are_read_back_from_the_xray_api() {
         .envs(moto.env())
         .output()
         .expect("moatctl runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     assert_eq!(report["traces"], 3, "{report}");
     assert_eq!(report["faults"], 1, "{report}");
