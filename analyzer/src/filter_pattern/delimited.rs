@@ -121,7 +121,7 @@ impl DelimitedPattern {
         Ok(DelimitedPattern { slots, ellipsis })
     }
 
-    /// The slot each field belongs to, or `None` when the message has the wrong number of fields.
+    /// Maps each slot to the index of its field, or `None` when the message has the wrong number of fields.
     fn layout(&self, field_count: usize) -> Option<impl Fn(usize) -> usize + '_> {
         let slots = self.slots.len();
         match self.ellipsis {
