@@ -29,6 +29,9 @@ enum Command {
     /// Judge a canary against its baseline from access logs (Mann-Whitney, Kayenta-style score); exit 0 pass,
     /// 1 fail or marginal, 2 not enough data, 3 error.
     Canary(moat_analyzer::canary::CanaryArgs),
+    /// Summarise X-Ray traces (segment documents from a file, stdin or the X-Ray API): faults, latency
+    /// histogram, slowest traces, statuses and URLs; `--filter` takes an X-Ray filter expression.
+    Traces(moat_analyzer::traces::TracesArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +53,12 @@ fn main() -> ExitCode {
             eprintln!("moatctl canary: {e}");
             ExitCode::from(moat_analyzer::canary::ERROR_EXIT_CODE)
         }),
+        Command::Traces(args) => match moat_analyzer::traces::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("moatctl traces: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

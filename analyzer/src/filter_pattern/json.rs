@@ -1,0 +1,448 @@
+//! JSON patterns: `{ $.a.b[0] = "x" && ($.n > 5 || $.flag IS TRUE) }`. Precedence is AWS's: parentheses,
+//! then `&&`, then `||`. A selector must reach a value (string, number, boolean, null): one that reaches an
+//! object or an array, or nothing, makes its condition false (both `=` and `!=`, as AWS's "JSON special
+//! considerations" say), except `NOT EXISTS`. `[*]` and `.*` try every element or member: the condition
+//! holds when it holds for any of them.
+//!
+//! Only the members the selectors name are kept when a message is parsed (see [`Needed`]).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::cursor::Cursor;
+use super::value::{Comparison, Op};
+use super::{check_regex_count, FilterPatternError, MAX_NESTING};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+    AnyIndex,
+    AnyKey,
+}
+
+#[derive(Debug, Clone)]
+enum Test {
+    Compare(Comparison),
+    IsNull,
+    NotExists,
+    Is(bool),
+}
+
+#[derive(Debug, Clone)]
+enum Expr {
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Condition { path: Vec<Step>, test: Test },
+}
+
+/// A compiled JSON pattern.
+#[derive(Debug, Clone)]
+pub(super) struct JsonPattern {
+    expr: Expr,
+    needed: Needed,
+}
+
+/// Characters that end a member name in a selector.
+fn delimiter(c: char) -> bool {
+    matches!(
+        c,
+        '(' | ')' | '&' | '|' | '{' | '}' | '=' | '!' | '<' | '>' | '[' | ']' | '.' | '"'
+    )
+}
+
+/// Characters that end a bare value (`123.123.*` and `55.5` keep their dots).
+fn value_end(c: char) -> bool {
+    matches!(c, '(' | ')' | '&' | '|' | '}')
+}
+
+struct Parser<'a> {
+    cursor: Cursor<'a>,
+    regexes: usize,
+    depth: usize,
+}
+
+impl JsonPattern {
+    pub(super) fn parse(pattern: &str) -> Result<JsonPattern, FilterPatternError> {
+        let mut parser = Parser {
+            cursor: Cursor::new(pattern),
+            regexes: 0,
+            depth: 0,
+        };
+        parser.cursor.skip_ws();
+        if !parser.cursor.eat("{") {
+            return Err(parser.cursor.expected("'{'"));
+        }
+        let expr = parser.or()?;
+        parser.cursor.skip_ws();
+        if !parser.cursor.eat("}") {
+            return Err(parser.cursor.expected("'&&', '||' or the closing '}'"));
+        }
+        parser.cursor.skip_ws();
+        if !parser.cursor.at_end() {
+            return Err(parser.cursor.expected("end of pattern after '}'"));
+        }
+        check_regex_count(parser.regexes)?;
+        let mut needed = Needed::default();
+        expr.collect_paths(&mut needed);
+        Ok(JsonPattern { expr, needed })
+    }
+
+    pub(super) fn matches(&self, message: &str) -> bool {
+        let text = message.trim();
+        if !text.starts_with('{') {
+            return false;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        match self.needed.deserialize(&mut deserializer) {
+            Ok(value) if deserializer.end().is_ok() => self.expr.eval(&value),
+            _ => false,
+        }
+    }
+
+    /// [`JsonPattern::matches`] on the whole parsed document, the reference the selective parse is
+    /// checked against.
+    #[cfg(test)]
+    pub(super) fn matches_fully_parsed(&self, message: &str) -> bool {
+        let text = message.trim();
+        match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => self.expr.eval(&value),
+            _ => false,
+        }
+    }
+}
+
+impl Parser<'_> {
+    fn or(&mut self) -> Result<Expr, FilterPatternError> {
+        let mut items = vec![self.and()?];
+        loop {
+            self.cursor.skip_ws();
+            if !self.cursor.eat("||") {
+                break;
+            }
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, FilterPatternError> {
+        let mut items = vec![self.primary()?];
+        loop {
+            self.cursor.skip_ws();
+            if !self.cursor.eat("&&") {
+                break;
+            }
+            items.push(self.primary()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
+    }
+
+    fn primary(&mut self) -> Result<Expr, FilterPatternError> {
+        self.cursor.skip_ws();
+        let open = self.cursor.pos();
+        if self.cursor.eat("(") {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                let expected = format!("at most {MAX_NESTING} nested parentheses");
+                return Err(self.cursor.expected_at(open, expected));
+            }
+            let inner = self.or()?;
+            self.depth -= 1;
+            self.cursor.skip_ws();
+            if !self.cursor.eat(")") {
+                return Err(self.cursor.expected("'&&', '||' or ')'"));
+            }
+            return Ok(inner);
+        }
+        let path = self.selector()?;
+        self.cursor.skip_ws();
+        let test = if let Some(op) = Op::parse(&mut self.cursor) {
+            Test::Compare(Comparison::parse(op, &mut self.cursor, value_end, &mut self.regexes)?)
+        } else if self.cursor.eat_keyword("IS") {
+            self.cursor.skip_ws();
+            if self.cursor.eat_keyword("NULL") {
+                Test::IsNull
+            } else if self.cursor.eat_keyword("TRUE") {
+                Test::Is(true)
+            } else if self.cursor.eat_keyword("FALSE") {
+                Test::Is(false)
+            } else {
+                return Err(self.cursor.expected("NULL, TRUE or FALSE after IS"));
+            }
+        } else if self.cursor.eat_keyword("NOT") {
+            self.cursor.skip_ws();
+            if !self.cursor.eat_keyword("EXISTS") {
+                return Err(self.cursor.expected("EXISTS after NOT"));
+            }
+            Test::NotExists
+        } else {
+            return Err(self
+                .cursor
+                .expected("an operator (= != < <= > >=), IS NULL, IS TRUE, IS FALSE or NOT EXISTS"));
+        };
+        Ok(Expr::Condition { path, test })
+    }
+
+    /// `$` followed by `.name`, `.*`, `[N]` or `[*]` steps.
+    fn selector(&mut self) -> Result<Vec<Step>, FilterPatternError> {
+        if !self.cursor.eat("$") {
+            return Err(self
+                .cursor
+                .expected("a selector starting with $ (like $.status) or '('"));
+        }
+        let mut path = Vec::new();
+        loop {
+            if self.cursor.eat(".") {
+                if self.cursor.eat("*") {
+                    path.push(Step::AnyKey);
+                    continue;
+                }
+                let name = self
+                    .cursor
+                    .take_while(|c| !c.is_whitespace() && !delimiter(c) && c != '*');
+                if name.is_empty() {
+                    return Err(self.cursor.expected("a member name or * after '.'"));
+                }
+                path.push(Step::Key(name.to_owned()));
+            } else if self.cursor.eat("[") {
+                if self.cursor.eat("*") {
+                    path.push(Step::AnyIndex);
+                } else {
+                    let start = self.cursor.pos();
+                    let digits = self.cursor.take_while(|c| c.is_ascii_digit());
+                    let index = digits
+                        .parse()
+                        .map_err(|_| self.cursor.expected_at(start, "an array index or *"))?;
+                    path.push(Step::Index(index));
+                }
+                if !self.cursor.eat("]") {
+                    return Err(self.cursor.expected("']'"));
+                }
+            } else {
+                break;
+            }
+        }
+        if path.is_empty() {
+            return Err(self.cursor.expected("'.member' or '[index]' after $"));
+        }
+        Ok(path)
+    }
+}
+
+impl Expr {
+    fn eval(&self, root: &Value) -> bool {
+        match self {
+            Expr::Or(items) => items.iter().any(|item| item.eval(root)),
+            Expr::And(items) => items.iter().all(|item| item.eval(root)),
+            Expr::Condition { path, test } => {
+                let mut found = false;
+                let mut holds = false;
+                visit(root, path, &mut |value| {
+                    found = true;
+                    holds = holds || test.holds(value);
+                });
+                match test {
+                    Test::NotExists => !found,
+                    _ => holds,
+                }
+            }
+        }
+    }
+
+    fn collect_paths(&self, needed: &mut Needed) {
+        match self {
+            Expr::Or(items) | Expr::And(items) => items.iter().for_each(|item| item.collect_paths(needed)),
+            Expr::Condition { path, .. } => needed.add(path),
+        }
+    }
+}
+
+impl Test {
+    fn holds(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Test::NotExists, _) => false,
+            (Test::IsNull, value) => value.is_null(),
+            (Test::Is(wanted), Value::Bool(b)) => b == wanted,
+            (Test::Is(_), _) => false,
+            (Test::Compare(_), Value::Array(_) | Value::Object(_)) => false,
+            (Test::Compare(comparison), Value::String(text)) => comparison.test_text(text),
+            (Test::Compare(comparison), Value::Number(number)) => {
+                let text = number.to_string();
+                number.as_f64().is_some_and(|n| comparison.test_json_number(n, &text))
+            }
+            (Test::Compare(comparison), Value::Bool(b)) => comparison.test_text(if *b { "true" } else { "false" }),
+            (Test::Compare(comparison), Value::Null) => comparison.test_text("null"),
+        }
+    }
+}
+
+/// Calls `each` with every value `path` reaches from `value`.
+fn visit(value: &Value, path: &[Step], each: &mut dyn FnMut(&Value)) {
+    let Some((step, rest)) = path.split_first() else {
+        each(value);
+        return;
+    };
+    match (step, value) {
+        (Step::Key(name), Value::Object(map)) => {
+            if let Some(inner) = map.get(name) {
+                visit(inner, rest, each);
+            }
+        }
+        (Step::Index(index), Value::Array(items)) => {
+            if let Some(inner) = items.get(*index) {
+                visit(inner, rest, each);
+            }
+        }
+        (Step::AnyIndex, Value::Array(items)) => items.iter().for_each(|inner| visit(inner, rest, each)),
+        (Step::AnyKey, Value::Object(map)) => map.values().for_each(|inner| visit(inner, rest, each)),
+        _ => {}
+    }
+}
+
+/// The part of a document the selectors can reach: which members of an object and which elements of an
+/// array to keep. Everything else is skipped while parsing (`IgnoredAny`), so a pattern on `$.status`
+/// does not build the strings of the other twenty members of an access-log line.
+#[derive(Debug, Clone, Default)]
+struct Needed {
+    /// Everything below this point (a selector ends here, or a wildcard is involved).
+    all: bool,
+    members: BTreeMap<String, Needed>,
+    elements: BTreeMap<usize, Needed>,
+}
+
+impl Needed {
+    fn add(&mut self, path: &[Step]) {
+        let Some((step, rest)) = path.split_first() else {
+            self.all = true;
+            return;
+        };
+        match step {
+            Step::Key(name) => self.members.entry(name.clone()).or_default().add(rest),
+            Step::Index(index) => self.elements.entry(*index).or_default().add(rest),
+            Step::AnyIndex | Step::AnyKey => self.all = true,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &Needed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        if self.all {
+            serde::Deserialize::deserialize(deserializer)
+        } else {
+            deserializer.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for &Needed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        let mut index = 0;
+        loop {
+            match self.elements.get(&index) {
+                Some(needed) => match seq.next_element_seed(needed)? {
+                    Some(value) => items.push(value),
+                    None => break,
+                },
+                None => match seq.next_element::<IgnoredAny>()? {
+                    // A placeholder keeps later indexes in place; a selector never ends on it.
+                    Some(_) => items.push(Value::Array(Vec::new())),
+                    None => break,
+                },
+            }
+            index += 1;
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match self.members.get(key.as_ref()) {
+                Some(needed) => {
+                    let value = map.next_value_seed(needed)?;
+                    object.insert(key.into_owned(), value);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// An object key, borrowed from the message when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}

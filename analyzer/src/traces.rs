@@ -1,1 +1,0 @@
-//! traces: being built.
