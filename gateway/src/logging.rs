@@ -30,7 +30,7 @@ use crate::ids::{ExtendedRequestId, RequestId, TraceHeader};
 use moat_telemetry::cloudwatch_logs::names::{canary_execution_log_group, execution_log_group, validate_log_group};
 use moat_telemetry::metrics::Recorder;
 use moat_telemetry::otlp::OtlpExporter;
-use moat_telemetry::request::{FinishedRequest, IntegrationCall, WafOutcome};
+use moat_telemetry::request::{FinishedRequest, IntegrationCall, RequestMetrics, WafOutcome};
 use moat_telemetry::xray::sampling::Sampler;
 use moat_telemetry::xray::segment::stage_arn;
 
@@ -761,7 +761,30 @@ pub fn protocol_text(version: Version) -> &'static str {
 }
 
 impl PendingLog {
-    /// The facts metric and trace exporters build from (allocates: called on a writer thread).
+    /// What metrics aggregate, borrowed from the record and its stage.
+    fn request_metrics<'a>(&'a self, stage: &'a Stage) -> RequestMetrics<'a> {
+        RequestMetrics {
+            api_type: match stage.api_type {
+                ApiType::Rest => "rest",
+                ApiType::Http => "http",
+            },
+            api_id: &stage.api_id,
+            api_name: &stage.api_name,
+            stage: &stage.name,
+            is_canary: self.is_canary,
+            method: self.method.as_str(),
+            resource: self.route.as_ref().map(|r| match stage.api_type {
+                ApiType::Rest => &*r.resource_path,
+                ApiType::Http => &*r.route_key,
+            }),
+            status: self.status,
+            latency_us: self.response_latency_ms * 1000,
+            integration_latency_us: self.integration_latency_ms.map(|ms| ms * 1000),
+        }
+    }
+
+    /// The facts trace exporters build from (allocates: called on a writer thread, for sampled
+    /// requests only).
     fn finished_request(&self, stage: &Stage) -> FinishedRequest {
         let start_us = self.request_time_ms * 1000;
         let end_us = start_us + self.response_latency_ms * 1000;
@@ -832,21 +855,33 @@ impl DeferredRecord for PendingLog {
         let Some(requests) = &stage.logging.requests else {
             return;
         };
-        let traced = requests.segments.as_ref().filter(|_| self.trace.sampled());
-        if requests.recorder.is_none() && traced.is_none() && requests.otlp.is_none() {
+        // Metrics from borrowed facts: most requests end here, with no allocation.
+        if requests.recorder.is_some() || requests.otlp.is_some() {
+            let metrics = self.request_metrics(stage);
+            if let Some(recorder) = &requests.recorder {
+                recorder.record_metrics(&metrics);
+            }
+            if let Some(otlp) = &requests.otlp {
+                otlp.record_metrics(&metrics);
+            }
+        }
+        // Spans only for stages with tracing on, whatever a caller's header asked.
+        let sampled = self.trace.sampled();
+        let traced = requests.segments.as_ref().filter(|_| sampled);
+        let spans = requests
+            .otlp
+            .as_ref()
+            .filter(|otlp| sampled && stage.logging.tracing.is_some() && otlp.exports_spans());
+        if traced.is_none() && spans.is_none() {
             return;
         }
         let mut finished = self.finished_request(stage);
-        // Spans only for stages with tracing on, whatever a caller's header asked.
         finished.trace.sampled &= stage.logging.tracing.is_some();
-        if let Some(recorder) = &requests.recorder {
-            recorder.record(&finished);
-        }
         if let Some(segments) = traced {
             segments.emit(&finished);
         }
-        if let Some(otlp) = &requests.otlp {
-            otlp.record(&finished);
+        if let Some(otlp) = spans {
+            otlp.record_spans(&Arc::new(finished));
         }
     }
 

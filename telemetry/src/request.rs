@@ -100,7 +100,51 @@ pub struct FinishedRequest {
     pub trace: TraceContext,
 }
 
+/// The part of a finished request that metrics aggregate, borrowed from wherever the caller keeps it.
+/// Recording metrics needs no allocation; the gateway builds an owned [`FinishedRequest`] only for
+/// requests whose spans or segments are sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestMetrics<'a> {
+    /// `rest` or `http`.
+    pub api_type: &'static str,
+    /// The API id.
+    pub api_id: &'a str,
+    /// The API name.
+    pub api_name: &'a str,
+    /// The stage name.
+    pub stage: &'a str,
+    /// Whether the canary served it.
+    pub is_canary: bool,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The matched resource path (REST) or route key (HTTP API); `None` when no route matched.
+    pub resource: Option<&'a str>,
+    /// The response status.
+    pub status: u16,
+    /// Microseconds from arrival to the end of the response.
+    pub latency_us: u64,
+    /// Microseconds the integration took, when one was called.
+    pub integration_latency_us: Option<u64>,
+}
+
 impl FinishedRequest {
+    /// The request's metrics facts, borrowed.
+    #[must_use]
+    pub fn metrics(&self) -> RequestMetrics<'_> {
+        RequestMetrics {
+            api_type: self.api_type,
+            api_id: &self.api_id,
+            api_name: &self.api_name,
+            stage: &self.stage,
+            is_canary: self.is_canary,
+            method: &self.method,
+            resource: self.resource.as_deref(),
+            status: self.status,
+            latency_us: self.end_us.saturating_sub(self.start_us),
+            integration_latency_us: self.integration.as_ref().map(|c| c.end_us.saturating_sub(c.start_us)),
+        }
+    }
+
     /// Milliseconds from arrival to the end of the response (the `Latency` metric).
     #[must_use]
     pub fn latency_ms(&self) -> f64 {

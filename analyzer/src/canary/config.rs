@@ -1,5 +1,5 @@
 //! The judge configuration (`--config judge.yaml`): what to compare and how strictly. Every field has a
-//! default, so an empty file (or no file) is [`JudgeConfig::default`]; `examples/judge.yaml` spells the
+//! default, so an empty file (or no file) is [`JudgeConfig::default`]; `examples/moatctl/judge.yaml` spells the
 //! defaults out. Unknown keys are rejected; a bad value is reported with its key path and line, and all
 //! semantic problems are reported together.
 

@@ -49,7 +49,7 @@ pub struct CanaryArgs {
     /// Records of the canary, same syntax [default: isCanaryRequest=true, or the config's `canary`].
     #[arg(long, value_name = "SELECTOR")]
     pub canary: Option<String>,
-    /// Judge configuration (YAML): metrics, directions, groups, thresholds. See examples/judge.yaml.
+    /// Judge configuration (YAML): metrics, directions, groups, thresholds. See examples/moatctl/judge.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print the report as one JSON object instead of a table.

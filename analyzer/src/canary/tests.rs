@@ -529,9 +529,9 @@ fn nodata_rules() {
 
 #[test]
 fn examples_judge_yaml_spells_out_the_defaults() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/judge.yaml");
-    let text = std::fs::read_to_string(path).expect("examples/judge.yaml");
-    let config = JudgeConfig::from_yaml(&text, "examples/judge.yaml").expect("valid");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/moatctl/judge.yaml");
+    let text = std::fs::read_to_string(path).expect("examples/moatctl/judge.yaml");
+    let config = JudgeConfig::from_yaml(&text, "examples/moatctl/judge.yaml").expect("valid");
     assert_eq!(config, JudgeConfig::default());
     assert_eq!(
         JudgeConfig::from_yaml("", "empty.yaml").expect("valid"),

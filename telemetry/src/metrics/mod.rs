@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 
 pub use self::emf_out::EmfExporter;
 use self::histogram::{Histogram, BUCKETS};
-use crate::request::FinishedRequest;
+use crate::request::{FinishedRequest, RequestMetrics};
 use crate::Record;
 
 /// The default aggregation interval: API Gateway publishes every minute.
@@ -319,17 +319,17 @@ fn cut(s: &str, max: usize) -> &str {
 }
 
 impl<'a> KeyParts<'a> {
-    fn of(req: &'a FinishedRequest, detailed: bool) -> KeyParts<'a> {
+    fn of(req: &RequestMetrics<'a>, detailed: bool) -> KeyParts<'a> {
         let kind = ApiKind::of(req.api_type);
-        let (method, resource) = match (&req.resource, detailed) {
+        let (method, resource) = match (req.resource, detailed) {
             (Some(resource), true) => {
                 let resource = match kind {
                     // An HTTP API route key is `GET /pets/{id}` or `$default`: the path is the resource.
-                    ApiKind::Http => resource.split_once(' ').map_or(resource.as_str(), |(_, p)| p),
-                    ApiKind::Rest => resource.as_str(),
+                    ApiKind::Http => resource.split_once(' ').map_or(resource, |(_, p)| p),
+                    ApiKind::Rest => resource,
                 };
                 (
-                    Some(cut(&req.method, MAX_DIMENSION_CHARS)),
+                    Some(cut(req.method, MAX_DIMENSION_CHARS)),
                     Some(cut(resource, MAX_DIMENSION_CHARS)),
                 )
             }
@@ -337,10 +337,10 @@ impl<'a> KeyParts<'a> {
         };
         KeyParts {
             kind,
-            api_id: cut(&req.api_id, MAX_DIMENSION_CHARS),
-            api_name: cut(&req.api_name, MAX_DIMENSION_CHARS),
+            api_id: cut(req.api_id, MAX_DIMENSION_CHARS),
+            api_name: cut(req.api_name, MAX_DIMENSION_CHARS),
             // Leave room for the `/Canary` suffix.
-            stage: cut(&req.stage, MAX_DIMENSION_CHARS - 7),
+            stage: cut(req.stage, MAX_DIMENSION_CHARS - 7),
             canary: req.is_canary,
             method,
             resource,
@@ -427,7 +427,7 @@ impl Aggregator {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn record(&self, shard: usize, req: &FinishedRequest) {
+    fn record(&self, shard: usize, req: &RequestMetrics<'_>) {
         let parts = KeyParts::of(req, self.detailed);
         let hash = parts.hash();
         let mut guard = self.lock(shard);
@@ -468,9 +468,9 @@ impl Aggregator {
         acc.count += 1;
         acc.errors_4xx += u64::from((400..500).contains(&req.status));
         acc.errors_5xx += u64::from((500..600).contains(&req.status));
-        acc.latency.record(req.end_us.saturating_sub(req.start_us));
-        if let Some(call) = &req.integration {
-            acc.integration.record(call.end_us.saturating_sub(call.start_us));
+        acc.latency.record(req.latency_us);
+        if let Some(us) = req.integration_latency_us {
+            acc.integration.record(us);
         }
     }
 
@@ -563,6 +563,11 @@ impl Recorder {
     /// it called an integration) `IntegrationLatency`. Never blocks for long (the shard's lock is
     /// only contended while a snapshot drains it) and does not allocate once the series exists.
     pub fn record(&self, req: &FinishedRequest) {
+        self.aggregator.record(self.shard, &req.metrics());
+    }
+
+    /// [`Recorder::record`] from borrowed facts, with no allocation.
+    pub fn record_metrics(&self, req: &RequestMetrics<'_>) {
         self.aggregator.record(self.shard, req);
     }
 }

@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::spans::{kv_bool, kv_str, scope};
 use super::Temporality;
-use crate::request::FinishedRequest;
+use crate::request::RequestMetrics;
 
 /// Upper bounds (inclusive, in milliseconds) of the `Latency` and `IntegrationLatency` histogram
 /// buckets: the OpenTelemetry SDKs' default explicit bucket boundaries.
@@ -100,17 +100,17 @@ struct SeriesKey {
 }
 
 impl SeriesKey {
-    fn matches(&self, r: &FinishedRequest) -> bool {
+    fn matches(&self, r: &RequestMetrics<'_>) -> bool {
         self.canary == r.is_canary
             && self.api_id == r.api_id
             && self.api_name == r.api_name
             && self.stage == r.stage
             && self.method == r.method
-            && self.resource == r.resource
+            && self.resource.as_deref() == r.resource
     }
 }
 
-fn key_hash(r: &FinishedRequest) -> u64 {
+fn key_hash(r: &RequestMetrics<'_>) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     r.api_id.hash(&mut h);
     r.api_name.hash(&mut h);
@@ -166,7 +166,7 @@ impl Aggregator {
     }
 
     /// Adds one request to its series.
-    pub(crate) fn record(&self, r: &FinishedRequest) {
+    pub(crate) fn record(&self, r: &RequestMetrics<'_>) {
         let series = self.series_for(r);
         series.count.fetch_add(1, Relaxed);
         match r.status {
@@ -178,15 +178,13 @@ impl Aggregator {
             }
             _ => {}
         }
-        series.latency.record(r.end_us.saturating_sub(r.start_us));
-        if let Some(call) = &r.integration {
-            series
-                .integration_latency
-                .record(call.end_us.saturating_sub(call.start_us));
+        series.latency.record(r.latency_us);
+        if let Some(us) = r.integration_latency_us {
+            series.integration_latency.record(us);
         }
     }
 
-    fn series_for(&self, r: &FinishedRequest) -> Arc<Series> {
+    fn series_for(&self, r: &RequestMetrics<'_>) -> Arc<Series> {
         let hash = key_hash(r);
         {
             let map = self.series.read().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -203,12 +201,12 @@ impl Aggregator {
             return Arc::clone(&self.overflow);
         }
         let key = SeriesKey {
-            api_id: r.api_id.clone(),
-            api_name: r.api_name.clone(),
-            stage: r.stage.clone(),
+            api_id: r.api_id.to_owned(),
+            api_name: r.api_name.to_owned(),
+            stage: r.stage.to_owned(),
             canary: r.is_canary,
-            method: r.method.clone(),
-            resource: r.resource.clone(),
+            method: r.method.to_owned(),
+            resource: r.resource.map(str::to_owned),
         };
         let series = Arc::new(Series::new(key.clone(), attributes(&key)));
         map.entry(hash).or_default().push(Arc::clone(&series));

@@ -35,7 +35,7 @@ pub use config::{
 };
 pub use metrics::{CANARY_STAGE_SUFFIX, LATENCY_BOUNDS_MS};
 
-use crate::request::FinishedRequest;
+use crate::request::{FinishedRequest, RequestMetrics};
 use metrics::Aggregator;
 use transport::Transport;
 
@@ -206,11 +206,32 @@ impl OtlpExporter {
         self.record_with(request, || Arc::clone(request));
     }
 
-    fn record_with(&self, request: &FinishedRequest, share: impl FnOnce() -> Arc<FinishedRequest>) {
+    /// Adds one request to the metrics only, from borrowed facts (no allocation). A caller that also
+    /// wants the request's spans queues them with [`OtlpExporter::record_spans`].
+    pub fn record_metrics(&self, request: &RequestMetrics<'_>) {
         self.counters.requests_recorded.fetch_add(1, Relaxed);
         if let Some(aggregator) = &self.aggregator {
             aggregator.record(request);
         }
+    }
+
+    /// Whether the exporter sends spans (so a caller knows whether building a request is worth it).
+    #[must_use]
+    pub fn exports_spans(&self) -> bool {
+        self.spans.is_some()
+    }
+
+    /// Queues a sampled request's spans (not its metrics: see [`OtlpExporter::record_metrics`]).
+    pub fn record_spans(&self, request: &Arc<FinishedRequest>) {
+        self.queue_spans(request, || Arc::clone(request));
+    }
+
+    fn record_with(&self, request: &FinishedRequest, share: impl FnOnce() -> Arc<FinishedRequest>) {
+        self.record_metrics(&request.metrics());
+        self.queue_spans(request, share);
+    }
+
+    fn queue_spans(&self, request: &FinishedRequest, share: impl FnOnce() -> Arc<FinishedRequest>) {
         if let Some(queue) = &self.spans {
             if request.trace.sampled {
                 // Reserve first, so a full queue costs no copy.

@@ -279,7 +279,7 @@ fn metrics_aggregate_per_series_with_api_gateway_dimensions() {
     let mut unmatched = request();
     unmatched.resource = None;
     for r in [&ok, &client_error, &server_error, &canary, &unmatched] {
-        aggregator.record(r);
+        aggregator.record(&r.metrics());
     }
     assert_eq!(
         aggregator.series_count(),
@@ -366,9 +366,9 @@ fn delta_temporality_resets_and_overflow_is_one_series() {
     let aggregator = Aggregator::new(1, Temporality::Delta, 10);
     let mut other = request();
     other.resource = Some("GET /owners".to_owned());
-    aggregator.record(&request());
-    aggregator.record(&other);
-    aggregator.record(&other);
+    aggregator.record(&request().metrics());
+    aggregator.record(&other.metrics());
+    aggregator.record(&other.metrics());
     assert_eq!(aggregator.series_count(), 1);
     assert_eq!(aggregator.overflowed(), 2);
     let out = aggregator.collect(&resource("moat", &[]), 20).unwrap();
@@ -382,7 +382,7 @@ fn delta_temporality_resets_and_overflow_is_one_series() {
     assert_eq!(overflow.0.len(), 1);
     // Delta: nothing happened since, so nothing to send; then only the new request.
     assert!(aggregator.collect(&resource("moat", &[]), 30).is_none());
-    aggregator.record(&request());
+    aggregator.record(&request().metrics());
     let out = aggregator.collect(&resource("moat", &[]), 40).unwrap();
     let Some(metric::Data::Sum(sum)) = &metric(&out.scope_metrics[0].metrics, "Count").data else {
         panic!()

@@ -244,7 +244,7 @@ fn not_a_list_and_bad_syntax_are_errors() {
 
 #[test]
 fn examples_alarms_yaml_loads() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/alarms.yaml");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/moatctl/alarms.yaml");
     let alarms = crate::alarms::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(alarms.len() >= 3);
 }
