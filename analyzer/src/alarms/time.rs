@@ -2,47 +2,21 @@
 //! `2026-11-25T10:05:00.000+0000` (state reason data), `25/11/26 10:05:00` (state reasons), RFC 3339 for
 //! history timestamps, and API Gateway's CLF `requestTime` (`25/Nov/2026:22:30:56 +0000`).
 
+use crate::event::time;
+
 const MS_PER_DAY: i64 = 86_400_000;
 /// The last millisecond of year 9999: timestamps beyond it (or before 1970) are not taken from input.
 pub const MAX_MS: i64 = 253_402_300_799_999;
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
 
 /// Broken-down UTC time of epoch milliseconds: (year, month, day, hour, minute, second, millisecond).
 fn parts(ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
     let days = ms.div_euclid(MS_PER_DAY);
     let rest = ms.rem_euclid(MS_PER_DAY);
-    let (y, mo, d) = civil_from_days(days);
+    let (y, mo, d) = time::civil_from_days(days);
     (
         y,
-        mo,
-        d,
+        i64::from(mo),
+        i64::from(d),
         rest / 3_600_000,
         rest / 60_000 % 60,
         rest / 1000 % 60,
@@ -68,40 +42,15 @@ pub fn reason_date(ms: i64) -> String {
     format!("{d:02}/{mo:02}/{:02} {h:02}:{mi:02}:{s:02}", y.rem_euclid(100))
 }
 
-/// Parses API Gateway's `$context.requestTime` (`25/Nov/2026:22:30:56 +0000`) into epoch milliseconds.
+/// Parses API Gateway's `$context.requestTime` (`25/Nov/2026:22:30:56 +0000`) into epoch milliseconds, from 1970
+/// to year 9999.
 pub fn parse_clf(text: &str) -> Option<i64> {
-    let (date, zone) = text.trim().split_once(' ')?;
-    let mut fields = date.splitn(4, [':', '/']);
-    let day: i64 = fields.next()?.parse().ok()?;
-    let month_name = fields.next()?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
-    let year: i64 = fields.next()?.parse().ok()?;
-    let clock = fields.next()?;
-    let mut hms = clock.split(':');
-    let hour: i64 = hms.next()?.parse().ok()?;
-    let minute: i64 = hms.next()?.parse().ok()?;
-    let second: i64 = hms.next()?.parse().ok()?;
-    let bad_clock = hour > 23 || minute > 59 || second > 60;
-    if hms.next().is_some() || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) || bad_clock {
-        return None;
-    }
-    let sign = match zone.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits = zone.get(1..)?;
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let offset_min: i64 = digits[..2].parse::<i64>().ok()? * 60 + digits[2..].parse::<i64>().ok()?;
-    let local = days_from_civil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000;
-    Some(local - sign * offset_min * 60_000)
+    time::parse_clf_time(text).filter(|ms| (0..=MAX_MS).contains(ms))
 }
 
 /// Epoch milliseconds of a UTC date and time (tests and examples build times with it).
-pub fn utc_ms(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64) -> i64 {
-    days_from_civil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000
+pub fn utc_ms(year: i64, month: u32, day: u32, hour: i64, minute: i64, second: i64) -> i64 {
+    time::days_from_civil(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000
 }
 
 /// A number as Java's `Double.toString` prints it, which is how CloudWatch writes values and thresholds in

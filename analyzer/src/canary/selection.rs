@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::event::LogEvent;
+use crate::event::{time, LogEvent};
 use crate::record::Record;
 
 /// A parsed selector: a conjunction of field tests.
@@ -159,88 +159,18 @@ pub fn request_time_ms(record: &Record, event: &LogEvent) -> Result<Option<i64>,
     Ok(event.timestamp)
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// Parses CLF's `dd/Mon/yyyy:HH:MM:SS +hhmm` (what `$context.requestTime` renders) into ms since the epoch.
 #[must_use]
 pub fn parse_clf_time(text: &str) -> Option<i64> {
-    let (datetime, zone) = text.trim().split_once(' ')?;
-    let mut parts = datetime.splitn(4, ':');
-    let date = parts.next()?;
-    let (hour, minute, second) = (
-        number(parts.next()?, 0, 23)?,
-        number(parts.next()?, 0, 59)?,
-        number(parts.next()?, 0, 60)?,
-    );
-    let mut date_parts = date.split('/');
-    let day = number(date_parts.next()?, 1, 31)?;
-    let month_name = date_parts.next()?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
-    let year = number(date_parts.next()?, 0, 9999)?;
-    if date_parts.next().is_some() || day > days_in_month(year, month) {
-        return None;
-    }
-    let zone = zone.as_bytes();
-    let sign = match zone.first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    if zone.len() != 5 || !zone[1..].iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let digit = |i: usize| i64::from(zone[i] - b'0');
-    let offset_minutes = sign * ((digit(1) * 10 + digit(2)) * 60 + digit(3) * 10 + digit(4));
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Some(seconds * 1000)
-}
-
-fn number(text: &str, min: i64, max: i64) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.len() > 4 {
-        return None;
-    }
-    text.parse().ok().filter(|v| (min..=max).contains(v))
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    time::parse_clf_time(text)
 }
 
 /// Formats ms since the epoch as RFC 3339 UTC with seconds (`2026-11-25T22:30:56Z`).
 #[must_use]
 pub fn format_time(ms: i64) -> String {
     let seconds = ms.div_euclid(1000);
-    let days = seconds.div_euclid(86_400);
     let of_day = seconds.rem_euclid(86_400);
-    // Howard Hinnant's `civil_from_days`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = time::civil_from_days(seconds.div_euclid(86_400));
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         of_day / 3600,

@@ -138,85 +138,9 @@ fn ids_from_raw_summaries(body: &[u8]) -> anyhow::Result<(Vec<String>, Option<St
     Ok((ids, next))
 }
 
-/// Errors of [`parse_time`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a time: write 30s, 10m, 2h, 1d or 1w (ago), epoch seconds, or 2026-11-25T22:00:00Z")]
-pub struct TimeError(String);
-
-/// A time in epoch seconds: `N` + `s|m|h|d|w` before `now`, epoch seconds, or `YYYY-MM-DDTHH:MM:SSZ` (UTC).
-pub fn parse_time(text: &str, now: i64) -> Result<i64, TimeError> {
-    let error = || TimeError(text.to_owned());
-    let text = text.trim();
-    if let Some(unit) = text.chars().last().filter(|c| "smhdw".contains(*c)) {
-        let amount: i64 = text[..text.len() - 1].parse().map_err(|_| error())?;
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            _ => 604_800,
-        };
-        return amount
-            .checked_mul(seconds)
-            .and_then(|ago| now.checked_sub(ago))
-            .ok_or_else(error);
-    }
-    if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
-        return text.parse().map_err(|_| error());
-    }
-    rfc3339_utc(text).ok_or_else(error)
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` (a space for the `T` and fractional seconds accepted) as epoch seconds.
-fn rfc3339_utc(text: &str) -> Option<i64> {
-    let text = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00"))?;
-    let (date, time) = text.split_once(['T', ' '])?;
-    let mut date_parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (date_parts.next()??, date_parts.next()??, date_parts.next()??);
-    let time = time.split('.').next()?;
-    let mut time_parts = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hour, minute, second) = (time_parts.next()??, time_parts.next()??, time_parts.next()??);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_relative_epoch_and_rfc3339() {
-        let now = 1_764_112_000;
-        assert_eq!(parse_time("30s", now), Ok(now - 30));
-        assert_eq!(parse_time("10m", now), Ok(now - 600));
-        assert_eq!(parse_time("2h", now), Ok(now - 7_200));
-        assert_eq!(parse_time("1d", now), Ok(now - 86_400));
-        assert_eq!(parse_time("1w", now), Ok(now - 604_800));
-        assert_eq!(parse_time("1700000000", now), Ok(1_700_000_000));
-        assert_eq!(parse_time("1970-01-01T00:00:00Z", now), Ok(0));
-        assert_eq!(parse_time("2026-11-25T22:00:00Z", now), Ok(1_795_644_000));
-        assert_eq!(parse_time("2000-03-01 00:00:00.5Z", now), Ok(951_868_800));
-        for bad in [
-            "",
-            "h",
-            "5x",
-            "2026-13-01T00:00:00Z",
-            "2026-11-25T22:00:00",
-            "yesterday",
-        ] {
-            assert_eq!(parse_time(bad, now), Err(TimeError(bad.to_owned())), "{bad}");
-        }
-    }
 
     #[test]
     fn raw_summaries_as_moto_answers_them() {

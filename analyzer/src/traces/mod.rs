@@ -12,7 +12,6 @@ pub mod summary;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use moat_telemetry::aws::AwsSettings;
@@ -98,12 +97,11 @@ pub fn run(args: &TracesArgs) -> anyhow::Result<()> {
         .map(TraceFilter::parse)
         .transpose()
         .context("--filter")?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    // The time arguments every moatctl command takes, in epoch seconds as X-Ray counts.
+    let now_ms = crate::event::time::now_ms();
     let time = |flag: &str, text: &Option<String>| {
         text.as_deref()
-            .map(|t| api::parse_time(t, now))
+            .map(|t| crate::source::parse_time_arg(t, now_ms).map(|ms| ms.div_euclid(1000)))
             .transpose()
             .with_context(|| flag.to_owned())
     };
@@ -118,7 +116,7 @@ pub fn run(args: &TracesArgs) -> anyhow::Result<()> {
                 args.source
             );
         }
-        let end = until.unwrap_or(now);
+        let end = until.unwrap_or(now_ms.div_euclid(1000));
         let start = since.unwrap_or(end - DEFAULT_XRAY_RANGE_SECS);
         anyhow::ensure!(start < end, "--since ({start}) is not before --until ({end})");
         let settings = AwsSettings {
