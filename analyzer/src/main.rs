@@ -22,6 +22,8 @@ enum Command {
         /// The shell to complete for.
         shell: Shell,
     },
+    /// Run a CloudWatch Logs Insights query over a file, stdin or a CloudWatch Logs group.
+    Query(moat_analyzer::query::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,12 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "moatctl", &mut io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Query(args) => match moat_analyzer::query::run(&args) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("moatctl query: {:#}", anyhow::Error::from(e));
+                ExitCode::from(2)
+            }
+        },
     }
 }
