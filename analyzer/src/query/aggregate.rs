@@ -86,11 +86,20 @@ pub struct StatsSpec {
 enum State {
     Count(u64),
     Distinct(FxHashSet<Box<[u8]>>),
-    Sum { sum: f64, n: u64 },
+    Sum {
+        sum: f64,
+        n: u64,
+        exact: Option<i128>,
+    },
     Min(Option<f64>),
     Max(Option<f64>),
     Pct(FxHashMap<u64, u64>),
-    Stddev { n: u64, mean: f64, m2: f64 },
+    Stddev {
+        n: u64,
+        mean: f64,
+        m2: f64,
+        exact: Option<(i128, i128)>,
+    },
     ByTime(Option<(i64, Val<'static>)>),
     Sorts(Option<Val<'static>>),
 }
@@ -100,7 +109,11 @@ impl State {
         match kind {
             AggKind::CountStar | AggKind::Count => State::Count(0),
             AggKind::CountDistinct => State::Distinct(FxHashSet::default()),
-            AggKind::Sum | AggKind::Avg => State::Sum { sum: 0.0, n: 0 },
+            AggKind::Sum | AggKind::Avg => State::Sum {
+                sum: 0.0,
+                n: 0,
+                exact: Some(0),
+            },
             AggKind::Min => State::Min(None),
             AggKind::Max => State::Max(None),
             AggKind::Pct(_) => State::Pct(FxHashMap::default()),
@@ -108,6 +121,7 @@ impl State {
                 n: 0,
                 mean: 0.0,
                 m2: 0.0,
+                exact: Some((0, 0)),
             },
             AggKind::Earliest | AggKind::Latest => State::ByTime(None),
             AggKind::SortsFirst | AggKind::SortsLast => State::Sorts(None),
@@ -134,10 +148,11 @@ impl State {
                     set.insert(scratch.as_slice().into());
                 }
             }
-            State::Sum { sum, n } => {
+            State::Sum { sum, n, exact } => {
                 if let Some(x) = value.as_num() {
                     *sum += x;
                     *n += 1;
+                    *exact = exact.zip(integral(x)).and_then(|(s, i)| s.checked_add(i));
                 }
             }
             State::Min(m) => {
@@ -156,8 +171,11 @@ impl State {
                     *map.entry(x.to_bits()).or_insert(0) += 1;
                 }
             }
-            State::Stddev { n, mean, m2 } => {
+            State::Stddev { n, mean, m2, exact } => {
                 if let Some(x) = value.as_num() {
+                    *exact = exact
+                        .zip(integral(x))
+                        .and_then(|((s, q), i)| Some((s.checked_add(i)?, q.checked_add(i * i)?)));
                     *n += 1;
                     let delta = x - *mean;
                     *mean += delta / *n as f64;
@@ -168,13 +186,14 @@ impl State {
                 let Some(ts) = ts else { return };
                 let better = match best {
                     None => true,
-                    Some((t, _)) => {
-                        if kind == AggKind::Earliest {
-                            ts < *t
-                        } else {
-                            ts > *t
-                        }
-                    }
+                    // Ties go to the value that sorts first (earliest) or last (latest), so the answer does not
+                    // depend on which worker saw which row.
+                    Some((t, v)) => match (kind, ts.cmp(t)) {
+                        (AggKind::Earliest, std::cmp::Ordering::Equal) => sort_order(&value, v).is_lt(),
+                        (_, std::cmp::Ordering::Equal) => sort_order(&value, v).is_gt(),
+                        (AggKind::Earliest, o) => o.is_lt(),
+                        (_, o) => o.is_gt(),
+                    },
                 };
                 if better {
                     *best = Some((ts, value.into_owned()));
@@ -203,9 +222,17 @@ impl State {
         match (self, other) {
             (State::Count(a), State::Count(b)) => *a += b,
             (State::Distinct(a), State::Distinct(b)) => a.extend(b),
-            (State::Sum { sum, n }, State::Sum { sum: s2, n: n2 }) => {
+            (
+                State::Sum { sum, n, exact },
+                State::Sum {
+                    sum: s2,
+                    n: n2,
+                    exact: e2,
+                },
+            ) => {
                 *sum += s2;
                 *n += n2;
+                *exact = exact.zip(e2).and_then(|(a, b)| a.checked_add(b));
             }
             (State::Min(a), State::Min(b)) => *a = opt_fold(*a, b, f64::min),
             (State::Max(a), State::Max(b)) => *a = opt_fold(*a, b, f64::max),
@@ -215,13 +242,17 @@ impl State {
                 }
             }
             (
-                State::Stddev { n, mean, m2 },
+                State::Stddev { n, mean, m2, exact },
                 State::Stddev {
                     n: n2,
                     mean: mean2,
                     m2: m22,
+                    exact: e2,
                 },
             ) => {
+                *exact = exact
+                    .zip(e2)
+                    .and_then(|((s, q), (s2, q2))| Some((s.checked_add(s2)?, q.checked_add(q2)?)));
                 if n2 == 0 {
                     return;
                 }
@@ -243,31 +274,45 @@ impl State {
         match self {
             State::Count(n) => Val::Num(n as f64),
             State::Distinct(set) => Val::Num(set.len() as f64),
-            State::Sum { sum, n } => match (kind, n) {
-                (_, 0) => Val::Null,
-                (AggKind::Avg, n) => Val::Num(sum / n as f64),
-                _ => Val::Num(sum),
-            },
+            State::Sum { sum, n, exact } => {
+                let sum = exact.map_or(sum, |e| e as f64);
+                match (kind, n) {
+                    (_, 0) => Val::Null,
+                    (AggKind::Avg, n) => Val::Num(sum / n as f64),
+                    _ => Val::Num(sum),
+                }
+            }
             State::Min(m) | State::Max(m) => m.map_or(Val::Null, Val::Num),
             State::Pct(map) => {
                 let AggKind::Pct(p) = kind else { return Val::Null };
                 exact_percentile(map, p).map_or(Val::Null, Val::Num)
             }
-            State::Stddev { n, m2, .. } => {
-                if n < 2 {
-                    if n == 1 {
-                        Val::Num(0.0)
-                    } else {
-                        Val::Null
-                    }
-                } else {
-                    Val::Num((m2 / (n - 1) as f64).sqrt())
-                }
-            }
+            State::Stddev { n, m2, exact, .. } => match (n, exact) {
+                (0, _) => Val::Null,
+                (1, _) => Val::Num(0.0),
+                // Integer inputs: n·Σx² − (Σx)² is exact, so the answer does not depend on how rows were split.
+                (n, exact) => match exact.and_then(|(s, q)| exact_variance(n, s, q)) {
+                    Some(variance) => Val::Num(variance.sqrt()),
+                    None => Val::Num((m2 / (n - 1) as f64).sqrt()),
+                },
+            },
             State::ByTime(best) => best.map_or(Val::Null, |(_, v)| v),
             State::Sorts(best) => best.unwrap_or(Val::Null),
         }
     }
+}
+
+/// The sample variance from exact integer sums, when the arithmetic fits in `i128`.
+fn exact_variance(n: u64, sum: i128, sumsq: i128) -> Option<f64> {
+    let n = i128::from(n);
+    let numerator = n.checked_mul(sumsq)?.checked_sub(sum.checked_mul(sum)?)?;
+    Some(numerator as f64 / n.checked_mul(n - 1)? as f64)
+}
+
+/// `x` as an integer when doubles hold it exactly: the exact path of sums and deviations (sums use checked
+/// arithmetic and fall back to floating point past `i128`).
+fn integral(x: f64) -> Option<i128> {
+    (x.fract() == 0.0 && x.abs() < 9e15).then_some(x as i128)
 }
 
 fn opt_fold(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64> {

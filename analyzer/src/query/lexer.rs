@@ -197,11 +197,11 @@ pub fn period(n: f64, unit: &str) -> Option<Period> {
         _ => return None,
     };
     let total = n * ms;
-    (total >= 1.0 && total.fract() == 0.0).then_some(Period::Millis(total as i64))
+    ((1.0..1e15).contains(&total) && total.fract() == 0.0).then_some(Period::Millis(total as i64))
 }
 
 fn months(n: f64, per: i64) -> Option<Period> {
-    (n >= 1.0 && n.fract() == 0.0).then(|| Period::Months(n as i64 * per))
+    ((1.0..=100_000.0).contains(&n) && n.fract() == 0.0).then(|| Period::Months(n as i64 * per))
 }
 
 /// Line and column (1-based, in characters) of a byte offset, for error messages.

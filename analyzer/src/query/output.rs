@@ -84,15 +84,23 @@ impl<W: Write> RowWriter for Writer<W> {
                 Ok(())
             }
             Format::Json => {
-                let mut object = serde_json::Map::new();
+                // Written by hand to keep the column order (serde_json's map would sort the keys).
+                let mut first = true;
+                self.out.write_all(b"{")?;
                 for (name, slot) in &self.columns {
                     let v = value(*slot);
-                    if !v.is_null() {
-                        object.insert(name.clone(), json_value(v));
+                    if v.is_null() {
+                        continue;
                     }
+                    if !first {
+                        self.out.write_all(b",")?;
+                    }
+                    first = false;
+                    serde_json::to_writer(&mut self.out, name)?;
+                    self.out.write_all(b":")?;
+                    serde_json::to_writer(&mut self.out, &json_value(v))?;
                 }
-                serde_json::to_writer(&mut self.out, &object)?;
-                self.out.write_all(b"\n")
+                self.out.write_all(b"}\n")
             }
             Format::Csv => {
                 if !self.header_done {
