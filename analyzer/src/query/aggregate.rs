@@ -6,7 +6,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::expr::CExpr;
-use super::value::{decode_key, encode_key, sort_order, Val};
+use super::value::{decode_key, encode_key, sort_order, SortKey, Val};
 
 /// An aggregate function of `stats` (page "stats", section "Functions to use with stats").
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -343,6 +343,9 @@ pub fn exact_percentile(map: FxHashMap<u64, u64>, p: f64) -> Option<f64> {
     values.last().map(|(v, _)| *v)
 }
 
+/// A finished group: its sort keys, its encoded key and its row.
+type Keyed = (Vec<SortKey>, Box<[u8]>, Vec<Val<'static>>);
+
 struct Group {
     key: Box<[u8]>,
     states: Vec<State>,
@@ -424,7 +427,7 @@ impl GroupTable {
                 states: spec.aggs.iter().map(|a| State::new(a.kind)).collect(),
             });
         }
-        let mut rows: Vec<Vec<Val<'static>>> = self
+        let mut keyed: Vec<Keyed> = self
             .groups
             .into_iter()
             .map(|group| {
@@ -435,16 +438,19 @@ impl GroupTable {
                 for (agg, state) in spec.aggs.iter().zip(group.states) {
                     row[agg.slot] = state.finish(agg.kind);
                 }
-                row
+                let keys = spec.by.iter().map(|(_, slot)| SortKey::of(&row[*slot])).collect();
+                (keys, group.key, row)
             })
             .collect();
-        rows.sort_by(|a, b| {
-            spec.by
-                .iter()
-                .map(|(_, slot)| sort_order(&a[*slot], &b[*slot]))
+        // Keys that sort equal ("200" and 200) fall back to their encoding, so the order never depends on which
+        // worker saw a group first.
+        keyed.sort_by(|(a, ka, _), (b, kb, _)| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| x.order(y))
                 .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
+                .unwrap_or_else(|| ka.cmp(kb))
         });
-        rows
+        keyed.into_iter().map(|(_, _, row)| row).collect()
     }
 }

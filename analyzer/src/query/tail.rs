@@ -10,7 +10,7 @@ use super::aggregate::GroupTable;
 use super::output::RowWriter;
 use super::plan::{Plan, Stage, DEFAULT_LIMIT};
 use super::stages::{run_stages, RowSink};
-use super::value::{encode_key, sort_order, Val};
+use super::value::{encode_key, sort_order, SortKey, Val};
 
 /// An owned row.
 pub type Row = Vec<Val<'static>>;
@@ -19,7 +19,7 @@ enum Op {
     Row(usize),
     Sort {
         stage: usize,
-        buf: Vec<(Row, Row)>,
+        buf: Vec<(Vec<SortKey>, Row)>,
         cap: Option<usize>,
     },
     Limit {
@@ -138,7 +138,7 @@ impl<'p> Tail<'p> {
                 let Stage::Sort(keys) = &plan.stages[*stage] else {
                     return true;
                 };
-                let key: Row = keys.iter().map(|(e, _)| e.eval(&row).into_owned()).collect();
+                let key: Vec<SortKey> = keys.iter().map(|(e, _)| SortKey::of(&e.eval(&row))).collect();
                 buf.push((key, row));
                 if let Some(cap) = *cap {
                     if buf.len() >= cap.max(1024) * 2 {
@@ -264,14 +264,15 @@ impl<'p> Tail<'p> {
     }
 }
 
-fn sort_rows(keys: &[(super::expr::CExpr, bool)], buf: &mut [(Row, Row)]) {
+fn sort_rows(keys: &[(super::expr::CExpr, bool)], buf: &mut [(Vec<SortKey>, Row)]) {
     buf.sort_by(|(a, _), (b, _)| {
         for (i, (_, desc)) in keys.iter().enumerate() {
             let (x, y) = (&a[i], &b[i]);
             // Nulls stay last in both directions.
-            let ord = match (x.is_null(), y.is_null()) {
-                (false, false) if *desc => sort_order(y, x),
-                _ => sort_order(x, y),
+            let ord = match (x, y) {
+                (SortKey::Null, _) | (_, SortKey::Null) => x.order(y),
+                _ if *desc => y.order(x),
+                _ => x.order(y),
             };
             if ord != Ordering::Equal {
                 return ord;

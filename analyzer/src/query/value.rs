@@ -105,6 +105,17 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
         return None;
     }
+    let mut dots = 0;
+    for b in t.bytes() {
+        match b {
+            b'0'..=b'9' | b'+' | b'-' | b'e' | b'E' => {}
+            b'.' => dots += 1,
+            _ => return None,
+        }
+    }
+    if dots > 1 {
+        return None;
+    }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
@@ -188,6 +199,43 @@ pub fn sort_order(a: &Val<'_>, b: &Val<'_>) -> Ordering {
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
         (None, None) => natural_cmp(&a.render(), &b.render()),
+    }
+}
+
+/// A value prepared for sorting many times: its number or text worked out once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    /// A non-number value's text.
+    Text(Box<str>),
+    /// A number value.
+    Num(f64),
+    /// Null (sorts last).
+    Null,
+}
+
+impl SortKey {
+    /// The key of a value.
+    pub fn of(v: &Val<'_>) -> SortKey {
+        if v.is_null() {
+            return SortKey::Null;
+        }
+        match sort_number(v) {
+            Some(n) => SortKey::Num(n),
+            None => SortKey::Text(v.render().into()),
+        }
+    }
+
+    /// The order of [`sort_order`], on prepared keys.
+    pub fn order(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            (SortKey::Null, SortKey::Null) => Ordering::Equal,
+            (SortKey::Null, _) => Ordering::Greater,
+            (_, SortKey::Null) => Ordering::Less,
+            (SortKey::Num(a), SortKey::Num(b)) => a.total_cmp(b),
+            (SortKey::Num(_), SortKey::Text(_)) => Ordering::Greater,
+            (SortKey::Text(_), SortKey::Num(_)) => Ordering::Less,
+            (SortKey::Text(a), SortKey::Text(b)) => natural_cmp(a, b),
+        }
     }
 }
 
