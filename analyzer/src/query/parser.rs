@@ -3,6 +3,7 @@
 
 use super::ast::{AggCall, BinOp, Command, Expr, Named, ParsePattern, Query};
 use super::error::QueryError;
+use super::expr::build_regex;
 use super::lexer::{lex, line_col, LexError, Token};
 use super::value::Val;
 
@@ -23,7 +24,11 @@ const UNSUPPORTED: [&str; 7] = [
 
 /// Parses a query string into its commands.
 pub fn parse_query(src: &str) -> Result<Query, QueryError> {
-    let mut parser = Parser { src, pos: 0 };
+    let mut parser = Parser {
+        src,
+        pos: 0,
+        call_depth: 0,
+    };
     let mut commands = Vec::new();
     loop {
         let (token, start, _) = parser.peek()?;
@@ -52,6 +57,7 @@ pub fn parse_query(src: &str) -> Result<Query, QueryError> {
 struct Parser<'s> {
     src: &'s str,
     pos: usize,
+    call_depth: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -66,6 +72,23 @@ impl<'s> Parser<'s> {
 
     fn error_at(&self, pos: usize, expected: &str, found: &Token) -> QueryError {
         self.message_at(pos, format!("expected {expected}, found {}", found.describe()))
+    }
+
+    /// Checks a regex literal where it stands, so a bad one is reported at its position.
+    fn check_regex(&self, pattern: &str, pos: usize, needs_names: bool) -> Result<(), QueryError> {
+        let regex = build_regex(pattern).map_err(|e| self.message_at(pos, format!("bad regex /{pattern}/: {e}")))?;
+        if needs_names
+            && !regex
+                .group_info()
+                .pattern_names(regex_automata::PatternID::ZERO)
+                .any(|n| n.is_some())
+        {
+            return Err(self.message_at(
+                pos,
+                format!("the parse regex /{pattern}/ has no named group (?<name>...)"),
+            ));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Result<(Token, usize, usize), QueryError> {
@@ -187,6 +210,20 @@ impl<'s> Parser<'s> {
         }
     }
 
+    fn call_args(&mut self) -> Result<Vec<Expr>, QueryError> {
+        let mut args = Vec::new();
+        if !self.eat_punct(")")? {
+            loop {
+                args.push(self.expr()?);
+                if !self.eat_punct(",")? {
+                    break;
+                }
+            }
+            self.expect_punct(")")?;
+        }
+        Ok(args)
+    }
+
     fn named_list(&mut self) -> Result<Vec<Named>, QueryError> {
         let mut out = Vec::new();
         loop {
@@ -288,6 +325,7 @@ impl<'s> Parser<'s> {
                 })
             }
             Token::Regex(re) => {
+                self.check_regex(&re, start, true)?;
                 self.pos = end;
                 Ok(Command::Parse {
                     source,
@@ -397,6 +435,7 @@ impl<'s> Parser<'s> {
                 Ok(Expr::Lit(Val::Str(s.into())))
             }
             Token::Regex(r) => {
+                self.check_regex(&r, start, false)?;
                 self.pos = end;
                 Ok(Expr::Regex(r))
             }
@@ -467,13 +506,18 @@ impl<'s> Parser<'s> {
                 Ok(Expr::Lit(Val::Str(s.into())))
             }
             Token::Regex(r) => {
+                self.check_regex(&r, start, false)?;
                 self.pos = end;
                 Ok(Expr::Regex(r))
             }
-            Token::Period(p) => {
+            Token::Period(p) if self.call_depth > 0 => {
                 self.pos = end;
                 Ok(Expr::Period(p))
             }
+            Token::Period(_) => Err(self.message_at(
+                start,
+                "a time period is only valid as an argument of bin(), datefloor() or dateceil()".to_owned(),
+            )),
             Token::Punct("(") => {
                 self.pos = end;
                 let inner = self.expr()?;
@@ -483,17 +527,14 @@ impl<'s> Parser<'s> {
             Token::Ident(name) => {
                 self.pos = end;
                 if self.eat_punct("(")? {
-                    let mut args = Vec::new();
-                    if !self.eat_punct(")")? {
-                        loop {
-                            args.push(self.expr()?);
-                            if !self.eat_punct(",")? {
-                                break;
-                            }
-                        }
-                        self.expect_punct(")")?;
-                    }
-                    return Ok(Expr::Call { name, args, pos: start });
+                    self.call_depth += 1;
+                    let args = self.call_args();
+                    self.call_depth -= 1;
+                    return Ok(Expr::Call {
+                        name,
+                        args: args?,
+                        pos: start,
+                    });
                 }
                 match name.to_ascii_lowercase().as_str() {
                     "true" => Ok(Expr::Lit(Val::Bool(true))),

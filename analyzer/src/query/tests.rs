@@ -85,6 +85,15 @@ fn errors_name_line_column_and_what_was_expected() {
     assert!(message.contains("2 `*` but 1 names"), "{message}");
     let (_, _, message) = syntax_error("fields a | filter b = \"open");
     assert!(message.contains("unterminated string"), "{message}");
+    let (_, column, message) = syntax_error("filter @message like /a(b/");
+    assert_eq!(column, 22);
+    assert!(message.contains("bad regex /a(b/"), "{message}");
+    let (_, column, message) = syntax_error("parse @message /(\\d+) ms/");
+    assert_eq!(column, 16);
+    assert!(message.contains("no named group"), "{message}");
+    let (_, column, message) = syntax_error("fields 5m as x");
+    assert_eq!(column, 8);
+    assert!(message.contains("only valid as an argument of bin()"), "{message}");
     let (_, _, message) = syntax_error("pattern @message");
     assert!(message.contains("not supported"), "{message}");
 }
