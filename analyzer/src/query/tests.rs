@@ -166,6 +166,17 @@ fn json_string_numbers_compare_as_numbers() {
 }
 
 #[test]
+fn string_booleans_filter_as_booleans() {
+    let lines = [
+        r#"{"id":"a","isCanaryRequest":"true"}"#,
+        r#"{"id":"b","isCanaryRequest":"false"}"#,
+        r#"{"id":"c"}"#,
+    ];
+    assert_eq!(run("filter isCanaryRequest | display id", &lines), [["a"]]);
+    assert_eq!(run("filter not isCanaryRequest | display id", &lines), [["b"], ["c"]]);
+}
+
+#[test]
 fn count_star_counts_rows_and_count_field_counts_present_values() {
     let lines = [r#"{"a":1}"#, r#"{"b":2}"#, r#"{"a":null}"#, "plain text"];
     assert_eq!(

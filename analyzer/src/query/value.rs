@@ -65,13 +65,16 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Truthiness for `filter`: `true`, non-zero numbers and non-empty strings.
+    /// Truthiness for `filter`: `true`, non-zero numbers, and strings other than `""`, `"false"` and numeric
+    /// zero (API Gateway writes booleans such as `isCanaryRequest` as the strings `"true"`/`"false"`).
     pub fn truthy(&self) -> bool {
         match self {
             Val::Null => false,
             Val::Bool(b) => *b,
             Val::Num(n) => *n != 0.0 && !n.is_nan(),
-            Val::Str(s) => !s.is_empty(),
+            Val::Str(s) => {
+                !(s.is_empty() || s.eq_ignore_ascii_case("false") || parse_number(s).is_some_and(|n| n == 0.0))
+            }
             Val::Time(_) => true,
         }
     }
