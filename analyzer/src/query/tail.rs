@@ -10,7 +10,7 @@ use super::aggregate::GroupTable;
 use super::output::RowWriter;
 use super::plan::{Plan, Stage, DEFAULT_LIMIT};
 use super::stages::{run_stages, RowSink};
-use super::value::{encode_key, sort_order, SortKey, Val};
+use super::value::{encode_key, SortKey, Val};
 
 /// An owned row.
 pub type Row = Vec<Val<'static>>;
@@ -29,7 +29,7 @@ enum Op {
     Dedup {
         keys: Vec<usize>,
         seen: FxHashSet<Vec<u8>>,
-        buffered: Option<Vec<(Vec<u8>, Row)>>,
+        buffered: Option<Latest>,
     },
     Stats {
         stage: usize,
@@ -87,11 +87,21 @@ impl<'p> Tail<'p> {
                     }
                 }
                 Stage::Limit(n) => Op::Limit { n: *n, seen: 0 },
-                Stage::Dedup { keys, sorted } => Op::Dedup {
-                    keys: keys.clone(),
-                    seen: FxHashSet::default(),
-                    buffered: (!sorted).then(Vec::new),
-                },
+                Stage::Dedup { keys, sorted } => {
+                    // Only `limit` may follow `dedup`, so no more rows than it (or the default cap) are kept.
+                    let cap = match stages.get(index + 1) {
+                        Some(Stage::Limit(n)) => *n,
+                        _ => DEFAULT_LIMIT,
+                    };
+                    Op::Dedup {
+                        keys: keys.clone(),
+                        seen: FxHashSet::default(),
+                        buffered: (!sorted).then(|| Latest {
+                            cap,
+                            ..Latest::default()
+                        }),
+                    }
+                }
                 Stage::Stats(_) => Op::Stats {
                     stage: index,
                     table: GroupTable::default(),
@@ -157,10 +167,11 @@ impl<'p> Tail<'p> {
                 self.push_at(i + 1, row) && !last
             }
             Op::Dedup { keys, seen, buffered } => {
+                let ts = plan.system.timestamp.and_then(|t| row[t].as_millis());
                 if keys.iter().any(|k| row[*k].is_null()) {
                     return match buffered {
                         Some(b) => {
-                            b.push((Vec::new(), row));
+                            b.push_null(ts, row);
                             true
                         }
                         None => self.push_at(i + 1, row),
@@ -178,7 +189,7 @@ impl<'p> Tail<'p> {
                         true
                     }
                     Some(b) => {
-                        b.push((self.scratch.clone(), row));
+                        b.push_keyed(&self.scratch, ts, row);
                         true
                     }
                 }
@@ -222,26 +233,7 @@ impl<'p> Tail<'p> {
                     }
                     buf.into_iter().map(|(_, row)| row).collect()
                 }
-                Op::Dedup {
-                    buffered: Some(b),
-                    seen,
-                    ..
-                } => {
-                    let ts = plan.system.timestamp;
-                    let mut rows = std::mem::take(b);
-                    // Insights' default order before dedup: @timestamp descending (page "dedup").
-                    rows.sort_by(|a, b| match ts {
-                        Some(t) => sort_order(&b.1[t], &a.1[t]).then(Ordering::Equal),
-                        None => Ordering::Equal,
-                    });
-                    let mut out = Vec::new();
-                    for (key, row) in rows {
-                        if key.is_empty() || seen.insert(key) {
-                            out.push(row);
-                        }
-                    }
-                    out
-                }
+                Op::Dedup { buffered: Some(b), .. } => std::mem::take(b).finish(),
                 Op::Stats { stage, table } => {
                     let Stage::Stats(spec) = &plan.stages[*stage] else {
                         continue;
@@ -261,6 +253,57 @@ impl<'p> Tail<'p> {
         }
         self.writer.finish()?;
         Ok(self.emitted)
+    }
+}
+
+/// `dedup` without a `sort` before it: Insights' default order is `@timestamp` descending (page "dedup"), so each
+/// key keeps its latest row (the first one seen among equal times), rows with a null key are all kept, and only
+/// the `cap` latest rows can be shown.
+#[derive(Default)]
+struct Latest {
+    best: rustc_hash::FxHashMap<Vec<u8>, (Option<i64>, u64, Row)>,
+    nulls: Vec<(Option<i64>, u64, Row)>,
+    seq: u64,
+    cap: usize,
+}
+
+/// Newest first, rows without a time last, then arrival order.
+fn latest_first(a: &(Option<i64>, u64, Row), b: &(Option<i64>, u64, Row)) -> Ordering {
+    b.0.unwrap_or(i64::MIN)
+        .cmp(&a.0.unwrap_or(i64::MIN))
+        .then(a.1.cmp(&b.1))
+}
+
+impl Latest {
+    fn push_keyed(&mut self, key: &[u8], ts: Option<i64>, row: Row) {
+        self.seq += 1;
+        let entry = (ts, self.seq, row);
+        match self.best.get_mut(key) {
+            Some(old) => {
+                if latest_first(&entry, old).is_lt() {
+                    *old = entry;
+                }
+            }
+            None => {
+                self.best.insert(key.to_vec(), entry);
+            }
+        }
+    }
+
+    fn push_null(&mut self, ts: Option<i64>, row: Row) {
+        self.seq += 1;
+        self.nulls.push((ts, self.seq, row));
+        if self.nulls.len() >= self.cap.max(1024) * 2 {
+            self.nulls.sort_by(latest_first);
+            self.nulls.truncate(self.cap);
+        }
+    }
+
+    fn finish(self) -> Vec<Row> {
+        let mut rows: Vec<(Option<i64>, u64, Row)> = self.best.into_values().chain(self.nulls).collect();
+        rows.sort_by(latest_first);
+        rows.truncate(self.cap);
+        rows.into_iter().map(|(_, _, row)| row).collect()
     }
 }
 

@@ -368,11 +368,13 @@ fn dedup_keeps_the_first_in_sort_order_and_null_keys_per_the_dedup_page() {
     let rows = render(query_events(q, events.clone()).expect("runs").rows);
     assert_eq!(rows, [["no server 2"], ["no server 1"], ["new a"], ["only b"]]);
     let rows = render(
-        query_events("display message | dedup server", events)
+        query_events("display message | dedup server", events.clone())
             .expect("runs")
             .rows,
     );
     assert_eq!(rows, [["no server 2"], ["no server 1"], ["new a"], ["only b"]]);
+    let limited = query_events("display message | dedup server | limit 3", events).expect("runs");
+    assert_eq!(render(limited.rows), [["no server 2"], ["no server 1"], ["new a"]]);
 }
 
 #[test]
