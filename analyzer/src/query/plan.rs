@@ -213,6 +213,10 @@ impl Compiler<'_> {
                 };
                 Ok(CExpr::RoundTime(func, Box::new(self.expr(&args[0])?), *p))
             }
+            _ if args.iter().any(|a| matches!(a, Expr::Period(_))) => Err(self.error(
+                pos,
+                format!("`{name}` does not take a time period; periods go in bin(), datefloor() and dateceil()"),
+            )),
             _ => Ok(CExpr::Call(
                 func,
                 args.iter().map(|a| self.expr(a)).collect::<Result<_, _>>()?,

@@ -94,6 +94,9 @@ fn errors_name_line_column_and_what_was_expected() {
     let (_, column, message) = syntax_error("fields 5m as x");
     assert_eq!(column, 8);
     assert!(message.contains("only valid as an argument of bin()"), "{message}");
+    let (_, column, message) = syntax_error("fields a | fields strlen(5m)");
+    assert_eq!(column, 19);
+    assert!(message.contains("does not take a time period"), "{message}");
     let (_, _, message) = syntax_error("pattern @message");
     assert!(message.contains("not supported"), "{message}");
 }
