@@ -156,3 +156,57 @@ fn the_default_limit_is_announced_on_stderr() {
     assert_eq!(stdout(&out).lines().count(), 10_001, "header and 10,000 rows");
     assert!(String::from_utf8_lossy(&out.stderr).contains("first 10000 rows"));
 }
+
+#[test]
+fn files_larger_than_a_chunk_give_the_same_answer_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.log");
+    // ~6 MB: more than one 4 MiB stats chunk and several 1 MiB row chunks.
+    let mut text = String::new();
+    for i in 0..21_000u32 {
+        let status = ["200", "200", "404", "500"][(i % 4) as usize];
+        let line = access_line(
+            i,
+            &format!("25/Nov/2026:22:{:02}:{:02} +0000", i / 600 % 60, i / 10 % 60),
+            status,
+            i % 97,
+        );
+        text.push_str(&line);
+        text.push('\n');
+    }
+    std::fs::write(&path, &text).expect("write");
+    let path = path.display().to_string();
+    for q in [
+        "stats count(*), pct(responseLatency, 99), avg(responseLatency) by status, bin(5m)",
+        "filter status = 500 | fields requestId | limit 10000",
+    ] {
+        let one = stdout(&moatctl(
+            &["query", &path, q, "--threads", "1", "--format", "csv"],
+            None,
+        ));
+        let two = stdout(&moatctl(
+            &["query", &path, q, "--threads", "2", "--format", "csv"],
+            None,
+        ));
+        assert_eq!(one, two, "{q}");
+        assert!(one.lines().count() > 5, "{one}");
+    }
+    let ids = stdout(&moatctl(
+        &[
+            "query",
+            &path,
+            "fields requestId | limit 10000",
+            "--threads",
+            "2",
+            "--format",
+            "csv",
+        ],
+        None,
+    ));
+    let expected: Vec<String> = (0..10_000).map(|i| format!("r{i}")).collect();
+    assert_eq!(
+        ids.lines().skip(1).collect::<Vec<_>>(),
+        expected,
+        "file order across chunks"
+    );
+}
