@@ -86,22 +86,22 @@ pub struct StatsSpec {
 enum State {
     Count(u64),
     Distinct(FxHashSet<Box<[u8]>>),
-    Sum {
-        sum: f64,
-        n: u64,
-        exact: Option<i128>,
-    },
+    Sum { sum: f64, n: u64, exact: Option<i128> },
     Min(Option<f64>),
     Max(Option<f64>),
     Pct(FxHashMap<u64, u64>),
-    Stddev {
-        n: u64,
-        mean: f64,
-        m2: f64,
-        exact: Option<(i128, i128)>,
-    },
+    Stddev(Box<Moments>),
     ByTime(Option<(i64, Val<'static>)>),
     Sorts(Option<Val<'static>>),
+}
+
+/// Count, running mean and squared deviations (Welford), plus exact integer sums while the inputs are integers.
+#[derive(Debug, Clone)]
+struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    exact: Option<(i128, i128)>,
 }
 
 impl State {
@@ -117,12 +117,12 @@ impl State {
             AggKind::Min => State::Min(None),
             AggKind::Max => State::Max(None),
             AggKind::Pct(_) => State::Pct(FxHashMap::default()),
-            AggKind::Stddev => State::Stddev {
+            AggKind::Stddev => State::Stddev(Box::new(Moments {
                 n: 0,
                 mean: 0.0,
                 m2: 0.0,
                 exact: Some((0, 0)),
-            },
+            })),
             AggKind::Earliest | AggKind::Latest => State::ByTime(None),
             AggKind::SortsFirst | AggKind::SortsLast => State::Sorts(None),
         }
@@ -171,7 +171,8 @@ impl State {
                     *map.entry(x.to_bits()).or_insert(0) += 1;
                 }
             }
-            State::Stddev { n, mean, m2, exact } => {
+            State::Stddev(moments) => {
+                let Moments { n, mean, m2, exact } = &mut **moments;
                 if let Some(x) = value.as_num() {
                     *exact = exact
                         .zip(integral(x))
@@ -241,15 +242,14 @@ impl State {
                     *a.entry(k).or_insert(0) += c;
                 }
             }
-            (
-                State::Stddev { n, mean, m2, exact },
-                State::Stddev {
+            (State::Stddev(mine), State::Stddev(theirs)) => {
+                let Moments { n, mean, m2, exact } = &mut **mine;
+                let Moments {
                     n: n2,
                     mean: mean2,
                     m2: m22,
                     exact: e2,
-                },
-            ) => {
+                } = *theirs;
                 *exact = exact
                     .zip(e2)
                     .and_then(|((s, q), (s2, q2))| Some((s.checked_add(s2)?, q.checked_add(q2)?)));
@@ -287,13 +287,13 @@ impl State {
                 let AggKind::Pct(p) = kind else { return Val::Null };
                 exact_percentile(map, p).map_or(Val::Null, Val::Num)
             }
-            State::Stddev { n, m2, exact, .. } => match (n, exact) {
+            State::Stddev(moments) => match (moments.n, moments.exact) {
                 (0, _) => Val::Null,
                 (1, _) => Val::Num(0.0),
                 // Integer inputs: n·Σx² − (Σx)² is exact, so the answer does not depend on how rows were split.
                 (n, exact) => match exact.and_then(|(s, q)| exact_variance(n, s, q)) {
                     Some(variance) => Val::Num(variance.sqrt()),
-                    None => Val::Num((m2 / (n - 1) as f64).sqrt()),
+                    None => Val::Num((moments.m2 / (n - 1) as f64).sqrt()),
                 },
             },
             State::ByTime(best) => best.map_or(Val::Null, |(_, v)| v),
@@ -392,7 +392,9 @@ impl GroupTable {
 
     /// Folds another table (another worker's) into this one.
     pub fn merge(&mut self, spec: &StatsSpec, other: GroupTable) {
-        for group in other.groups {
+        // The other table's index goes first: only its groups are needed.
+        let GroupTable { groups, .. } = other;
+        for group in groups {
             match self.index.get(&group.key) {
                 Some(&i) => {
                     let mine = &mut self.groups[i];
@@ -427,8 +429,9 @@ impl GroupTable {
                 states: spec.aggs.iter().map(|a| State::new(a.kind)).collect(),
             });
         }
-        let mut keyed: Vec<Keyed> = self
-            .groups
+        // The index is no longer needed; free it before the rows are built.
+        let GroupTable { groups, .. } = self;
+        let mut keyed: Vec<Keyed> = groups
             .into_iter()
             .map(|group| {
                 let mut row = vec![Val::Null; width];
