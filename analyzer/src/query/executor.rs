@@ -198,7 +198,8 @@ fn stats_at_split(plan: &Plan) -> Option<&StatsSpec> {
     }
 }
 
-/// Runs `plan` over events one at a time (stdin, CloudWatch events fetched elsewhere, tests).
+/// Runs `plan` over events one at a time (stdin, CloudWatch events fetched elsewhere, tests). Empty messages are
+/// skipped, as empty lines of a file are (CloudWatch Logs has no empty events).
 pub fn run_events(
     plan: &Plan,
     options: &RunOptions,
@@ -212,8 +213,10 @@ pub fn run_events(
             table: GroupTable::default(),
         };
         for_each(&mut |event: LogEvent| {
-            let mut row = Vec::new();
-            worker.line(&event.message, &meta_of(&event), &mut row, &mut sink);
+            if !event.message.is_empty() {
+                let mut row = Vec::new();
+                worker.line(&event.message, &meta_of(&event), &mut row, &mut sink);
+            }
             true
         })?;
         let rows = sink.table.finish(spec, plan.names.len());
@@ -221,6 +224,9 @@ pub fn run_events(
     }
     let mut tail = Tail::new(plan, plan.split, writer);
     for_each(&mut |event: LogEvent| {
+        if event.message.is_empty() {
+            return true;
+        }
         let mut row = Vec::new();
         worker.line(&event.message, &meta_of(&event), &mut row, &mut TailSink(&mut tail))
     })?;
