@@ -210,3 +210,18 @@ fn files_larger_than_a_chunk_give_the_same_answer_on_one_and_two_threads() {
         "file order across chunks"
     );
 }
+
+#[test]
+fn log_stream_and_log_name_the_source() {
+    let (_dir, path) = access_log();
+    let out = moatctl(
+        &["query", &path, "display @logStream, @log | limit 1", "--format", "csv"],
+        None,
+    );
+    assert_eq!(stdout(&out), format!("@logStream,@log\n{path},{path}\n"));
+    let out = moatctl(
+        &["query", "-", "display @logStream, @log, @message", "--format", "csv"],
+        Some("hello\n"),
+    );
+    assert_eq!(stdout(&out), "@logStream,@log,@message\n-,-,hello\n");
+}
