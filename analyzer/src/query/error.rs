@@ -32,6 +32,9 @@ pub enum QueryError {
     /// A command-line option is invalid (`--since`, `--until`, the source).
     #[error("{0}")]
     Usage(String),
+    /// A worker thread died (a bug: it is reported rather than giving a partial result).
+    #[error("internal error: {0}")]
+    Worker(String),
     /// CloudWatch Logs refused or failed the query.
     #[error("CloudWatch Logs: {0}")]
     CloudWatch(String),

@@ -433,7 +433,7 @@ pub fn run_local(
                 .into_iter()
                 .map(|h| {
                     h.join()
-                        .unwrap_or_else(|_| Err(QueryError::Usage("a worker thread panicked".into())))
+                        .unwrap_or_else(|_| Err(QueryError::Worker("a worker thread panicked".into())))
                 })
                 .collect::<Vec<_>>()
         });
@@ -482,7 +482,14 @@ pub fn run_local(
             }));
         }
         for k in 0..chunks as usize {
-            let Ok(rows) = receivers[k % workers].recv() else { break };
+            // A worker only hangs up early after `stop`, which is not set yet here: this one died.
+            let Ok(rows) = receivers[k % workers].recv() else {
+                stop.store(true, Ordering::Relaxed);
+                return Err(QueryError::Usage(format!(
+                    "worker {} stopped before chunk {k}",
+                    k % workers
+                )));
+            };
             let mut more = true;
             for row in rows? {
                 if !tail.push(row) {
