@@ -485,7 +485,7 @@ pub fn run_local(
             // A worker only hangs up early after `stop`, which is not set yet here: this one died.
             let Ok(rows) = receivers[k % workers].recv() else {
                 stop.store(true, Ordering::Relaxed);
-                return Err(QueryError::Usage(format!(
+                return Err(QueryError::Worker(format!(
                     "worker {} stopped before chunk {k}",
                     k % workers
                 )));
