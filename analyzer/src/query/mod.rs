@@ -25,6 +25,8 @@ pub mod value;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_execution;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -1,21 +1,19 @@
-//! Tests of the query engine: the parser and its errors, semantics checked against AWS's documentation pages
-//! (named in each test), aggregation merging (one worker and N workers agree), the scanner and the writers.
+//! Tests of the query language: the parser and its errors, and semantics checked against AWS's documentation
+//! pages (named in each test). The scanner, the executor's merging and the writers are in `tests_execution.rs`.
 
 use super::ast::{Command, Period};
-use super::executor::RunOptions;
 use super::lexer::period;
-use super::output::{Format, RowWriter, Writer};
 use super::parser::parse_query;
-use super::scan::{parse_clf_time, FieldScanner};
-use super::value::{format_timestamp, sort_order, Val};
-use super::{parse_when, query_bytes, query_events, QueryError};
+use super::scan::parse_clf_time;
+use super::value::{sort_order, Val};
+use super::{query_events, QueryError};
 use crate::event::LogEvent;
 
-fn event(message: &str) -> LogEvent {
+pub(super) fn event(message: &str) -> LogEvent {
     LogEvent::from_message(message)
 }
 
-fn event_at(ms: i64, message: &str) -> LogEvent {
+pub(super) fn event_at(ms: i64, message: &str) -> LogEvent {
     LogEvent {
         timestamp: Some(ms),
         ..LogEvent::from_message(message)
@@ -23,7 +21,7 @@ fn event_at(ms: i64, message: &str) -> LogEvent {
 }
 
 /// Runs a query over messages and renders every cell.
-fn run(query: &str, messages: &[&str]) -> Vec<Vec<String>> {
+pub(super) fn run(query: &str, messages: &[&str]) -> Vec<Vec<String>> {
     render(
         query_events(query, messages.iter().map(|m| event(m)))
             .expect("query runs")
@@ -31,7 +29,7 @@ fn run(query: &str, messages: &[&str]) -> Vec<Vec<String>> {
     )
 }
 
-fn render(rows: Vec<Vec<Val<'static>>>) -> Vec<Vec<String>> {
+pub(super) fn render(rows: Vec<Vec<Val<'static>>>) -> Vec<Vec<String>> {
     rows.into_iter()
         .map(|r| r.iter().map(|v| v.render().into_owned()).collect())
         .collect()
@@ -48,7 +46,7 @@ fn syntax_error(query: &str) -> (usize, usize, String) {
     }
 }
 
-const T0: i64 = 1_795_645_856_000; // 2026-11-25 22:30:56 UTC
+pub(super) const T0: i64 = 1_795_645_856_000; // 2026-11-25 22:30:56 UTC
 
 // ---- parser ----
 
@@ -599,195 +597,4 @@ fn system_fields() {
             "2026-11-25 22:30:56.005"
         ]]
     );
-}
-
-// ---- scanner ----
-
-#[test]
-fn scanner_reads_nested_arrays_and_escapes() {
-    let scanner = FieldScanner::new(vec![
-        ("a.b".into(), 0),
-        ("c.1".into(), 1),
-        ("esc".into(), 2),
-        ("obj".into(), 3),
-        ("n".into(), 4),
-        ("t".into(), 5),
-    ]);
-    let line = r#"{"a":{"b":"deep","x":[1,{"y":2}]},"c":[true,"second"],"esc":"q\"\u00e9\n","obj":{"k":[1,2]},"n":-1.5e2,"t":true}"#;
-    let mut row = vec![Val::Null; 6];
-    scanner.scan(line, &mut row, &mut String::new()).expect("json");
-    assert_eq!(row[0], Val::str("deep"));
-    assert_eq!(row[1], Val::str("second"));
-    assert_eq!(row[2], Val::str("q\"é\n"));
-    assert_eq!(row[3], Val::str(r#"{"k":[1,2]}"#));
-    assert_eq!(row[4], Val::Num(-150.0));
-    assert_eq!(row[5], Val::Bool(true));
-    assert!(scanner.scan("{\"a\":", &mut row, &mut String::new()).is_err());
-    assert!(scanner.scan("plain", &mut row, &mut String::new()).is_err());
-}
-
-#[test]
-fn malformed_and_non_json_lines_only_have_system_fields() {
-    let lines = [
-        r#"{"status":"200"}"#,
-        r#"{"status":"500",}"#,
-        "status=200",
-        r#"{"status" : "404" }"#,
-    ];
-    assert_eq!(
-        run("stats count(*) as n by status", &lines),
-        [["200", "1"], ["404", "1"], ["", "2"]]
-    );
-}
-
-// ---- one worker and N workers agree ----
-
-fn corpus() -> Vec<u8> {
-    let mut out = Vec::new();
-    for i in 0..6000u64 {
-        let status = ["200", "200", "200", "404", "500"][(i * 7 % 5) as usize];
-        let lat = (i * 37) % 211 + 1;
-        let minute = i % 17;
-        match i % 500 {
-            0 => out.extend_from_slice(b"not json at all\r\n"),
-            1 => out.extend_from_slice(b"{\"status\":\"\xff\xfe\",\"responseLatency\":\"1\"}\n"),
-            2 => out.extend_from_slice(b"\n"),
-            _ => out.extend_from_slice(
-                format!(
-                    "{{ \"requestId\":\"r{i}\", \"ip\": \"10.0.{}.{}\", \"requestTime\":\"25/Nov/2026:22:{minute:02}:{:02} +0000\", \"status\":\"{status}\", \"responseLatency\":\"{lat}\" }}\n",
-                    i % 3,
-                    i % 251,
-                    i % 60
-                )
-                .as_bytes(),
-            ),
-        }
-    }
-    out
-}
-
-#[test]
-fn one_worker_and_many_workers_give_the_same_answer() {
-    let data = corpus();
-    let queries = [
-        "stats count(*), pct(responseLatency, 99), pct(responseLatency, 50) by status, bin(1m)",
-        "stats count(*) by status",
-        "stats avg(responseLatency), stddev(responseLatency), count_distinct(ip), min(responseLatency), max(responseLatency), sum(responseLatency), earliest(requestId), latest(requestId)",
-        "filter status = 500 | fields requestId, responseLatency | limit 40",
-        "filter responseLatency > 100 | sort responseLatency desc, requestId asc | limit 15",
-        "fields requestId | filter ip like /10\\.0\\.2\\./ | dedup status | limit 10",
-        "stats count(*) as c by status, bin(5m) | stats sum(c) as total, max(c) as most by status",
-    ];
-    for q in queries {
-        let one = query_bytes(
-            q,
-            &data,
-            &RunOptions {
-                workers: 1,
-                ..RunOptions::default()
-            },
-        )
-        .expect("runs");
-        for (workers, chunk) in [(2, 997), (4, 4096), (3, 1 << 20), (7, 64)] {
-            let many = query_bytes(
-                q,
-                &data,
-                &RunOptions {
-                    workers,
-                    chunk_size: Some(chunk),
-                    ..RunOptions::default()
-                },
-            )
-            .expect("runs");
-            assert_eq!(one, many, "{q} with {workers} workers and {chunk}-byte chunks");
-        }
-        let text = String::from_utf8_lossy(&data).into_owned();
-        let events = text.lines().map(|l| event(l.trim_end_matches('\r')));
-        let sequential = query_events(q, events).expect("runs");
-        assert_eq!(one, sequential, "{q}: chunked and event-by-event paths agree");
-    }
-    let counted = query_bytes(
-        "stats count(*) as n",
-        &data,
-        &RunOptions {
-            workers: 4,
-            chunk_size: Some(333),
-            ..RunOptions::default()
-        },
-    )
-    .expect("runs");
-    assert_eq!(render(counted.rows), [["5988"]], "every non-empty line, once");
-}
-
-#[test]
-fn since_and_until_keep_events_in_the_range() {
-    let data = corpus();
-    let since = parse_when("2026-11-25T22:05:00Z", 0).expect("time");
-    let until = parse_when("2026-11-25T22:05:59.999Z", 0).expect("time");
-    let options = RunOptions {
-        workers: 2,
-        since: Some(since),
-        until: Some(until),
-        ..RunOptions::default()
-    };
-    let rows = render(
-        query_bytes("stats count(*) by bin(1m) as m | display m", &data, &options)
-            .expect("runs")
-            .rows,
-    );
-    assert_eq!(rows, [["2026-11-25 22:05:00.000"]]);
-}
-
-#[test]
-fn when_forms() {
-    let now = T0;
-    assert_eq!(parse_when("15m", now).expect("t"), T0 - 900_000);
-    assert_eq!(parse_when("now", now).expect("t"), T0);
-    assert_eq!(parse_when("1795645856", now).expect("t"), T0);
-    assert_eq!(parse_when("1795645856000", now).expect("t"), T0);
-    assert_eq!(parse_when("2026-11-25T22:30:56Z", now).expect("t"), T0);
-    assert_eq!(parse_when("2026-11-25 23:30:56+01:00", now).expect("t"), T0);
-    assert_eq!(
-        parse_when("2026-11-25", now).expect("t"),
-        T0 - (22 * 3600 + 30 * 60 + 56) * 1000
-    );
-    assert!(parse_when("yesterday-ish", now).is_err());
-    assert_eq!(format_timestamp(T0), "2026-11-25 22:30:56.000");
-}
-
-// ---- writers ----
-
-fn write_all(format: Format, rows: &[Vec<Val<'static>>]) -> String {
-    let mut writer = Writer::new(
-        format,
-        vec![("status".into(), 0), ("msg".into(), 1), ("n".into(), 2)],
-        Vec::new(),
-    );
-    for row in rows {
-        writer.write(row).expect("write");
-    }
-    writer.finish().expect("finish");
-    String::from_utf8(writer.into_inner()).expect("utf-8")
-}
-
-#[test]
-fn table_json_and_csv_output() {
-    let rows = vec![
-        vec![Val::str("200"), Val::str("plain"), Val::Num(3.0)],
-        vec![Val::str("500"), Val::str("has, comma \"q\""), Val::Null],
-        vec![Val::Null, Val::str("x"), Val::Num(0.25)],
-    ];
-    assert_eq!(
-        write_all(Format::Table, &rows),
-        "status  msg             n\n------  --------------  ----\n200     plain           3\n500     has, comma \"q\"\n        x               0.25\n"
-    );
-    assert_eq!(
-        write_all(Format::Json, &rows),
-        "{\"status\":\"200\",\"msg\":\"plain\",\"n\":3}\n{\"status\":\"500\",\"msg\":\"has, comma \\\"q\\\"\"}\n{\"msg\":\"x\",\"n\":0.25}\n"
-    );
-    assert_eq!(
-        write_all(Format::Csv, &rows),
-        "status,msg,n\n200,plain,3\n500,\"has, comma \"\"q\"\"\",\nx,0.25\n".replace("\nx,", "\n,x,")
-    );
-    assert_eq!(write_all(Format::Csv, &[]), "status,msg,n\n");
 }
