@@ -21,6 +21,12 @@ pub struct LogEvent {
 impl LogEvent {
     /// An event with only a message, as read from stdin.
     pub fn from_message(message: impl Into<String>) -> LogEvent {
-        LogEvent { timestamp: None, ingestion_time: None, message: message.into(), log_stream: None, log_group: None }
+        LogEvent {
+            timestamp: None,
+            ingestion_time: None,
+            message: message.into(),
+            log_stream: None,
+            log_group: None,
+        }
     }
 }

@@ -47,13 +47,19 @@ impl Source {
             Source::Stdin => ("-".to_owned(), Box::new(BufReader::new(io::stdin()))),
             Source::File(path) => {
                 let shown = path.display().to_string();
-                let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+                let file = File::open(path).map_err(|source| SourceError::Io {
+                    path: shown.clone(),
+                    source,
+                })?;
                 (shown, Box::new(BufReader::with_capacity(1 << 16, file)))
             }
         };
         let stream: Arc<str> = Arc::from(name.as_str());
         for line in reader.lines() {
-            let line = line.map_err(|source| SourceError::Io { path: name.clone(), source })?;
+            let line = line.map_err(|source| SourceError::Io {
+                path: name.clone(),
+                source,
+            })?;
             let mut event = LogEvent::from_message(line);
             event.log_stream = Some(stream.clone());
             if each(event).is_break() {
