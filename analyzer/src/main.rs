@@ -32,6 +32,8 @@ enum Command {
     /// Summarise X-Ray traces (segment documents from a file, stdin or the X-Ray API): faults, latency
     /// histogram, slowest traces, statuses and URLs; `--filter` takes an X-Ray filter expression.
     Traces(moat_analyzer::traces::TracesArgs),
+    /// Run a CloudWatch Logs Insights query over a file, stdin or a CloudWatch Logs group.
+    Query(moat_analyzer::query::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,13 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("moatctl traces: {e:#}");
                 ExitCode::FAILURE
+            }
+        },
+        Command::Query(args) => match moat_analyzer::query::run(&args) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("moatctl query: {:#}", anyhow::Error::from(e));
+                ExitCode::from(2)
             }
         },
     }

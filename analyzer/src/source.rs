@@ -22,6 +22,7 @@ mod time_arg;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use local::is_gzip;
 pub use time_arg::{parse_time_arg, TimeArgError};
 
 use std::io::{self, IsTerminal};

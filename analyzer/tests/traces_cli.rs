@@ -160,9 +160,9 @@ fn since_and_until_keep_traces_that_start_in_the_range() {
         let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
         report["traces"].clone()
     };
-    // The fixture's traces start at 1764111601, ...602 and ...603.
-    assert_eq!(count(&["--since", "1764111602"]), 2);
-    assert_eq!(count(&["--since", "1764111601", "--until", "1764111602"]), 2);
+    // The fixture's traces start at 1764111601, ...602 and ...603 (seconds); the arguments are epoch ms.
+    assert_eq!(count(&["--since", "1764111602000"]), 2);
+    assert_eq!(count(&["--since", "1764111601000", "--until", "1764111602000"]), 2);
     assert_eq!(count(&["--until", "2025-11-25T23:00:00Z"]), 0);
     let output = moatctl(&["traces", "-", "--since", "2h", "--until", "3h"], Some(&segments()));
     assert_eq!(output.status.code(), Some(1));

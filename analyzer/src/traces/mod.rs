@@ -12,7 +12,6 @@ pub mod summary;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
-
 use anyhow::Context;
 use moat_telemetry::aws::AwsSettings;
 
