@@ -29,7 +29,7 @@
 #                            [--runs N] [--lines N] [--seed N] [--out DIR] [--install-only]
 # Environment: RUNS (3), LINES (1000000), SEED (20261125), DATA_DIR (~/.cache/moat-bench-data), TOOLS_DIR,
 # OUT (default: a new /tmp/moat-analyzer-bench.XXXXXX), CARGO_TARGET_DIR (where moatctl is built; default
-# target/ in the repository), MOATCTL (a moatctl binary to use instead of building one), MOATCTL_QUERY_FLAGS
+# $HOME/.cache/moat-target, as scripts/test.sh), MOATCTL (a moatctl binary to use instead of building one), MOATCTL_QUERY_FLAGS
 # (default --json: moatctl's machine-readable output, which the cross-check reads), FILTER_PATTERN,
 # CMD_TIMEOUT (seconds per command, default 600).
 # Exit codes: 0 all ran and the cross-check passed; 1 the cross-check failed; 2 bad usage or a missing tool;
@@ -40,6 +40,7 @@ export LC_NUMERIC=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
 bench=$here/analyzer
 
 DUCKDB_VERSION=2.0.1
@@ -131,7 +132,7 @@ if selected moatctl; then
   else
     echo "building moatctl (release)..." >&2
     (cd "$root" && cargo build --release -q -p moat-analyzer)
-    moatctl=${CARGO_TARGET_DIR:-$root/target}/release/moatctl
+    moatctl=$CARGO_TARGET_DIR/release/moatctl
   fi
   [[ -x $moatctl ]] || die "no moatctl binary at $moatctl after the build"
   needs=()

@@ -53,8 +53,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Only events at or after this time: `15m`, `2h`, `1d` (ago), an ISO 8601 time, or epoch seconds/millis.
-    /// CloudWatch sources default to the last hour.
+    /// Same as `--format json` (the flag every moatctl command takes).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Only events at or after this time: `15m`, `2h ago`, `1d`, `now`, an ISO 8601 time, or epoch
+    /// milliseconds. CloudWatch sources default to the last hour.
     #[arg(long)]
     pub since: Option<String>,
     /// Only events at or before this time (same forms as --since).
@@ -153,16 +156,17 @@ pub fn run(args: &Args) -> Result<Summary, QueryError> {
     let since = args.since.as_deref().map(|s| parse_when(s, now)).transpose()?;
     let until = args.until.as_deref().map(|s| parse_when(s, now)).transpose()?;
     let stdout = io::stdout();
+    let format = if args.json { Format::Json } else { args.format };
     if let Some(group) = args.source.strip_prefix(CLOUDWATCH_PREFIX) {
         // Checked locally first, so a typo is reported with its position before any request is made.
         compile(&args.query, false)?;
         let start = since.unwrap_or(now - 3_600_000);
         let end = until.unwrap_or(now);
-        return cloudwatch::run(group, &args.query, start, end, args.format, stdout.lock());
+        return cloudwatch::run(group, &args.query, start, end, format, stdout.lock());
     }
     let plan = compile(&args.query, since.is_some() || until.is_some())?;
     let mut writer = Writer::new(
-        args.format,
+        format,
         columns(&plan),
         io::BufWriter::with_capacity(1 << 16, stdout.lock()),
     );
