@@ -14,6 +14,7 @@
 //! or not matching the filter pattern, it is dropped. Local events get their time from the record
 //! ([`crate::record::event_time`]); events without one are never dropped for their time.
 
+pub(crate) mod chunks;
 mod cloudwatch;
 mod follow;
 mod local;
@@ -225,26 +226,42 @@ impl Source {
     }
 }
 
-/// Applies the time range and the filter pattern, then calls the caller's function.
-struct Emitter<'a, F> {
+/// What an event must pass: the filter pattern and the time range.
+struct EventFilter<'a> {
     since: Option<i64>,
     until: Option<i64>,
     pattern: Option<FilterPattern>,
     format: &'a LogFormat,
+}
+
+impl EventFilter<'_> {
+    /// Whether a message passes, filling `timestamp` from the record when the source had none. The pattern is
+    /// tried first: it is cheaper than reading a time out of the message, and most scans reject most lines.
+    fn passes(&self, message: &str, timestamp: &mut Option<i64>) -> bool {
+        if self.pattern.as_ref().is_some_and(|p| !p.matches(message)) {
+            return false;
+        }
+        if timestamp.is_none() {
+            *timestamp = event_time(message, self.format);
+        }
+        match *timestamp {
+            Some(time) => {
+                !(self.since.is_some_and(|since| time < since) || self.until.is_some_and(|until| time > until))
+            }
+            None => true,
+        }
+    }
+}
+
+/// Applies the [`EventFilter`], then calls the caller's function.
+struct Emitter<'a, F> {
+    filter: EventFilter<'a>,
     each: F,
 }
 
 impl<F: FnMut(LogEvent) -> ControlFlow<()>> Emitter<'_, F> {
     fn emit(&mut self, mut event: LogEvent) -> ControlFlow<()> {
-        if event.timestamp.is_none() {
-            event.timestamp = event_time(&event.message, self.format);
-        }
-        if let Some(time) = event.timestamp {
-            if self.since.is_some_and(|since| time < since) || self.until.is_some_and(|until| time > until) {
-                return ControlFlow::Continue(());
-            }
-        }
-        if self.pattern.as_ref().is_some_and(|p| !p.matches(&event.message)) {
+        if !self.filter.passes(&event.message, &mut event.timestamp) {
             return ControlFlow::Continue(());
         }
         (self.each)(event)
@@ -282,10 +299,12 @@ pub fn read_sources(
         None => None,
     };
     let mut emitter = Emitter {
-        since: options.since,
-        until: options.until,
-        pattern,
-        format: &options.log_format,
+        filter: EventFilter {
+            since: options.since,
+            until: options.until,
+            pattern,
+            format: &options.log_format,
+        },
         each,
     };
     let cloudwatch = if sources.iter().any(Source::is_cloudwatch) {
@@ -384,6 +403,11 @@ fn read_file<F: FnMut(LogEvent) -> ControlFlow<()>>(
     let shown = path.display().to_string();
     let stream: Arc<str> = Arc::from(shown.as_str());
     let group: Arc<str> = Arc::from(group);
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let size = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?.len();
+    if workers > 1 && size >= PARALLEL_FROM && !local::is_gzip(path)? {
+        return read_file_in_parallel(path, workers, (&stream, &group), progress, emitter);
+    }
     let mut reader = local::open(path, progress)?;
     local::read_lines(&mut reader, &shown, |line| {
         let mut event = LogEvent::from_message(line);
@@ -391,6 +415,52 @@ fn read_file<F: FnMut(LogEvent) -> ControlFlow<()>>(
         event.log_group = Some(group.clone());
         emitter.emit(event)
     })
+}
+
+/// Plain files from this size on are filtered on every core.
+const PARALLEL_FROM: u64 = 16 << 20;
+/// The share of a file one worker filters at a time.
+const PARALLEL_CHUNK: u64 = 4 << 20;
+
+/// [`read_file`] on several cores: workers filter chunks of the file, the caller's function gets the events that
+/// pass in file order.
+fn read_file_in_parallel<F: FnMut(LogEvent) -> ControlFlow<()>>(
+    path: &Path,
+    workers: usize,
+    (stream, group): (&Arc<str>, &Arc<str>),
+    progress: Option<&ProgressBar>,
+    emitter: &mut Emitter<'_, F>,
+) -> Result<ControlFlow<()>, SourceError> {
+    let filter = &emitter.filter;
+    let keep = |chunk: &[u8]| {
+        let mut kept = Vec::new();
+        let _ = chunks::for_each_line(chunk, |line| {
+            let message = String::from_utf8_lossy(line);
+            let mut timestamp = None;
+            if filter.passes(&message, &mut timestamp) {
+                kept.push(LogEvent {
+                    timestamp,
+                    ingestion_time: None,
+                    message: message.into_owned(),
+                    log_stream: Some(stream.clone()),
+                    log_group: Some(group.clone()),
+                });
+            }
+            ControlFlow::Continue(())
+        });
+        (kept, chunk.len() as u64)
+    };
+    let each = &mut emitter.each;
+    chunks::map_in_order(path, workers, PARALLEL_CHUNK, &keep, &mut |(events, bytes)| {
+        if let Some(bar) = progress {
+            bar.inc(bytes);
+        }
+        for event in events {
+            each(event)?;
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| SourceError::io(path, e))
 }
 
 /// One followed source and when it is due.

@@ -5,13 +5,14 @@
 //! Other sources (stdin, tests' events) go through the same per-line code on one thread.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::event::LogEvent;
 use crate::record::Record;
+use crate::source::chunks::{load_chunk, read_range};
 
 use super::aggregate::{GroupTable, StatsSpec};
 use super::error::QueryError;
@@ -286,74 +287,32 @@ impl Reader<'_> {
         }
     }
 
-    /// Appends bytes `[from, to)` to `buf`.
-    fn read(&mut self, from: u64, to: u64, buf: &mut Vec<u8>) -> Result<(), QueryError> {
-        match self {
-            Reader::File(file, path) => {
-                let io = |source| QueryError::Io {
-                    path: path.clone(),
-                    source,
-                };
-                file.seek(SeekFrom::Start(from)).map_err(io)?;
-                let start = buf.len();
-                buf.resize(start + (to - from) as usize, 0);
-                let mut filled = start;
-                while filled < buf.len() {
-                    let n = file.read(&mut buf[filled..]).map_err(|source| QueryError::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    if n == 0 {
-                        break;
-                    }
-                    filled += n;
-                }
-                buf.truncate(filled);
-                Ok(())
-            }
-            Reader::Memory(bytes) => {
-                let (from, to) = (from as usize, (to as usize).min(bytes.len()));
-                if from < to {
-                    buf.extend_from_slice(&bytes[from..to]);
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Loads the lines that start in chunk `k` into `buf`; returns the offset in `buf` where they begin.
     fn chunk(&mut self, k: u64, size: u64, len: u64, buf: &mut Vec<u8>) -> Result<usize, QueryError> {
-        buf.clear();
-        let start = k * size;
-        let end = (start + size).min(len);
-        let from = start.saturating_sub(1);
-        self.read(from, end, buf)?;
-        let first = if k == 0 {
-            0
-        } else {
-            match memchr::memchr(b'\n', buf) {
-                Some(i) => i + 1,
-                None => return Ok(buf.len()),
+        match self {
+            Reader::File(file, path) => {
+                load_chunk(&mut |from, to, buf| read_range(file, from, to, buf), k, size, len, buf).map_err(|source| {
+                    QueryError::Io {
+                        path: path.clone(),
+                        source,
+                    }
+                })
             }
-        };
-        if first >= buf.len() {
-            return Ok(buf.len());
+            Reader::Memory(bytes) => {
+                let mut read = |from: u64, to: u64, buf: &mut Vec<u8>| {
+                    let to = usize::try_from(to).unwrap_or(usize::MAX).min(bytes.len());
+                    let from = usize::try_from(from).unwrap_or(usize::MAX);
+                    if from < to {
+                        buf.extend_from_slice(&bytes[from..to]);
+                    }
+                    Ok(())
+                };
+                load_chunk(&mut read, k, size, len, buf).map_err(|source| QueryError::Io {
+                    path: "(memory)".to_owned(),
+                    source,
+                })
+            }
         }
-        let mut pos = end;
-        while pos < len && buf.last() != Some(&b'\n') {
-            let before = buf.len();
-            let next = (pos + 64 * 1024).min(len);
-            self.read(pos, next, buf)?;
-            if let Some(nl) = memchr::memchr(b'\n', &buf[before..]) {
-                buf.truncate(before + nl + 1);
-                break;
-            }
-            if buf.len() == before {
-                break;
-            }
-            pos = next;
-        }
-        Ok(first)
     }
 }
 
