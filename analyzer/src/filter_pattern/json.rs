@@ -16,6 +16,8 @@ use serde_json::Value;
 use super::cursor::Cursor;
 use super::value::{Comparison, Op};
 use super::{check_regex_count, FilterPatternError, MAX_NESTING};
+use crate::query::scan::FieldScanner;
+use crate::query::value::Val;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
@@ -45,6 +47,54 @@ enum Expr {
 pub(super) struct JsonPattern {
     expr: Expr,
     needed: Needed,
+    fast: Option<FastPath>,
+}
+
+/// The fast path of patterns whose selectors are plain member paths (`$.a.b`) tested by comparisons or
+/// `IS TRUE` / `IS FALSE`: the query engine's borrowed scanner reads just those members of a line, with no tree
+/// built. Whatever could make the two paths differ goes to the serde path: a line the scanner cannot read, and a
+/// member that is absent or null (told apart only by `!=`), a number (compared by its JSON text), or an object or
+/// array (the scanner keeps their raw text, like a string starting with `{` or `[`).
+#[derive(Debug, Clone)]
+struct FastPath {
+    scanner: FieldScanner,
+    /// The member paths the pattern tests; a path's index is its slot in the scanned row.
+    paths: Vec<Vec<Step>>,
+}
+
+impl FastPath {
+    fn new(expr: &Expr) -> Option<FastPath> {
+        let mut paths: Vec<Vec<Step>> = Vec::new();
+        expr.plain_paths(&mut paths)?;
+        let mut wanted = Vec::with_capacity(paths.len());
+        for (slot, path) in paths.iter().enumerate() {
+            let mut name = String::new();
+            for step in path {
+                // Dots join the scanner's flattened names: a member name with one cannot be told apart.
+                let Step::Key(key) = step else { return None };
+                if key.contains('.') {
+                    return None;
+                }
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(key);
+            }
+            wanted.push((name, slot));
+        }
+        Some(FastPath {
+            scanner: FieldScanner::new(wanted),
+            paths,
+        })
+    }
+
+    /// The verdict, or `None` when the serde path must decide.
+    fn try_match(&self, text: &str, expr: &Expr) -> Option<bool> {
+        let mut row = vec![Val::Null; self.paths.len()];
+        let mut scratch = String::new();
+        self.scanner.scan(text, &mut row, &mut scratch).ok()?;
+        expr.eval_row(&row, &self.paths)
+    }
 }
 
 /// Characters that end a member name in a selector.
@@ -89,13 +139,17 @@ impl JsonPattern {
         check_regex_count(parser.regexes)?;
         let mut needed = Needed::default();
         expr.collect_paths(&mut needed);
-        Ok(JsonPattern { expr, needed })
+        let fast = FastPath::new(&expr);
+        Ok(JsonPattern { expr, needed, fast })
     }
 
     pub(super) fn matches(&self, message: &str) -> bool {
         let text = message.trim();
         if !text.starts_with('{') {
             return false;
+        }
+        if let Some(verdict) = self.fast.as_ref().and_then(|fast| fast.try_match(text, &self.expr)) {
+            return verdict;
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
         match self.needed.deserialize(&mut deserializer) {
@@ -256,6 +310,55 @@ impl Expr {
                 match test {
                     Test::NotExists => !found,
                     _ => holds,
+                }
+            }
+        }
+    }
+
+    /// Collects the member paths of a pattern the fast path can take (see [`FastPath`]); `None` when it cannot.
+    fn plain_paths(&self, paths: &mut Vec<Vec<Step>>) -> Option<()> {
+        match self {
+            Expr::Or(items) | Expr::And(items) => items.iter().try_for_each(|item| item.plain_paths(paths)),
+            Expr::Condition { path, test } => {
+                let plain = path.iter().all(|step| matches!(step, Step::Key(_)));
+                if !plain || matches!(test, Test::IsNull | Test::NotExists) {
+                    return None;
+                }
+                if !paths.contains(path) {
+                    paths.push(path.clone());
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// [`Expr::eval`] over a scanned row (slots in the order of `paths`); `None` when a value needs the serde
+    /// path. A definite answer of one branch decides `||` (true) and `&&` (false) whatever the others need.
+    fn eval_row(&self, row: &[Val<'_>], paths: &[Vec<Step>]) -> Option<bool> {
+        match self {
+            Expr::Or(items) | Expr::And(items) => {
+                let decisive = matches!(self, Expr::Or(_));
+                let mut undecided = false;
+                for item in items {
+                    match item.eval_row(row, paths) {
+                        Some(verdict) if verdict == decisive => return Some(decisive),
+                        Some(_) => {}
+                        None => undecided = true,
+                    }
+                }
+                (!undecided).then_some(!decisive)
+            }
+            Expr::Condition { path, test } => {
+                let slot = paths.iter().position(|p| p == path)?;
+                match (row.get(slot)?, test) {
+                    (Val::Str(text), _) if text.starts_with(['{', '[']) => None,
+                    (Val::Str(text), Test::Compare(comparison)) => Some(comparison.test_text(text)),
+                    (Val::Bool(b), Test::Compare(comparison)) => {
+                        Some(comparison.test_text(if *b { "true" } else { "false" }))
+                    }
+                    (Val::Str(_), Test::Is(_)) => Some(false),
+                    (Val::Bool(b), Test::Is(wanted)) => Some(b == wanted),
+                    _ => None,
                 }
             }
         }

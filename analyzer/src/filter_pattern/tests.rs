@@ -611,6 +611,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<bool>().prop_map(Value::Bool),
         (-3i64..300).prop_map(Value::from),
         "[a-c0-9*]{0,3}".prop_map(Value::String),
+        // Strings the fast path must hand over or unescape: brackets first, quotes, backslashes, controls.
+        "[a{\\[\"\\\\\n\u{e9}1 ]{0,4}".prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
