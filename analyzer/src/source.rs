@@ -26,6 +26,7 @@ mod tests;
 pub(crate) use local::is_gzip;
 pub use time_arg::{parse_time_arg, TimeArgError};
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -435,7 +436,8 @@ fn read_file_in_parallel<F: FnMut(LogEvent) -> ControlFlow<()>>(
     let keep = |chunk: &[u8]| {
         let mut kept = Vec::new();
         let _ = chunks::for_each_line(chunk, |line| {
-            let message = String::from_utf8_lossy(line);
+            // std::str::from_utf8 checks ASCII a word at a time; the lossy decoder goes a character at a time.
+            let message = std::str::from_utf8(line).map_or_else(|_| String::from_utf8_lossy(line), Cow::Borrowed);
             let mut timestamp = None;
             if filter.passes(&message, &mut timestamp) {
                 kept.push(LogEvent {

@@ -1,9 +1,11 @@
 //! `moatctl canary` as a pipeline runs it: the real binary on access logs in a temp dir, checked by exit code
 //! and output.
 
-use std::io::Write as _;
+mod common;
+
+use common::{moatctl, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 /// 2026-11-25T22:00:00Z.
 const START_S: u64 = 1_795_644_000;
@@ -36,24 +38,6 @@ fn write_log(dir: &Path, name: &str, requests: u64, canary_server_errors: f64) -
     let path = dir.join(name);
     std::fs::write(&path, all.join("\n") + "\n").expect("write log");
     path
-}
-
-fn moatctl(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moatctl"))
-        .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("moatctl runs");
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).expect("stdin");
-    }
-    child.wait_with_output().expect("moatctl finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -1,23 +1,10 @@
 //! `moatctl query` as a user runs it: the real binary over temporary files and stdin.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn moatctl(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moatctl"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn moatctl");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("moatctl runs")
-}
+use common::moatctl;
+
+use std::process::Output;
 
 fn stdout(out: &Output) -> String {
     assert!(

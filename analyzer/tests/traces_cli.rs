@@ -1,8 +1,9 @@
 //! `moatctl traces` as users run it: the real binary on a temporary file of segment documents (and on
 //! stdin), as tables, as JSON, with an X-Ray filter expression, and with a bad one.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::{moatctl, text};
 
 use serde_json::{json, Value};
 
@@ -34,24 +35,6 @@ fn segments() -> String {
         segment(2, "POST", "/orders", 502, 870.0),
         segment(3, "GET", "/pets/7", 404, 4.0)
     )
-}
-
-fn moatctl(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moatctl"))
-        .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("moatctl runs");
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).expect("stdin written");
-    }
-    child.wait_with_output().expect("moatctl exits")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

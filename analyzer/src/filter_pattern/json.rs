@@ -48,6 +48,66 @@ pub(super) struct JsonPattern {
     expr: Expr,
     needed: Needed,
     fast: Option<FastPath>,
+    prefilter: Vec<KeyValuePrefix>,
+}
+
+/// A necessary condition of a pattern, checked on the raw line before any parsing: a top-level conjunct
+/// `$....name = "text"` or `= text*` can only hold on a line where `"name"`, a colon and a value that is not a
+/// string, or a string starting with `text`, follow each other. Without a backslash in the line, JSON text has
+/// no escapes, so a member named `name` is written exactly so; lines with a backslash skip the prefilter.
+#[derive(Debug, Clone)]
+struct KeyValuePrefix {
+    quoted_name: memchr::memmem::Finder<'static>,
+    prefix: String,
+}
+
+impl KeyValuePrefix {
+    fn of(expr: &Expr) -> Vec<KeyValuePrefix> {
+        let conjuncts = match expr {
+            Expr::And(items) => items.as_slice(),
+            single => std::slice::from_ref(single),
+        };
+        conjuncts
+            .iter()
+            .filter_map(|item| match item {
+                Expr::Condition {
+                    path,
+                    test: Test::Compare(comparison),
+                } => match (path.last(), comparison.required_prefix()) {
+                    (Some(Step::Key(name)), Some(prefix)) => Some(KeyValuePrefix {
+                        quoted_name: memchr::memmem::Finder::new(format!("\"{name}\"").as_bytes()).into_owned(),
+                        prefix: prefix.to_owned(),
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the line may hold the member with such a value.
+    fn may_hold(&self, line: &[u8]) -> bool {
+        let skip_ws = |mut at: usize| {
+            while line.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                at += 1;
+            }
+            at
+        };
+        self.quoted_name.find_iter(line).any(|found| {
+            let mut at = skip_ws(found + self.quoted_name.needle().len());
+            if line.get(at) != Some(&b':') {
+                return false;
+            }
+            at = skip_ws(at + 1);
+            // Only a string is judged here: a number's text as compared (`5e2` is `500.0`) need not be its text
+            // in the line, and objects, arrays and literals are left to the parse.
+            if line.get(at) != Some(&b'"') {
+                return true;
+            }
+            line.get(at + 1..)
+                .is_some_and(|rest| rest.starts_with(self.prefix.as_bytes()))
+        })
+    }
 }
 
 /// The fast path of patterns whose selectors are plain member paths (`$.a.b`) tested by comparisons or
@@ -140,12 +200,25 @@ impl JsonPattern {
         let mut needed = Needed::default();
         expr.collect_paths(&mut needed);
         let fast = FastPath::new(&expr);
-        Ok(JsonPattern { expr, needed, fast })
+        let prefilter = KeyValuePrefix::of(&expr);
+        Ok(JsonPattern {
+            expr,
+            needed,
+            fast,
+            prefilter,
+        })
     }
 
     pub(super) fn matches(&self, message: &str) -> bool {
         let text = message.trim();
         if !text.starts_with('{') {
+            return false;
+        }
+        let bytes = text.as_bytes();
+        if !self.prefilter.is_empty()
+            && memchr::memchr(b'\\', bytes).is_none()
+            && !self.prefilter.iter().all(|check| check.may_hold(bytes))
+        {
             return false;
         }
         if let Some(verdict) = self.fast.as_ref().and_then(|fast| fast.try_match(text, &self.expr)) {

@@ -703,3 +703,27 @@ proptest! {
         prop_assert_eq!(compiled.matches(&message), message.contains(&phrase));
     }
 }
+
+/// The raw-line prefilter of `= "text"` / `= text*` never rejects a line the parse would accept.
+#[test]
+fn the_key_value_prefilter_only_rejects_lines_that_cannot_match() {
+    let status_5xx = pattern("{ $.status = 5* }");
+    for (line, expected) in [
+        (r#"{ "status":"503", "ip": "1.2.3.4" }"#, true),
+        (r#"{ "status" :  "503" }"#, true),
+        (r#"{"status":"200"}"#, false),
+        // A number's compared text is serde's (`5e2` is `500.0`), not the line's.
+        (r#"{"status":5e2}"#, true),
+        (r#"{"status":0.5e1}"#, true),
+        // The name as a value, then as a key.
+        (r#"{"field":"status","status":"500"}"#, true),
+        (r#"{"field":"status","code":"500"}"#, false),
+        // An escaped key: the prefilter steps aside when the line has a backslash.
+        (r#"{"st\u0061tus":"500"}"#, true),
+    ] {
+        assert_eq!(status_5xx.matches(line), expected, "{line}");
+    }
+    let nested = pattern(r#"{ $.a.b = "x" && $.c > 1 }"#);
+    assert!(nested.matches(r#"{"a":{"b":"x"},"c":2}"#));
+    assert!(!nested.matches(r#"{"a":{"b":"y"},"c":2}"#));
+}

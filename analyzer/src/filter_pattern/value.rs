@@ -108,6 +108,15 @@ pub(super) struct Comparison {
 }
 
 impl Comparison {
+    /// The text a value must start with for `= "literal"` or `= literal*`: what a prefilter can look for in a
+    /// line before parsing it. `None` for every other comparison.
+    pub(super) fn required_prefix(&self) -> Option<&str> {
+        match (&self.op, &self.operand) {
+            (Op::Eq, Operand::Text(glob)) if !glob.any_before && !glob.literal.is_empty() => Some(&glob.literal),
+            _ => None,
+        }
+    }
+
     /// Reads the value after `op` (the cursor is past the operator); counts regexes into `regexes`.
     pub(super) fn parse(
         op: Op,
