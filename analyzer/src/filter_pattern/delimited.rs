@@ -8,9 +8,10 @@
 //! parentheses (`w1 = ERROR || w1 = WARN`); a condition may also name another field of the pattern. A field
 //! left empty (`[a, , c]` or a trailing comma) has no name and no condition.
 
+use super::conditions::Conditions;
 use super::cursor::Cursor;
 use super::value::{Comparison, Op};
-use super::{check_regex_count, FilterPatternError, MAX_NESTING};
+use super::{check_regex_count, FilterPatternError};
 
 #[derive(Debug, Clone)]
 enum Cond {
@@ -175,56 +176,26 @@ impl DelimitedPattern {
     }
 }
 
-impl Parser<'_> {
-    fn or(&mut self) -> Result<RawCond, FilterPatternError> {
-        let mut items = vec![self.and()?];
-        loop {
-            self.cursor.skip_ws();
-            if !self.cursor.eat("||") {
-                break;
-            }
-            items.push(self.and()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            RawCond::Or(items)
-        })
+impl<'a> Conditions<'a> for Parser<'a> {
+    type Node = RawCond;
+
+    fn cursor(&mut self) -> &mut Cursor<'a> {
+        &mut self.cursor
     }
 
-    fn and(&mut self) -> Result<RawCond, FilterPatternError> {
-        let mut items = vec![self.primary()?];
-        loop {
-            self.cursor.skip_ws();
-            if !self.cursor.eat("&&") {
-                break;
-            }
-            items.push(self.primary()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            RawCond::And(items)
-        })
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
     }
 
-    fn primary(&mut self) -> Result<RawCond, FilterPatternError> {
-        self.cursor.skip_ws();
-        let open = self.cursor.pos();
-        if self.cursor.eat("(") {
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                let expected = format!("at most {MAX_NESTING} nested parentheses");
-                return Err(self.cursor.expected_at(open, expected));
-            }
-            let inner = self.or()?;
-            self.depth -= 1;
-            self.cursor.skip_ws();
-            if !self.cursor.eat(")") {
-                return Err(self.cursor.expected("'&&', '||' or ')'"));
-            }
-            return Ok(inner);
-        }
+    fn any_of(items: Vec<RawCond>) -> RawCond {
+        RawCond::Or(items)
+    }
+
+    fn all_of(items: Vec<RawCond>) -> RawCond {
+        RawCond::And(items)
+    }
+
+    fn leaf(&mut self) -> Result<RawCond, FilterPatternError> {
         let at = self.cursor.pos();
         let name = self.cursor.take_while(name_char);
         if name.is_empty() {

@@ -13,9 +13,10 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::conditions::Conditions;
 use super::cursor::Cursor;
 use super::value::{Comparison, Op};
-use super::{check_regex_count, FilterPatternError, MAX_NESTING};
+use super::{check_regex_count, FilterPatternError};
 use crate::query::scan::FieldScanner;
 use crate::query::value::Val;
 
@@ -243,56 +244,26 @@ impl JsonPattern {
     }
 }
 
-impl Parser<'_> {
-    fn or(&mut self) -> Result<Expr, FilterPatternError> {
-        let mut items = vec![self.and()?];
-        loop {
-            self.cursor.skip_ws();
-            if !self.cursor.eat("||") {
-                break;
-            }
-            items.push(self.and()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Expr::Or(items)
-        })
+impl<'a> Conditions<'a> for Parser<'a> {
+    type Node = Expr;
+
+    fn cursor(&mut self) -> &mut Cursor<'a> {
+        &mut self.cursor
     }
 
-    fn and(&mut self) -> Result<Expr, FilterPatternError> {
-        let mut items = vec![self.primary()?];
-        loop {
-            self.cursor.skip_ws();
-            if !self.cursor.eat("&&") {
-                break;
-            }
-            items.push(self.primary()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            Expr::And(items)
-        })
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
     }
 
-    fn primary(&mut self) -> Result<Expr, FilterPatternError> {
-        self.cursor.skip_ws();
-        let open = self.cursor.pos();
-        if self.cursor.eat("(") {
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                let expected = format!("at most {MAX_NESTING} nested parentheses");
-                return Err(self.cursor.expected_at(open, expected));
-            }
-            let inner = self.or()?;
-            self.depth -= 1;
-            self.cursor.skip_ws();
-            if !self.cursor.eat(")") {
-                return Err(self.cursor.expected("'&&', '||' or ')'"));
-            }
-            return Ok(inner);
-        }
+    fn any_of(items: Vec<Expr>) -> Expr {
+        Expr::Or(items)
+    }
+
+    fn all_of(items: Vec<Expr>) -> Expr {
+        Expr::And(items)
+    }
+
+    fn leaf(&mut self) -> Result<Expr, FilterPatternError> {
         let path = self.selector()?;
         self.cursor.skip_ws();
         let test = if let Some(op) = Op::parse(&mut self.cursor) {
@@ -321,7 +292,9 @@ impl Parser<'_> {
         };
         Ok(Expr::Condition { path, test })
     }
+}
 
+impl Parser<'_> {
     /// `$` followed by `.name`, `.*`, `[N]` or `[*]` steps.
     fn selector(&mut self) -> Result<Vec<Step>, FilterPatternError> {
         if !self.cursor.eat("$") {

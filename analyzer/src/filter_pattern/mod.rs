@@ -23,6 +23,7 @@
 //! AWS allows (letters, digits, space, `_ # = @ / ; , - :` and the operators `^ $ ? [ ] { } | \ * + .`, no
 //! groups, ASCII only), at most two per JSON or space-delimited pattern.
 
+mod conditions;
 mod cursor;
 mod delimited;
 mod json;
