@@ -158,6 +158,31 @@ impl Transport {
     /// Sends one `ExportTraceServiceRequest`; `Ok` carries the spans the collector rejected in a
     /// partial success (with its message).
     pub(crate) async fn export_traces(&self, request: ExportTraceServiceRequest) -> Result<Rejected, String> {
+        let call = |channel, request| async move { TraceServiceClient::new(channel).export(request).await };
+        self.export(request, call, trace_rejected).await
+    }
+
+    /// Sends one `ExportMetricsServiceRequest`; `Ok` carries the data points the collector
+    /// rejected in a partial success (with its message).
+    pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<Rejected, String> {
+        let call = |channel, request| async move { MetricsServiceClient::new(channel).export(request).await };
+        self.export(request, call, metrics_rejected).await
+    }
+
+    /// Sends one export request: over gRPC with `grpc` (the signal's service client), bounded by the
+    /// timeout, or as an HTTP/protobuf POST; the answer's partial success read with `rejected`.
+    async fn export<Req, Resp, Call, Answer>(
+        &self,
+        request: Req,
+        grpc: Call,
+        rejected: fn(Resp) -> Rejected,
+    ) -> Result<Rejected, String>
+    where
+        Req: Message,
+        Resp: Message + Default,
+        Call: FnOnce(Channel, tonic::Request<Req>) -> Answer,
+        Answer: std::future::Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
         match self {
             Transport::Grpc {
                 channel,
@@ -165,12 +190,11 @@ impl Transport {
                 timeout,
                 ..
             } => {
-                let mut client = TraceServiceClient::new(channel.clone());
                 let mut request = tonic::Request::new(request);
                 *request.metadata_mut() = metadata.clone();
                 request.set_timeout(*timeout);
-                match tokio::time::timeout(*timeout, client.export(request)).await {
-                    Ok(Ok(response)) => Ok(trace_rejected(response.into_inner())),
+                match tokio::time::timeout(*timeout, grpc(channel.clone(), request)).await {
+                    Ok(Ok(response)) => Ok(rejected(response.into_inner())),
                     Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
                     Err(_) => Err(format!("no answer in {timeout:?}")),
                 }
@@ -178,34 +202,7 @@ impl Transport {
             Transport::Http { .. } => {
                 let body = self.post(request.encode_to_vec()).await?;
                 // An empty or undecodable body is a plain success.
-                Ok(ExportTraceServiceResponse::decode(body).map_or((0, String::new()), trace_rejected))
-            }
-        }
-    }
-
-    /// Sends one `ExportMetricsServiceRequest`; `Ok` carries the data points the collector
-    /// rejected in a partial success (with its message).
-    pub(crate) async fn export_metrics(&self, request: ExportMetricsServiceRequest) -> Result<Rejected, String> {
-        match self {
-            Transport::Grpc {
-                channel,
-                metadata,
-                timeout,
-                ..
-            } => {
-                let mut client = MetricsServiceClient::new(channel.clone());
-                let mut request = tonic::Request::new(request);
-                *request.metadata_mut() = metadata.clone();
-                request.set_timeout(*timeout);
-                match tokio::time::timeout(*timeout, client.export(request)).await {
-                    Ok(Ok(response)) => Ok(metrics_rejected(response.into_inner())),
-                    Ok(Err(status)) => Err(format!("gRPC {:?}: {}", status.code(), status.message())),
-                    Err(_) => Err(format!("no answer in {timeout:?}")),
-                }
-            }
-            Transport::Http { .. } => {
-                let body = self.post(request.encode_to_vec()).await?;
-                Ok(ExportMetricsServiceResponse::decode(body).map_or((0, String::new()), metrics_rejected))
+                Ok(Resp::decode(body).map_or((0, String::new()), rejected))
             }
         }
     }
