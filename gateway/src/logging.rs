@@ -789,10 +789,7 @@ impl PendingLog {
         let start_us = self.request_time_ms * 1000;
         let end_us = start_us + self.response_latency_ms * 1000;
         let host = self.host.as_ref().and_then(|h| h.to_str().ok()).map(str::to_owned);
-        let resource = self.route.as_ref().map(|r| match stage.api_type {
-            ApiType::Rest => r.resource_path.to_string(),
-            ApiType::Http => r.route_key.to_string(),
-        });
+        let facts = self.request_metrics(stage);
         let integration = self.integration_latency_ms.map(|latency_ms| {
             let timed_out = self.error == Some(ResponseType::IntegrationTimeout);
             IntegrationCall {
@@ -809,16 +806,13 @@ impl PendingLog {
         FinishedRequest {
             request_id: self.request_id.as_str().to_owned(),
             extended_request_id: self.extended_request_id.as_str().to_owned(),
-            api_id: stage.api_id.to_string(),
-            api_name: stage.api_name.to_string(),
-            api_type: match stage.api_type {
-                ApiType::Rest => "rest",
-                ApiType::Http => "http",
-            },
-            stage: stage.name.to_string(),
-            is_canary: self.is_canary,
-            resource,
-            method: self.method.as_str().to_owned(),
+            api_id: facts.api_id.to_owned(),
+            api_name: facts.api_name.to_owned(),
+            api_type: facts.api_type,
+            stage: facts.stage.to_owned(),
+            is_canary: facts.is_canary,
+            resource: facts.resource.map(str::to_owned),
+            method: facts.method.to_owned(),
             url: format!(
                 "{}://{}{}",
                 if self.conn.tls { "https" } else { "http" },
