@@ -5,40 +5,24 @@
 use crate::event::time;
 
 const MS_PER_DAY: i64 = 86_400_000;
+
 /// The last millisecond of year 9999: timestamps beyond it (or before 1970) are not taken from input.
 pub const MAX_MS: i64 = 253_402_300_799_999;
 
-/// Broken-down UTC time of epoch milliseconds: (year, month, day, hour, minute, second, millisecond).
-fn parts(ms: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
-    let days = ms.div_euclid(MS_PER_DAY);
-    let rest = ms.rem_euclid(MS_PER_DAY);
-    let (y, mo, d) = time::civil_from_days(days);
-    (
-        y,
-        i64::from(mo),
-        i64::from(d),
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000,
-    )
-}
-
 /// `2026-11-25T10:05:00.000+0000`: CloudWatch's `queryDate`, `startDate` and datapoint timestamps.
 pub fn cloudwatch_iso(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, mls) = parts(ms);
+    let (y, mo, d, h, mi, s, mls) = time::fields(ms);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{mls:03}+0000")
 }
 
 /// `2026-11-25T10:05:00.000Z`: RFC 3339, for history items and table output.
 pub fn rfc3339(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, mls) = parts(ms);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{mls:03}Z")
+    time::format_rfc3339_millis(ms)
 }
 
 /// `25/11/26 10:05:00`: how CloudWatch prints a datapoint's time in a state reason.
 pub fn reason_date(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, _) = parts(ms);
+    let (y, mo, d, h, mi, s, _) = time::fields(ms);
     format!("{d:02}/{mo:02}/{:02} {h:02}:{mi:02}:{s:02}", y.rem_euclid(100))
 }
 

@@ -168,15 +168,8 @@ pub fn parse_clf_time(text: &str) -> Option<i64> {
 /// Formats ms since the epoch as RFC 3339 UTC with seconds (`2026-11-25T22:30:56Z`).
 #[must_use]
 pub fn format_time(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let of_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = time::civil_from_days(seconds.div_euclid(86_400));
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+    let (year, month, day, hour, minute, second, _) = time::fields(ms);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 #[cfg(test)]

@@ -297,7 +297,7 @@ pub fn parse_test_invoke_time(text: &str) -> Option<i64> {
 }
 
 /// The calendar fields of `ms` in UTC: (year, month, day, hour, minute, second, millisecond).
-fn fields(ms: i64) -> (i64, u32, u32, i64, i64, i64, i64) {
+pub(crate) fn fields(ms: i64) -> (i64, u32, u32, i64, i64, i64, i64) {
     let days = ms.div_euclid(MS_PER_DAY);
     let in_day = ms.rem_euclid(MS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
