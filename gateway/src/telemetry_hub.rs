@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use moat_telemetry::aws::{sdk_config, AwsSettings};
+use moat_telemetry::buffers::BufferPool;
 use moat_telemetry::cloudwatch_logs::{CloudWatchLogsOptions, CloudWatchLogsSink};
 use moat_telemetry::metrics::{spawn_flusher, Aggregator, EmfExporter, MetricsConfig, Recorder};
 use moat_telemetry::otlp::{OtlpConfig, OtlpExporter};
@@ -346,7 +347,10 @@ impl TelemetryHub {
         let sink = CloudWatchLogsSink::from_config(&self.sdk, group, stream, CloudWatchLogsOptions::default())
             .map_err(|e| e.to_string())?;
         let shipper = self.spawn_shipper(sink, &spool_dir_name("cloudwatch-logs", group))?;
-        Ok(Arc::new(ShipLines { shipper }))
+        Ok(Arc::new(ShipLines {
+            shipper,
+            buffers: BufferPool::new(SHIP_BUFFERS_KEPT),
+        }))
     }
 
     /// Starts a shipper for `sink` with the configured queue, flush interval and spool (in the spool
@@ -544,25 +548,56 @@ fn epoch_ms() -> i64 {
 /// Splits a sink's batches into log events for a shipper. Each event is stamped with the time its batch
 /// was written (at most the log sink's flush interval after the request ended), so a stream's events
 /// are in order.
+/// Idle line buffers a log group's tee keeps for reuse: a PutLogEvents batch (up to 1 MiB) frees about
+/// sixteen 64 KiB writer batches at once, and the writer takes them back over its next batches.
+const SHIP_BUFFERS_KEPT: usize = 64;
+
 struct ShipLines {
     shipper: ShipperHandle,
+    buffers: Arc<BufferPool>,
 }
 
 impl LineTee for ShipLines {
     fn lines(&self, lines: &[u8]) {
         let now = epoch_ms();
-        let shared = Bytes::copy_from_slice(lines);
-        let records = shared
-            .split(|b| *b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| Record::new(now, shared.slice_ref(line)));
-        self.shipper.push_batch(records);
+        let shared = self.buffers.copy(lines);
+        self.shipper
+            .push_batch(lines_of(&shared).map(|line| Record::new(now, line)));
     }
+}
+
+/// The non-empty lines of `shared`, without their `\n`, as slices sharing its buffer (a last line
+/// without a newline included).
+fn lines_of(shared: &Bytes) -> impl Iterator<Item = Bytes> + '_ {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', shared)
+        .chain(std::iter::once(shared.len()))
+        .filter_map(move |end| {
+            let line = (end > start).then(|| shared.slice(start..end));
+            start = end + 1;
+            line
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn texts(data: &[u8]) -> Vec<String> {
+        let shared = Bytes::copy_from_slice(data);
+        lines_of(&shared)
+            .map(|b| String::from_utf8(b.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn shipped_lines_are_split_on_newlines_skipping_empty_ones() {
+        assert_eq!(texts(b"a\nbb\n\nccc\n"), ["a", "bb", "ccc"]);
+        assert_eq!(texts(b"tail without newline"), ["tail without newline"]);
+        assert_eq!(texts(b"x\ny"), ["x", "y"]);
+        assert!(texts(b"").is_empty());
+        assert!(texts(b"\n\n").is_empty());
+    }
 
     #[test]
     fn spool_directory_names_are_safe_and_distinct() {

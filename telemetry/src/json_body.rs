@@ -77,27 +77,25 @@ fn estimate(batch: &[Record], per_record: usize) -> usize {
         .sum()
 }
 
-/// The `PutLogEvents` body for `batch` (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html>).
-#[must_use]
-pub(crate) fn put_log_events(group: &str, stream: &str, batch: &[Record]) -> Bytes {
-    let mut out = Vec::with_capacity(64 + group.len() + stream.len() + estimate(batch, 40));
+/// Appends to `out` the `PutLogEvents` body for `batch` (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html>).
+pub(crate) fn put_log_events(out: &mut Vec<u8>, group: &str, stream: &str, batch: &[Record]) {
+    out.reserve(64 + group.len() + stream.len() + estimate(batch, 40));
     out.extend_from_slice(b"{\"logEvents\":[");
     for (i, record) in batch.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"message\":");
-        push_payload(&mut out, &record.payload);
+        push_payload(out, &record.payload);
         out.extend_from_slice(b",\"timestamp\":");
         out.extend_from_slice(itoa::Buffer::new().format(record.timestamp_ms).as_bytes());
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"logGroupName\":");
-    push_json_string(&mut out, group);
+    push_json_string(out, group);
     out.extend_from_slice(b",\"logStreamName\":");
-    push_json_string(&mut out, stream);
+    push_json_string(out, stream);
     out.push(b'}');
-    Bytes::from(out)
 }
 
 /// The `PutTraceSegments` body for `documents` (<https://docs.aws.amazon.com/xray/latest/api/API_PutTraceSegments.html>).
@@ -161,7 +159,8 @@ mod tests {
             Record::new(1_700_000_000_123, r#"{ "status":"200" }"#),
             Record::new(1_700_000_000_124, &b"bad \xff utf-8"[..]),
         ];
-        let body = put_log_events("moat-access", "host/42", &batch);
+        let mut body = Vec::new();
+        put_log_events(&mut body, "moat-access", "host/42", &batch);
         let parsed: Value = serde_json::from_slice(&body).expect("valid JSON");
         assert_eq!(
             parsed,

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod buffers;
 pub mod cloudwatch_logs;
 mod json_body;
 pub mod metrics;

@@ -32,6 +32,7 @@ pub mod names;
 /// How long after the endpoint answers again the sink looks for what an unanswered put stored.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -43,6 +44,7 @@ use aws_sdk_cloudwatchlogs::types::{OutputLogEvent, RejectedLogEventsInfo};
 use aws_sdk_cloudwatchlogs::Client;
 use bytes::Bytes;
 
+use crate::buffers::BufferPool;
 use crate::{json_body, BatchLimits, Delivered, Record, SendError, Sink};
 
 pub use names::NameError;
@@ -113,6 +115,8 @@ pub struct CloudWatchLogsSink {
     /// Whether the last PutLogEvents failed after it may have reached CloudWatch Logs (a timeout, a
     /// broken connection, a 5xx): its events may be stored. The next send first asks the stream.
     unsure: bool,
+    /// Request bodies (up to ~1 MiB each), reused from one batch to the next.
+    bodies: Arc<BufferPool>,
 }
 
 impl CloudWatchLogsSink {
@@ -146,6 +150,7 @@ impl CloudWatchLogsSink {
             options,
             ready: false,
             unsure: false,
+            bodies: BufferPool::new(2),
         })
     }
 
@@ -318,7 +323,9 @@ impl CloudWatchLogsSink {
     }
 
     async fn put_batch(&mut self, batch: &[Record]) -> Result<Delivered, SendError> {
-        let body = json_body::put_log_events(&self.group, &self.stream, batch);
+        let mut body = self.bodies.take();
+        json_body::put_log_events(&mut body, &self.group, &self.stream, batch);
+        let body = self.bodies.share(body);
         // Unsure until CloudWatch Logs answers: a caller that gives up on this future (the shipper's own
         // send timeout drops it mid-call) leaves the flag set, and the next send checks the stream.
         self.unsure = true;
