@@ -15,11 +15,15 @@
 # With TELEMETRY=1 (the default) a last phase compares Moat with Moat-tel (examples/bench-telemetry.yaml,
 # port 18093): the same proxy with every exporter on, the access log and EMF metrics shipped to CloudWatch
 # Logs and sampled requests' segments to X-Ray, all on a moto_server started here, and spans and metrics over
-# OTLP to the test OTLP receiver (moat-testkit's otlp-receiver) started here. It runs after the main table,
-# in alternating pairs (Moat, Moat-tel), waiting for moto to finish ingesting before the next run, because
-# moto shares this machine's two cores (CloudWatch would not).
+# OTLP to the test OTLP receiver (moat-testkit's otlp-receiver) started here. Each round runs Moat, then
+# Moat-tel with the endpoints live, then Moat-tel with the endpoints paused for the measured seconds (its
+# backlog delivered afterwards), each proxy's worker thread alone on CPU 0 and everything else on CPU 1,
+# waiting for moto to finish ingesting before every run: moto shares this machine's two cores, and
+# spends about half as much CPU per shipped event as Moat spends proxying the request (CloudWatch would
+# not run on the gateway's cores). It prints each run's ratio, each thread's CPU per request, and checks
+# that every access line Moat-tel wrote was delivered.
 #
-# Environment: ROUNDS (default 3; the table shows each proxy's median round), CARGO_TARGET_DIR (default
+# Environment: ROUNDS (default 3; the table shows each proxy's median req/s, p50 and p99 over the rounds), CARGO_TARGET_DIR (default
 # $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
 # the peers running), WRK_C / WRK_D (wrk connections and seconds, as peers.sh reads them), WARMUP (seconds, default 2),
 # BODY (POST body file, default order.json next to peers.sh).
@@ -158,7 +162,7 @@ bench() {
   shift
   for pair in "$@"; do
     name=${pair%%=*} url=${pair#*=}
-    out=$(wrk -t1 -c"${WRK_C:-64}" -d"${WRK_D:-8}s" --latency -s "$script" "$url" 2>&1)
+    out=$(${BENCH_WRK:-wrk} -t1 -c"${WRK_C:-64}" -d"${WRK_D:-8}s" --latency -s "$script" "$url" 2>&1)
     printf '%-12s %12s %10s %10s\n' "$name" \
       "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
       "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
@@ -178,7 +182,7 @@ done
 
 # Each round runs every target once, in a rotated order (round 1: Moat Moat-WAF nginx HAProxy, round 2:
 # Moat-WAF nginx HAProxy Moat, ...), so no target always runs first or last; the table shows each one's
-# median round.
+# median req/s, p50 and p99 over the rounds.
 targets() {
   local path=$1 round=$2
   local all=("Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path"
@@ -196,47 +200,6 @@ for round in $(seq 0 $((ROUNDS - 1))); do
   # shellcheck disable=SC2046
   bench "$post_lua" $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
 done
-
-# Exporters on vs off, in alternating pairs; before each run, wait until moto (ingesting the previous run's
-# records) is idle again.
-moto_idle() {
-  local i a b
-  for i in $(seq 60); do
-    a=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
-    sleep 1
-    b=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
-    ((b - a < 5)) && return 0
-  done
-}
-# CPU ticks per thread name of a process, signed (SIGN -1 after a run, 1 before), so that summing the
-# lines gives each thread's CPU during the runs.
-thread_ticks() {
-  local pid=$1 name=$2 sign=${3:-1} t
-  for t in /proc/"$pid"/task/*; do
-    printf '%s %s %s\n' "$name" "$(tr ' ' _ <"$t/comm")" "$(awk -v s="$sign" '{print -s * ($14 + $15)}' "$t/stat")"
-  done
-}
-: >"$work/tel.txt"
-: >"$work/tel.cpu"
-if [[ $TELEMETRY == 1 ]]; then
-  wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$tel_port$get_path" >/dev/null 2>&1
-  for round in $(seq 1 "$ROUNDS"); do
-    for kind in GET POST; do
-      lower=$(tr 'A-Z' 'a-z' <<<"$kind")
-      path=$get_path
-      [[ $kind == POST ]] && path=$post_path
-      echo "exporters round $round/$ROUNDS: $kind ..." >&2
-      moto_idle
-      thread_ticks "$moat_pid" Moat >>"$work/tel.cpu"
-      bench "$work/$lower.lua" "Moat=http://127.0.0.1:$moat_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
-      thread_ticks "$moat_pid" Moat -1 >>"$work/tel.cpu"
-      moto_idle
-      thread_ticks "$tel_pid" Moat-tel >>"$work/tel.cpu"
-      bench "$work/$lower.lua" "Moat-tel=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
-      thread_ticks "$tel_pid" Moat-tel -1 >>"$work/tel.cpu"
-    done
-  done
-fi
 
 # Latency at a fixed load below saturation: what a request pays for passing through each proxy, not how
 # long it queued. Each of PACED_C connections waits PACED_C/PACED_RATE seconds before its next request
@@ -263,6 +226,82 @@ for kind in GET POST; do
   done
 done
 
+# Exporters on vs off. Last, because it pins processes to CPUs: on a 2-core machine the endpoints (moto,
+# the OTLP receiver) and the load generator would otherwise share the gateway's core, and moto's CPU per
+# shipped event (about half of what Moat spends proxying the request) is CloudWatch's, not the gateway's.
+# Layout for this phase, the same for Moat and Moat-tel: each one's worker thread alone on CPU 0; its
+# background threads (log writer, telemetry), wrk, the upstream, moto and the OTLP receiver on CPU 1.
+# Each round runs, one after another: Moat (off); Moat-tel with the endpoints live (they ingest during the
+# run, on CPU 1); Moat-tel with the endpoints paused (SIGSTOP for the measured seconds, SIGCONT after:
+# Moat queues and spools as for a slow endpoint, then delivers the backlog, which is waited for and whose
+# CPU is reported). Before each run, moto is waited for until idle.
+moto_idle() {
+  local i a b
+  for i in $(seq 120); do
+    a=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
+    sleep 1
+    b=$(awk '{print $14 + $15}' "/proc/$moto_pid/stat" 2>/dev/null || echo 0)
+    ((b - a < 5)) && return 0
+  done
+}
+# CPU ticks per thread name of a process, signed (SIGN -1 after a run, 1 before), so that summing the
+# lines gives each thread's CPU during the runs.
+thread_ticks() {
+  local pid=$1 name=$2 sign=${3:-1} t
+  for t in /proc/"$pid"/task/*; do
+    printf '%s %s %s\n' "$name" "$(tr ' ' _ <"$t/comm")" "$(awk -v s="$sign" '{print -s * ($14 + $15)}' "$t/stat")"
+  done
+}
+pinned=0
+pin_layout() {
+  local t
+  ((pinned)) || return 0
+  for t in /proc/"$1"/task/*; do
+    if [[ $(cat "$t/comm") == moat-worker-* ]]; then taskset -pc 0 "${t##*/}"; else taskset -pc 1 "${t##*/}"; fi
+  done >/dev/null
+}
+: >"$work/tel.txt"
+: >"$work/tel.cpu"
+: >"$work/tel.backlog"
+if [[ $TELEMETRY == 1 ]]; then
+  if (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+    pinned=1
+    pin_layout "$moat_pid"
+    pin_layout "$tel_pid"
+    for pid in $moto_pid $(pgrep -P "$otlp_pid") $(pgrep -P "$(cat "${PEERS_DIR:-/tmp/moat-peers}/upstream.pid")"); do
+      taskset -apc 1 "$pid" >/dev/null
+    done
+  fi
+  tel_wrk() { if ((pinned)); then taskset -c 1 wrk "$@"; else wrk "$@"; fi; }
+  otlp_rx=$(pgrep -P "$otlp_pid" otlp-receiver || true)
+  tel_wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$tel_port$get_path" >/dev/null 2>&1
+  for round in $(seq 1 "$ROUNDS"); do
+    for kind in GET POST; do
+      lower=$(tr 'A-Z' 'a-z' <<<"$kind")
+      path=$get_path
+      [[ $kind == POST ]] && path=$post_path
+      echo "exporters round $round/$ROUNDS: $kind (off, live, paused) ..." >&2
+      moto_idle
+      thread_ticks "$moat_pid" Moat >>"$work/tel.cpu"
+      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat=http://127.0.0.1:$moat_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+      thread_ticks "$moat_pid" Moat -1 >>"$work/tel.cpu"
+      moto_idle
+      thread_ticks "$tel_pid" Moat-tel >>"$work/tel.cpu"
+      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat-tel=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+      thread_ticks "$tel_pid" Moat-tel -1 >>"$work/tel.cpu"
+      moto_idle
+      thread_ticks "$tel_pid" Moat-paused >>"$work/tel.backlog"
+      # shellcheck disable=SC2086
+      kill -STOP "$moto_pid" $otlp_rx
+      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat-paused=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+      # shellcheck disable=SC2086
+      kill -CONT "$moto_pid" $otlp_rx
+      moto_idle
+      thread_ticks "$tel_pid" Moat-paused -1 >>"$work/tel.backlog"
+    done
+  done
+fi
+
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
 rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 
@@ -278,10 +317,19 @@ awk_ms='
     if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
     return v + 0
   }'
-# The median round of each proxy (by req/s), keeping that round's latencies.
-sort -k1,1 -k2,2 -k3,3g "$work/get.txt" "$work/post.txt" | grep -v ' name ' | awk -v rounds="$ROUNDS" '
-  { key = $1 " " $2; seen[key]++; if (seen[key] == int((rounds + 1) / 2)) print }' >"$work/median.txt"
-for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$work/median.txt"; done; done | awk "$awk_ms"'
+# Each proxy's median over the rounds, of req/s, p50 and p99 each (so that one round's hiccup moves none).
+median_of() { sort -g | awk '{v[NR] = $0} END {print v[int((NR + 1) / 2)]}'; }
+: >"$work/median.txt"
+for k in GET POST; do
+  for n in Moat Moat-WAF nginx HAProxy; do
+    rows=$(grep -h "^$k $n " "$work/get.txt" "$work/post.txt" || true)
+    [[ -n $rows ]] || continue
+    # Latencies sort as milliseconds but print as wrk printed them.
+    pick() { awk "$awk_ms"' { printf "%.6f %s\n", ms($'"$1"'), $'"$1"' }' <<<"$rows" | median_of | awk '{print $2}'; }
+    echo "$k $n $(awk '{print $3}' <<<"$rows" | median_of) $(pick 4) $(pick 5)" >>"$work/median.txt"
+  done
+done
+awk "$awk_ms"'
   $2 == "name" { next }
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
     if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
@@ -293,7 +341,7 @@ for k in GET POST; do for n in Moat Moat-WAF nginx HAProxy; do grep "^$k $n " "$
       pr = (base_p99[k] > 0) ? sprintf("%.2f", ms(p99[r]) / base_p99[k]) : "-"
       printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
     }
-  }'
+  }' "$work/median.txt"
 awk -v rate="$paced_rate" -v c="$paced_c" "$awk_ms"'
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = ms($4); p99[NR] = ms($5)
     if ($2 == "Moat") { b50[$1] = ms($4); b99[$1] = ms($5) } }
@@ -313,24 +361,42 @@ printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250
 echo "Moat access log: $(wc -l </tmp/moat-bench/access.log 2>/dev/null || echo 0) JSON lines written to /tmp/moat-bench/access.log"
 if [[ $TELEMETRY == 1 ]]; then
   echo
-  echo "Every exporter on (Moat-tel) vs off (Moat), alternating pairs; each pair's ratio, then the median:"
-  awk '$2 == "Moat" { off[$1] = $3 } $2 == "Moat-tel" { printf "  %-4s %10s %10s  %.2fx\n", $1, off[$1], $3, $3 / off[$1] }' \
+  layout="unpinned (fewer than 2 CPUs or no taskset)"
+  ((pinned)) && layout="worker thread on CPU 0; background threads, wrk, upstream and endpoints on CPU 1"
+  echo "Every exporter on (Moat-tel) vs off (Moat), in rounds of (off, endpoints live, endpoints paused); $layout."
+  echo "Each round's ratios to the off run just before it, then the medians:"
+  printf '  %-4s %10s %10s %10s %8s %8s\n' case off live paused live paused
+  awk '$2 == "Moat" { off = $3 } $2 == "Moat-tel" { live = $3 }
+    $2 == "Moat-paused" { printf "  %-4s %10s %10s %10s %7.2fx %7.2fx\n", $1, off, live, $3, live / off, $3 / off }' \
     "$work/tel.txt" | tee "$work/tel.ratios"
   for kind in GET POST; do
-    median=$(awk -v k="$kind" '$1 == k {print $4}' "$work/tel.ratios" | tr -d x | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
-    echo "$kind: every exporter on / off, median pair: ${median}x req/s"
+    for col in 5 6; do
+      median=$(awk -v k="$kind" -v c="$col" '$1 == k {print $c}' "$work/tel.ratios" | tr -d x | sort -g |
+        awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+      if [[ $col == 5 ]]; then live=$median; else paused=$median; fi
+    done
+    echo "$kind: every exporter on / off, median round: ${live}x req/s with the endpoints live, ${paused}x paused"
   done
   # CPU per request of each thread (ticks are 10 ms; requests = req/s x run seconds, GET and POST).
-  echo "CPU per 1,000 requests by thread, over every pair's runs (what the exporters cost Moat itself):"
+  echo "CPU per 1,000 requests by thread during the measured runs (what the exporters cost Moat itself):"
   awk -v d="${WRK_D:-8}" -v tick="$(getconf CLK_TCK)" '
     FILENAME ~ /tel.txt$/ { reqs[$2] += $3 * d; next }
     { cpu[$1 " " $2] += $3 }
-    END { for (k in cpu) { split(k, p, " "); if (cpu[k] > 0) printf "  %-9s %-16s %6.2f ms\n", p[1], p[2], cpu[k] * 1000 / tick * 1000 / reqs[p[1]] } }' \
-    "$work/tel.txt" "$work/tel.cpu" | sort
+    END { for (k in cpu) { split(k, p, " "); if (cpu[k] > 0) printf "  %-11s %-16s %6.2f ms\n", p[1], p[2], cpu[k] * 1000 / tick * 1000 / reqs[p[1]] } }' \
+    "$work/tel.txt" "$work/tel.cpu" "$work/tel.backlog" | sort
+  echo "  (Moat-paused: its run plus delivering the backlog after the endpoints resumed, until moto was idle)"
   # Stop it now: its shutdown reports what each shipper delivered.
   kill "$tel_pid" 2>/dev/null; wait "$tel_pid" 2>/dev/null || true; tel_pid=""
-  echo "Moat-tel: $(wc -l </tmp/moat-bench/access-telemetry.log) access lines written; at shutdown:"
-  grep "telemetry" "$work/tel.err" | sed 's/^/  /'
+  lines=$(wc -l </tmp/moat-bench/access-telemetry.log)
+  echo "Moat-tel: $lines access lines written; at shutdown:"
+  grep "telemetry.* delivered, " "$work/tel.err" | sed 's/^/  /'
+  echo "  ($(grep -c "telemetry.*retrying" "$work/tel.err") retry warnings during the runs)"
+  delivered=$(awk '/telemetry cloudwatch-logs:moat-access.* delivered, / {print $4}' "$work/tel.err")
+  if [[ $delivered == "$lines" ]]; then
+    echo "  every access line written was delivered to CloudWatch Logs (moat-access): $lines"
+  else
+    echo "  access lines written $lines, delivered to moat-access ${delivered:-?}: NOT EQUAL" >&2
+  fi
   pkill -P "$otlp_pid" sleep 2>/dev/null || true
   sleep 0.5
   sed 's/^/  /' "$work/otlp.err"
