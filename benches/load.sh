@@ -300,6 +300,12 @@ if [[ $TELEMETRY == 1 ]]; then
       thread_ticks "$tel_pid" Moat-paused -1 >>"$work/tel.backlog"
     done
   done
+  # The upstream is the peers' (KEEP_PEERS=1 leaves it running): give it every CPU back.
+  if ((pinned)); then
+    for pid in $(pgrep -P "$(cat "${PEERS_DIR:-/tmp/moat-peers}/upstream.pid")"); do
+      taskset -apc "0-$(($(nproc) - 1))" "$pid" >/dev/null
+    done
+  fi
 fi
 
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
