@@ -349,7 +349,7 @@ impl TelemetryHub {
         let shipper = self.spawn_shipper(sink, &spool_dir_name("cloudwatch-logs", group))?;
         Ok(Arc::new(ShipLines {
             shipper,
-            buffers: BufferPool::new(SHIP_BUFFERS_KEPT),
+            buffers: BufferPool::new(SHIP_BUFFERS_IDLE_BYTES),
         }))
     }
 
@@ -545,13 +545,14 @@ fn epoch_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Idle line-buffer capacity a log group's tee keeps for reuse: a PutLogEvents batch (up to 1 MiB)
+/// frees about sixteen 64 KiB writer batches at once, and the writer takes them back over its next
+/// batches.
+const SHIP_BUFFERS_IDLE_BYTES: usize = 4 << 20;
+
 /// Splits a sink's batches into log events for a shipper. Each event is stamped with the time its batch
 /// was written (at most the log sink's flush interval after the request ended), so a stream's events
 /// are in order.
-/// Idle line buffers a log group's tee keeps for reuse: a PutLogEvents batch (up to 1 MiB) frees about
-/// sixteen 64 KiB writer batches at once, and the writer takes them back over its next batches.
-const SHIP_BUFFERS_KEPT: usize = 64;
-
 struct ShipLines {
     shipper: ShipperHandle,
     buffers: Arc<BufferPool>,

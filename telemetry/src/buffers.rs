@@ -11,35 +11,38 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
-/// A buffer larger than this is freed rather than kept.
-const MAX_KEPT_CAPACITY: usize = 4 << 20;
-
-/// A bounded pool of byte buffers.
+/// A pool of byte buffers bounded by the capacity it keeps idle.
 #[derive(Debug)]
 pub struct BufferPool {
-    free: Mutex<Vec<Vec<u8>>>,
-    keep: usize,
+    free: Mutex<Idle>,
+    max_idle_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Idle {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
 }
 
 impl BufferPool {
-    /// A pool keeping at most `keep` idle buffers (of up to 4 MiB each).
+    /// A pool keeping idle buffers of at most `max_idle_bytes` of capacity in all; a returned buffer
+    /// that would pass the bound is freed.
     #[must_use]
-    pub fn new(keep: usize) -> Arc<BufferPool> {
+    pub fn new(max_idle_bytes: usize) -> Arc<BufferPool> {
         Arc::new(BufferPool {
-            free: Mutex::new(Vec::with_capacity(keep)),
-            keep,
+            free: Mutex::new(Idle::default()),
+            max_idle_bytes,
         })
     }
 
     /// An empty buffer: an idle one (keeping its capacity) when there is one.
     #[must_use]
     pub fn take(&self) -> Vec<u8> {
-        let mut buf = self
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-            .unwrap_or_default();
+        let mut idle = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(mut buf) = idle.buffers.pop() else {
+            return Vec::new();
+        };
+        idle.bytes -= buf.capacity();
         buf.clear();
         buf
     }
@@ -64,16 +67,18 @@ impl BufferPool {
     /// Idle buffers now.
     #[must_use]
     pub fn idle(&self) -> usize {
-        self.free.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.free.lock().unwrap_or_else(PoisonError::into_inner).buffers.len()
     }
 
     fn give_back(&self, buf: Vec<u8>) {
-        if buf.capacity() == 0 || buf.capacity() > MAX_KEPT_CAPACITY {
+        let capacity = buf.capacity();
+        if capacity == 0 {
             return;
         }
-        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        if free.len() < self.keep {
-            free.push(buf);
+        let mut idle = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.bytes + capacity <= self.max_idle_bytes {
+            idle.bytes += capacity;
+            idle.buffers.push(buf);
         }
     }
 }
@@ -102,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_buffer_returns_to_the_pool_when_its_last_slice_is_dropped() {
-        let pool = BufferPool::new(4);
+        let pool = BufferPool::new(1 << 10);
         let shared = pool.copy(b"one\ntwo\n");
         let slice = shared.slice(4..7);
         let first_ptr = shared.as_ptr();
@@ -119,7 +124,7 @@ mod tests {
 
     #[test]
     fn taken_buffers_are_empty_and_keep_their_capacity() {
-        let pool = BufferPool::new(1);
+        let pool = BufferPool::new(1 << 12);
         let mut buf = pool.take();
         buf.extend_from_slice(&[7; 1000]);
         drop(pool.share(buf));
@@ -129,13 +134,22 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_keeps_at_most_its_bound_and_no_oversized_buffer() {
-        let pool = BufferPool::new(2);
-        let held: Vec<Bytes> = (0..5).map(|_| pool.copy(b"line\n")).collect();
+    fn the_pool_keeps_no_more_idle_capacity_than_its_bound() {
+        let pool = BufferPool::new(2500);
+        let held: Vec<Bytes> = (0..5)
+            .map(|_| {
+                let mut buf = pool.take();
+                buf.reserve_exact(1000);
+                pool.share(buf)
+            })
+            .collect();
         drop(held);
-        assert_eq!(pool.idle(), 2);
-        let pool = BufferPool::new(2);
-        drop(pool.copy(&vec![b'x'; MAX_KEPT_CAPACITY + 1]));
-        assert_eq!(pool.idle(), 0, "a buffer above the cap is freed");
+        assert_eq!(
+            pool.idle(),
+            2,
+            "two 1000-byte buffers fit in 2500 bytes, a third does not"
+        );
+        drop(pool.copy(&[b'x'; 4000]));
+        assert_eq!(pool.idle(), 1, "taken, and not given back: larger than the bound");
     }
 }

@@ -32,6 +32,9 @@ pub mod names;
 /// How long after the endpoint answers again the sink looks for what an unanswered put stored.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Idle body capacity a sink keeps: about two full PutLogEvents bodies.
+const BODY_BUFFERS_IDLE_BYTES: usize = 3 << 20;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,7 +118,7 @@ pub struct CloudWatchLogsSink {
     /// Whether the last PutLogEvents failed after it may have reached CloudWatch Logs (a timeout, a
     /// broken connection, a 5xx): its events may be stored. The next send first asks the stream.
     unsure: bool,
-    /// Request bodies (up to ~1 MiB each), reused from one batch to the next.
+    /// Request bodies (up to ~1.3 MiB each, JSON escaping included), reused from one batch to the next.
     bodies: Arc<BufferPool>,
 }
 
@@ -150,7 +153,7 @@ impl CloudWatchLogsSink {
             options,
             ready: false,
             unsure: false,
-            bodies: BufferPool::new(2),
+            bodies: BufferPool::new(BODY_BUFFERS_IDLE_BYTES),
         })
     }
 
