@@ -58,6 +58,19 @@ struct Civil {
 }
 
 impl Civil {
+    /// A date and a whole-second time of day.
+    fn at(year: i64, month: u32, day: u32, (hour, minute, second): (u32, u32, u32)) -> Civil {
+        Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis: 0,
+        }
+    }
+
     /// Milliseconds since the epoch of this local time at `offset_minutes` east of UTC; `None` when a field is
     /// out of range (years 0 to 9999; a leap second `:60` is read as `:59.999`, as most log readers do).
     fn to_epoch_ms(self, offset_minutes: i64) -> Option<i64> {
@@ -126,6 +139,14 @@ impl<'a> Cursor<'a> {
         Some(value)
     }
 
+    /// `HH:MM:SS`: (hour, minute, second).
+    fn clock(&mut self) -> Option<(u32, u32, u32)> {
+        let hour = self.digits(2)?;
+        let minute = if self.eat(b':') { self.digits(2)? } else { return None };
+        let second = if self.eat(b':') { self.digits(2)? } else { return None };
+        Some((hour, minute, second))
+    }
+
     fn rest(&self) -> &'a [u8] {
         &self.bytes[self.at.min(self.bytes.len())..]
     }
@@ -149,15 +170,7 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
         return None;
     }
     let day = c.digits(2)?;
-    let mut civil = Civil {
-        year,
-        month,
-        day,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        millis: 0,
-    };
+    let mut civil = Civil::at(year, month, day, (0, 0, 0));
     if c.done() {
         return civil.to_epoch_ms(0);
     }
@@ -244,9 +257,7 @@ pub fn parse_clf_time(text: &str) -> Option<i64> {
     if !c.eat(b':') {
         return None;
     }
-    let hour = c.digits(2)?;
-    let minute = if c.eat(b':') { c.digits(2)? } else { return None };
-    let second = if c.eat(b':') { c.digits(2)? } else { return None };
+    let clock = c.clock()?;
     if !c.eat(b' ') {
         return None;
     }
@@ -254,16 +265,7 @@ pub fn parse_clf_time(text: &str) -> Option<i64> {
     if !c.done() {
         return None;
     }
-    Civil {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        millis: 0,
-    }
-    .to_epoch_ms(offset)
+    Civil::at(year, month, day, clock).to_epoch_ms(offset)
 }
 
 /// Parses the date that prefixes the lines of API Gateway's test-invoke execution logs,
@@ -273,27 +275,16 @@ pub fn parse_test_invoke_time(text: &str) -> Option<i64> {
     let _weekday = parts.next().filter(|w| w.len() == 3)?;
     let month = month_from_name(parts.next()?.as_bytes())?;
     let day: u32 = parts.next()?.parse().ok()?;
-    let mut clock = Cursor::new(parts.next()?);
-    let hour = clock.digits(2)?;
-    let minute = if clock.eat(b':') { clock.digits(2)? } else { return None };
-    let second = if clock.eat(b':') { clock.digits(2)? } else { return None };
-    if !clock.done() || parts.next()? != "UTC" {
+    let mut c = Cursor::new(parts.next()?);
+    let clock = c.clock()?;
+    if !c.done() || parts.next()? != "UTC" {
         return None;
     }
     let year: i64 = parts.next()?.parse().ok()?;
     if parts.next().is_some() {
         return None;
     }
-    Civil {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        millis: 0,
-    }
-    .to_epoch_ms(0)
+    Civil::at(year, month, day, clock).to_epoch_ms(0)
 }
 
 /// The calendar fields of `ms` in UTC: (year, month, day, hour, minute, second, millisecond).

@@ -10,7 +10,7 @@
 
 use super::conditions::Conditions;
 use super::cursor::Cursor;
-use super::value::{Comparison, Op};
+use super::value::{parse_op, Comparison};
 use super::{check_regex_count, FilterPatternError};
 
 #[derive(Debug, Clone)]
@@ -204,7 +204,7 @@ impl<'a> Conditions<'a> for Parser<'a> {
                 .expected("a field name (letters, digits, _ and -), '...' or '('"));
         }
         self.cursor.skip_ws();
-        match Op::parse(&mut self.cursor) {
+        match parse_op(&mut self.cursor) {
             Some(op) => {
                 let comparison = Comparison::parse(op, &mut self.cursor, value_end, &mut self.regexes)?;
                 Ok(RawCond::Compare {

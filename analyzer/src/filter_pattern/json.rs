@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::conditions::Conditions;
 use super::cursor::Cursor;
-use super::value::{Comparison, Op};
+use super::value::{parse_op, Comparison};
 use super::{check_regex_count, FilterPatternError};
 use crate::query::scan::FieldScanner;
 use crate::query::value::Val;
@@ -266,7 +266,7 @@ impl<'a> Conditions<'a> for Parser<'a> {
     fn leaf(&mut self) -> Result<Expr, FilterPatternError> {
         let path = self.selector()?;
         self.cursor.skip_ws();
-        let test = if let Some(op) = Op::parse(&mut self.cursor) {
+        let test = if let Some(op) = parse_op(&mut self.cursor) {
             Test::Compare(Comparison::parse(op, &mut self.cursor, value_end, &mut self.regexes)?)
         } else if self.cursor.eat_keyword("IS") {
             self.cursor.skip_ws();

@@ -7,51 +7,24 @@ use regex_automata::meta::Regex;
 use super::cursor::Cursor;
 use super::FilterPatternError;
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+pub(super) use crate::compare_op::CompareOp as Op;
 
-impl Op {
-    /// Reads an operator at the cursor (`==` is read as `=`, as the AWS CDK normalises it).
-    pub(super) fn parse(cursor: &mut Cursor<'_>) -> Option<Op> {
-        for (token, op) in [
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("==", Op::Eq),
-            ("=", Op::Eq),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ] {
-            if cursor.eat(token) {
-                return Some(op);
-            }
-        }
-        None
-    }
-
-    fn is_ordering(self) -> bool {
-        matches!(self, Op::Lt | Op::Le | Op::Gt | Op::Ge)
-    }
-
-    fn holds(self, ordering: std::cmp::Ordering) -> bool {
-        use std::cmp::Ordering::{Equal, Greater, Less};
-        match self {
-            Op::Eq => ordering == Equal,
-            Op::Ne => ordering != Equal,
-            Op::Lt => ordering == Less,
-            Op::Le => ordering != Greater,
-            Op::Gt => ordering == Greater,
-            Op::Ge => ordering != Less,
+/// Reads an operator at the cursor (`==` is read as `=`, as the AWS CDK normalises it).
+pub(super) fn parse_op(cursor: &mut Cursor<'_>) -> Option<Op> {
+    for (token, op) in [
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("==", Op::Eq),
+        ("=", Op::Eq),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ] {
+        if cursor.eat(token) {
+            return Some(op);
         }
     }
+    None
 }
 
 /// A string with `*` wildcards at its start and/or end.

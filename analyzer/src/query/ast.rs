@@ -1,6 +1,7 @@
 //! The syntax tree of a Logs Insights query, as [`super::parser`] builds it and [`super::plan`] compiles it.
 
 use super::value::Val;
+use crate::compare_op::CompareOp;
 
 /// A time period of `bin(...)`, `datefloor(...)` and `dateceil(...)`: a fixed length, or calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,21 @@ pub enum BinOp {
     Rem,
     /// `^`
     Pow,
+}
+
+impl BinOp {
+    /// The comparison it is (`=`, `!=`, `<`, `<=`, `>`, `>=`), or `None` for a logical or arithmetic operator.
+    pub(crate) fn comparison(self) -> Option<CompareOp> {
+        Some(match self {
+            BinOp::Eq => CompareOp::Eq,
+            BinOp::Ne => CompareOp::Ne,
+            BinOp::Lt => CompareOp::Lt,
+            BinOp::Le => CompareOp::Le,
+            BinOp::Gt => CompareOp::Gt,
+            BinOp::Ge => CompareOp::Ge,
+            _ => return None,
+        })
+    }
 }
 
 /// An expression in `fields`, `filter`, `stats`, `sort` and function arguments.

@@ -74,22 +74,14 @@ impl CExpr {
 }
 
 fn binary<'a>(op: BinOp, l: &CExpr, r: &CExpr, row: &[Val<'a>]) -> Val<'a> {
-    use std::cmp::Ordering::{Equal, Greater, Less};
+    if let Some(comparison) = op.comparison() {
+        // Values that do not compare (a number against text, a null) satisfy no operator, not even `!=`.
+        let ord = compare(&l.eval(row), &r.eval(row));
+        return Val::Bool(ord.is_some_and(|o| comparison.holds(o)));
+    }
     match op {
         BinOp::And => Val::Bool(l.test(row) && r.test(row)),
         BinOp::Or => Val::Bool(l.test(row) || r.test(row)),
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let ord = compare(&l.eval(row), &r.eval(row));
-            Val::Bool(match (op, ord) {
-                (_, None) => false,
-                (BinOp::Eq, Some(o)) => o == Equal,
-                (BinOp::Ne, Some(o)) => o != Equal,
-                (BinOp::Lt, Some(o)) => o == Less,
-                (BinOp::Le, Some(o)) => o != Greater,
-                (BinOp::Gt, Some(o)) => o == Greater,
-                (_, Some(o)) => o != Less,
-            })
-        }
         _ => {
             let (lv, rv) = (l.eval(row), r.eval(row));
             let (Some(a), Some(b)) = (lv.as_num(), rv.as_num()) else {

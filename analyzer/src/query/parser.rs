@@ -444,32 +444,36 @@ impl<'s> Parser<'s> {
     }
 
     fn additive(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.multiplicative()?;
-        loop {
-            let (token, _, end) = self.peek()?;
-            let op = match token {
-                Token::Punct("+") => BinOp::Add,
-                Token::Punct("-") => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            self.pos = end;
-            let right = self.multiplicative()?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
-        }
+        self.left_assoc(Self::multiplicative, |token| match token {
+            Token::Punct("+") => Some(BinOp::Add),
+            Token::Punct("-") => Some(BinOp::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.power()?;
+        self.left_assoc(Self::power, |token| match token {
+            Token::Punct("*") => Some(BinOp::Mul),
+            Token::Punct("/") => Some(BinOp::Div),
+            Token::Punct("%") => Some(BinOp::Rem),
+            _ => None,
+        })
+    }
+
+    /// A left-associative run of `operand`s joined by the operators `op_of` recognises.
+    fn left_assoc(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr, QueryError>,
+        op_of: fn(&Token) -> Option<BinOp>,
+    ) -> Result<Expr, QueryError> {
+        let mut left = operand(self)?;
         loop {
             let (token, _, end) = self.peek()?;
-            let op = match token {
-                Token::Punct("*") => BinOp::Mul,
-                Token::Punct("/") => BinOp::Div,
-                Token::Punct("%") => BinOp::Rem,
-                _ => return Ok(left),
+            let Some(op) = op_of(&token) else {
+                return Ok(left);
             };
             self.pos = end;
-            let right = self.power()?;
+            let right = operand(self)?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
     }

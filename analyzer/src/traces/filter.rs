@@ -16,6 +16,7 @@
 use serde_json::Value;
 
 use super::model::TraceSummary;
+use crate::compare_op::CompareOp;
 
 /// Why a filter expression was rejected. Columns count characters from 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,15 +55,8 @@ enum StringKey {
     User,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NumOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+/// A number comparison (`NaN` is equal to nothing, as in IEEE 754).
+type NumOp = CompareOp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StrOp {
@@ -515,17 +509,10 @@ fn string_key(word: &str) -> Option<StringKey> {
     })
 }
 
-impl NumOp {
-    fn holds(self, left: f64, right: f64) -> bool {
-        match self {
-            NumOp::Eq => left == right,
-            NumOp::Ne => left != right,
-            NumOp::Lt => left < right,
-            NumOp::Le => left <= right,
-            NumOp::Gt => left > right,
-            NumOp::Ge => left >= right,
-        }
-    }
+/// Whether `left op right` holds; with a `NaN` on either side only `!=` does.
+fn number_holds(op: NumOp, left: f64, right: f64) -> bool {
+    left.partial_cmp(&right)
+        .map_or(op == NumOp::Ne, |ordering| op.holds(ordering))
 }
 
 impl StrOp {
@@ -562,7 +549,7 @@ impl Expr {
                     NumberKey::Duration => Some(trace.duration),
                     NumberKey::HttpStatus => trace.status.map(f64::from),
                 };
-                left.is_some_and(|left| op.holds(left, *right))
+                left.is_some_and(|left| number_holds(*op, left, *right))
             }
             Expr::Text(key, op, right) => {
                 let left = match key {
@@ -583,7 +570,7 @@ impl Expr {
                 .annotations
                 .get(key)
                 .and_then(Value::as_f64)
-                .is_some_and(|left| op.holds(left, *right)),
+                .is_some_and(|left| number_holds(*op, left, *right)),
             Expr::AnnotationText(key, op, right) => trace
                 .annotations
                 .get(key)
