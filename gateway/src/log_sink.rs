@@ -37,6 +37,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use moat_telemetry::buffers::BufferPool;
+
 /// A batch is queued for the writer once it holds this many bytes.
 pub const BATCH_BYTES: usize = 64 * 1024;
 
@@ -98,8 +100,8 @@ struct Shared {
     /// What the sink writes to, for messages.
     name: String,
     current: Mutex<Batch>,
-    pool: Mutex<Vec<Vec<u8>>>,
-    pool_max: usize,
+    /// Written batches' buffers, for the next batches (about `queue_batches + 2` of them).
+    pool: Arc<BufferPool>,
     batch_bytes: usize,
     records_written: AtomicU64,
     records_dropped: AtomicU64,
@@ -116,9 +118,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// Takes the current batch, leaving an empty pooled buffer in its place.
     fn take(&self, current: &mut Batch) -> Batch {
-        let fresh = lock(&self.pool)
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(self.batch_bytes + 1024));
+        let mut fresh = self.pool.take();
+        fresh.reserve(self.batch_bytes + 1024);
         Batch {
             buf: std::mem::replace(&mut current.buf, fresh),
             records: std::mem::take(&mut current.records),
@@ -127,12 +128,8 @@ impl Shared {
     }
 
     /// Returns a written or dropped buffer to the pool.
-    fn recycle(&self, mut buf: Vec<u8>) {
-        buf.clear();
-        let mut pool = lock(&self.pool);
-        if pool.len() < self.pool_max {
-            pool.push(buf);
-        }
+    fn recycle(&self, buf: Vec<u8>) {
+        self.pool.put(buf);
     }
 
     /// Counts `batch`'s records as dropped and recycles its buffer; returns how many.
@@ -473,8 +470,7 @@ impl LogSink {
                 records: 0,
                 deferred: Vec::new(),
             }),
-            pool: Mutex::new(Vec::with_capacity(queue_batches + 2)),
-            pool_max: queue_batches + 2,
+            pool: BufferPool::new((queue_batches + 2) * (batch_bytes + 1024)),
             batch_bytes,
             records_written: AtomicU64::new(0),
             records_dropped: AtomicU64::new(0),

@@ -6,6 +6,9 @@
 //! fresh allocation per batch, the allocator kept handing out fresh pages, which the kernel zeroes on first
 //! touch (2 MiB at a time with transparent huge pages), faster than finished batches gave theirs back:
 //! about an eighth of the log writer's time under load, and a share of the telemetry thread's.
+//!
+//! Buffers that are not shared go through [`BufferPool::take`] and [`BufferPool::put`] (the log sinks'
+//! batch buffers).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -70,7 +73,8 @@ impl BufferPool {
         self.free.lock().unwrap_or_else(PoisonError::into_inner).buffers.len()
     }
 
-    fn give_back(&self, buf: Vec<u8>) {
+    /// Returns `buf` for reuse; it is freed instead when keeping it would pass the pool's bound.
+    pub fn put(&self, buf: Vec<u8>) {
         let capacity = buf.capacity();
         if capacity == 0 {
             return;
@@ -97,7 +101,7 @@ impl AsRef<[u8]> for Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.buf));
+        self.pool.put(std::mem::take(&mut self.buf));
     }
 }
 
