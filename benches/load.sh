@@ -274,6 +274,23 @@ if [[ $TELEMETRY == 1 ]]; then
   fi
   tel_wrk() { if ((pinned)); then taskset -c 1 wrk "$@"; else wrk "$@"; fi; }
   otlp_rx=$(pgrep -P "$otlp_pid" otlp-receiver || true)
+  # One measured run of NAME (process PID on PORT) for $kind $path, after moto is idle, each thread's CPU
+  # added to CPU_FILE; with PAUSE=1 the endpoints are stopped for the measured seconds, and the CPU Moat
+  # spends delivering the backlog after they resume (until moto is idle) is counted too.
+  tel_run() {
+    local name=$1 pid=$2 port=$3 cpu_file=$4 pause=$5
+    moto_idle
+    thread_ticks "$pid" "$name" >>"$cpu_file"
+    # shellcheck disable=SC2086
+    ((pause)) && kill -STOP "$moto_pid" $otlp_rx
+    BENCH_WRK=tel_wrk bench "$work/$lower.lua" "$name=http://127.0.0.1:$port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
+    if ((pause)); then
+      # shellcheck disable=SC2086
+      kill -CONT "$moto_pid" $otlp_rx
+      moto_idle
+    fi
+    thread_ticks "$pid" "$name" -1 >>"$cpu_file"
+  }
   tel_wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$tel_port$get_path" >/dev/null 2>&1
   for round in $(seq 1 "$ROUNDS"); do
     for kind in GET POST; do
@@ -281,23 +298,9 @@ if [[ $TELEMETRY == 1 ]]; then
       path=$get_path
       [[ $kind == POST ]] && path=$post_path
       echo "exporters round $round/$ROUNDS: $kind (off, live, paused) ..." >&2
-      moto_idle
-      thread_ticks "$moat_pid" Moat >>"$work/tel.cpu"
-      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat=http://127.0.0.1:$moat_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
-      thread_ticks "$moat_pid" Moat -1 >>"$work/tel.cpu"
-      moto_idle
-      thread_ticks "$tel_pid" Moat-tel >>"$work/tel.cpu"
-      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat-tel=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
-      thread_ticks "$tel_pid" Moat-tel -1 >>"$work/tel.cpu"
-      moto_idle
-      thread_ticks "$tel_pid" Moat-paused >>"$work/tel.backlog"
-      # shellcheck disable=SC2086
-      kill -STOP "$moto_pid" $otlp_rx
-      BENCH_WRK=tel_wrk bench "$work/$lower.lua" "Moat-paused=http://127.0.0.1:$tel_port$path" | sed "s/^/$kind /" >>"$work/tel.txt"
-      # shellcheck disable=SC2086
-      kill -CONT "$moto_pid" $otlp_rx
-      moto_idle
-      thread_ticks "$tel_pid" Moat-paused -1 >>"$work/tel.backlog"
+      tel_run Moat "$moat_pid" "$moat_port" "$work/tel.cpu" 0
+      tel_run Moat-tel "$tel_pid" "$tel_port" "$work/tel.cpu" 0
+      tel_run Moat-paused "$tel_pid" "$tel_port" "$work/tel.backlog" 1
     done
   done
   # The upstream is the peers' (KEEP_PEERS=1 leaves it running): give it every CPU back.
