@@ -23,7 +23,9 @@
 # not run on the gateway's cores). It prints each run's ratio, each thread's CPU per request, and checks
 # that every access line Moat-tel wrote was delivered.
 #
-# Environment: ROUNDS (default 3; the table shows each proxy's median req/s, p50 and p99 over the rounds), CARGO_TARGET_DIR (default
+# Environment: ROUNDS (default 5; the table shows each proxy's median req/s, p50 and p99 over the rounds, and the
+# median over the rounds of its ratios to nginx in the same round), TEL_ROUNDS (rounds of the telemetry phase,
+# default 3), CARGO_TARGET_DIR (default
 # $HOME/.cache/moat-target), PEERS (path of peers.sh), KEEP_PEERS=1 (leave
 # the peers running), WRK_C / WRK_D (wrk connections and seconds, as peers.sh reads them), WARMUP (seconds, default 2),
 # BODY (POST body file, default order.json next to peers.sh).
@@ -34,7 +36,8 @@ root=$(cd "$here/.." && pwd)
 PEERS=${PEERS:-$here/../../shared/bench/peers.sh}
 BODY=${BODY:-$(dirname "$PEERS")/order.json}
 WARMUP=${WARMUP:-2}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+TEL_ROUNDS=${TEL_ROUNDS:-3}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/moat-target}
 moat_port=18090
 waf_port=18091
@@ -97,7 +100,8 @@ if [[ $TELEMETRY == 1 ]]; then
   # and counted); moto_idle below lets it catch up between runs.
   chrt --idle 0 nice -n 19 python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
-  (sleep 100000 | chrt --idle 0 nice -n 19 "$CARGO_TARGET_DIR/release/otlp-receiver" >"$work/otlp.endpoint" 2>"$work/otlp.err") &
+  # (The subshell's own stderr is dropped: it only reports "Terminated" when the sleep is stopped at the end.)
+  (sleep 100000 | chrt --idle 0 nice -n 19 "$CARGO_TARGET_DIR/release/otlp-receiver" >"$work/otlp.endpoint" 2>"$work/otlp.err") 2>/dev/null &
   otlp_pid=$!
   for _ in $(seq 100); do
     [[ -s $work/otlp.endpoint ]] && curl -s -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" && break
@@ -180,25 +184,30 @@ for port in $moat_port $waf_port 18081 18083; do
   wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$port$get_path" >/dev/null 2>&1
 done
 
-# Each round runs every target once, in a rotated order (round 1: Moat Moat-WAF nginx HAProxy, round 2:
-# Moat-WAF nginx HAProxy Moat, ...), so no target always runs first or last; the table shows each one's
-# median req/s, p50 and p99 over the rounds.
+# Each round runs every target once. Moat and nginx always run back to back, so that the machine's slow
+# swings in speed (it is shared) hit both alike, and the order changes from round to round so that over
+# four rounds every target runs once in every position:
+#   Moat nginx HAProxy Moat-WAF / HAProxy Moat-WAF nginx Moat / nginx Moat Moat-WAF HAProxy /
+#   Moat-WAF HAProxy Moat nginx
+# The table shows each target's median req/s, p50 and p99 over the rounds, and as its ratios to nginx the
+# median over the rounds of the ratio within each round.
 targets() {
-  local path=$1 round=$2
-  local all=("Moat=http://127.0.0.1:$moat_port$path" "Moat-WAF=http://127.0.0.1:$waf_port$path"
-    "nginx=http://127.0.0.1:18081$path" "HAProxy=http://127.0.0.1:18083$path")
-  local i n=${#all[@]}
-  for ((i = 0; i < n; i++)); do echo "${all[$(((i + round) % n))]}"; done
+  local path=$1 round=$2 name
+  local -A url=(["Moat"]="http://127.0.0.1:$moat_port$path" ["Moat-WAF"]="http://127.0.0.1:$waf_port$path"
+    ["nginx"]="http://127.0.0.1:18081$path" ["HAProxy"]="http://127.0.0.1:18083$path")
+  local orders=("Moat nginx HAProxy Moat-WAF" "HAProxy Moat-WAF nginx Moat" "nginx Moat Moat-WAF HAProxy"
+    "Moat-WAF HAProxy Moat nginx")
+  for name in ${orders[$((round % 4))]}; do echo "$name=${url[$name]}"; done
 }
 : >"$work/get.txt"
 : >"$work/post.txt"
 for round in $(seq 0 $((ROUNDS - 1))); do
   echo "round $((round + 1))/$ROUNDS: GET $get_path ..." >&2
   # shellcheck disable=SC2046
-  bench "$get_lua" $(targets "$get_path" "$round") | sed 's/^/GET /' >>"$work/get.txt"
+  bench "$get_lua" $(targets "$get_path" "$round") | sed "s/^/GET /; s/\$/ round$((round + 1))/" >>"$work/get.txt"
   echo "round $((round + 1))/$ROUNDS: POST $post_path ($(wc -c <"$BODY") bytes of JSON) ..." >&2
   # shellcheck disable=SC2046
-  bench "$post_lua" $(targets "$post_path" "$round") | sed 's/^/POST /' >>"$work/post.txt"
+  bench "$post_lua" $(targets "$post_path" "$round") | sed "s/^/POST /; s/\$/ round$((round + 1))/" >>"$work/post.txt"
 done
 
 # Latency at a fixed load below saturation: what a request pays for passing through each proxy, not how
@@ -292,12 +301,12 @@ if [[ $TELEMETRY == 1 ]]; then
     thread_ticks "$pid" "$name" -1 >>"$cpu_file"
   }
   tel_wrk -t1 -c"${WRK_C:-64}" -d"${WARMUP}s" -s "$get_lua" "http://127.0.0.1:$tel_port$get_path" >/dev/null 2>&1
-  for round in $(seq 1 "$ROUNDS"); do
+  for round in $(seq 1 "$TEL_ROUNDS"); do
     for kind in GET POST; do
       lower=$(tr 'A-Z' 'a-z' <<<"$kind")
       path=$get_path
       [[ $kind == POST ]] && path=$post_path
-      echo "exporters round $round/$ROUNDS: $kind (off, live, paused) ..." >&2
+      echo "exporters round $round/$TEL_ROUNDS: $kind (off, live, paused) ..." >&2
       tel_run Moat "$moat_pid" "$moat_port" "$work/tel.cpu" 0
       tel_run Moat-tel "$tel_pid" "$tel_port" "$work/tel.cpu" 0
       tel_run Moat-paused "$tel_pid" "$tel_port" "$work/tel.backlog" 1
@@ -315,6 +324,7 @@ hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
 rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 
 echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1, median of $ROUNDS rounds"
+echo "# (req/s, p50, p99: each target's medians over the rounds; x/nginx: the median of the rounds' ratios)"
 echo "# raw rounds:"
 sed 's/^/#   /' "$work/get.txt" "$work/post.txt" | grep -v ' name '
 # wrk latencies (850.00us, 1.23ms, 1.02s, 1.5m) in milliseconds, for the awk tables below.
@@ -338,19 +348,26 @@ for k in GET POST; do
     echo "$k $n $(awk '{print $3}' <<<"$rows" | median_of) $(pick 4) $(pick 5)" >>"$work/median.txt"
   done
 done
+# Ratios to nginx: each round's, between runs made back to back (or nearly), then their median over the rounds.
 awk "$awk_ms"'
-  $2 == "name" { next }
-  { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; order[++n] = NR
-    if ($2 == "nginx") { base_rps[$1] = $3; base_p99[$1] = ms($5) } }
+  { rps[$1 " " $2 " " $6] = $3; p99[$1 " " $2 " " $6] = ms($5) }
   END {
-    printf "%-5s %-8s %12s %10s %10s %14s %12s\n", "case", "name", "req/s", "p50", "p99", "req/s/nginx", "p99/nginx"
-    for (i = 1; i <= n; i++) {
-      r = order[i]; k = kase[r]
-      rr = (base_rps[k] > 0) ? sprintf("%.2f", rps[r] / base_rps[k]) : "-"
-      pr = (base_p99[k] > 0) ? sprintf("%.2f", ms(p99[r]) / base_p99[k]) : "-"
-      printf "%-5s %-8s %12s %10s %10s %14s %12s\n", k, name[r], rps[r], p50[r], p99[r], rr, pr
+    for (key in rps) {
+      split(key, f, " "); base = f[1] " nginx " f[3]
+      if (rps[base] > 0 && p99[base] > 0) printf "%s %s %.6f %.6f\n", f[1], f[2], rps[key] / rps[base], p99[key] / p99[base]
     }
-  }' "$work/median.txt"
+  }' "$work/get.txt" "$work/post.txt" >"$work/ratios.txt"
+ratio_median() {
+  local r
+  r=$(awk -v k="$1" -v n="$2" -v c="$3" '$1 == k && $2 == n {print $c}' "$work/ratios.txt" | sort -g |
+    awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+  if [[ -n $r ]]; then printf '%.2f' "$r"; else echo -; fi
+}
+printf '%-5s %-8s %12s %10s %10s %14s %12s\n' case name req/s p50 p99 req/s/nginx p99/nginx
+while read -r k n rps p50 p99; do
+  printf '%-5s %-8s %12s %10s %10s %14s %12s\n' "$k" "$n" "$rps" "$p50" "$p99" "$(ratio_median "$k" "$n" 3)" \
+    "$(ratio_median "$k" "$n" 4)"
+done <"$work/median.txt"
 awk -v rate="$paced_rate" -v c="$paced_c" "$awk_ms"'
   { kase[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = ms($4); p99[NR] = ms($5)
     if ($2 == "Moat") { b50[$1] = ms($4); b99[$1] = ms($5) } }
