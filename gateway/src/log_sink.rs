@@ -20,8 +20,10 @@
 //! current-batch lock is held, so batches reach the file in the order they were filled.
 //!
 //! Deferred records ([`LogSink::append_deferred`]): a record can also be queued unrendered, as a
-//! [`DeferredRecord`] that the writer thread renders in its place in the batch. The request path then
-//! pays for a pointer push instead of formatting the line.
+//! [`DeferredRecord`] that the writer thread renders in its place in the batch and then finishes (where
+//! request telemetry reads it). The request path then pays for a pointer push instead of formatting the
+//! line, but the record is released on the writer's core; the gateway defers only records that telemetry
+//! needs after the line.
 
 #[cfg(test)]
 #[path = "log_sink/tests.rs"]
