@@ -21,9 +21,10 @@
 //!
 //! Deferred records ([`LogSink::append_deferred`]): a record can also be queued unrendered, as a
 //! [`DeferredRecord`] that the writer thread renders in its place in the batch and then finishes (where
-//! request telemetry reads it). The request path then pays for a pointer push instead of formatting the
-//! line, but the record is released on the writer's core; the gateway defers only records that telemetry
-//! needs after the line.
+//! request telemetry reads it). [`LogSink::append_rendered`] renders the line on the caller's thread and
+//! leaves only the finishing to the writer: the gateway's access records go that way, because a record
+//! rendered on the writer's core costs the request path more (its shared parts are released there) than
+//! the rendering it saves.
 
 #[cfg(test)]
 #[path = "log_sink/tests.rs"]
@@ -67,6 +68,8 @@ struct Batch {
     records: u64,
     /// Deferred records and the offset in `buf` where each goes, in append order.
     deferred: Vec<(usize, Box<dyn DeferredRecord>)>,
+    /// Records whose line is already in `buf`, finished once the batch is written.
+    to_finish: Vec<Box<dyn DeferredRecord>>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -75,6 +78,7 @@ impl std::fmt::Debug for Batch {
             .field("bytes", &self.buf.len())
             .field("records", &self.records)
             .field("deferred", &self.deferred.len())
+            .field("to_finish", &self.to_finish.len())
             .finish()
     }
 }
@@ -126,6 +130,7 @@ impl Shared {
             buf: std::mem::replace(&mut current.buf, fresh),
             records: std::mem::take(&mut current.records),
             deferred: std::mem::take(&mut current.deferred),
+            to_finish: std::mem::take(&mut current.to_finish),
         }
     }
 
@@ -137,6 +142,7 @@ impl Shared {
     /// Counts `batch`'s records as dropped and recycles its buffer; returns how many.
     fn drop_batch(&self, mut batch: Batch) -> u64 {
         batch.deferred.clear();
+        batch.to_finish.clear();
         self.records_dropped.fetch_add(batch.records, Ordering::Relaxed);
         let records = batch.records;
         self.recycle(batch.buf);
@@ -328,6 +334,7 @@ impl Writer {
     }
 
     fn write(&mut self, mut batch: Batch) {
+        let to_finish = std::mem::take(&mut batch.to_finish);
         if !batch.deferred.is_empty() {
             self.rendered.clear();
             let mut copied = 0;
@@ -341,6 +348,7 @@ impl Writer {
             std::mem::swap(&mut batch.buf, &mut self.rendered);
         }
         if batch.buf.is_empty() {
+            to_finish.into_iter().for_each(|record| record.finished());
             return self.shared.recycle(batch.buf);
         }
         if let Some(tee) = &self.tee {
@@ -353,6 +361,7 @@ impl Writer {
                     .bytes_written
                     .fetch_add(batch.buf.len() as u64, Ordering::Relaxed);
                 self.shared.recycle(batch.buf);
+                to_finish.into_iter().for_each(|record| record.finished());
             }
             Err(e) => {
                 let n = self.shared.drop_batch(batch);
@@ -471,6 +480,7 @@ impl LogSink {
                 buf: Vec::with_capacity(batch_bytes + 1024),
                 records: 0,
                 deferred: Vec::new(),
+                to_finish: Vec::new(),
             }),
             pool: BufferPool::new((queue_batches + 2) * (batch_bytes + 1024)),
             batch_bytes,
@@ -536,6 +546,24 @@ impl LogSink {
         let offset = current.buf.len();
         current.deferred.push((offset, record));
         current.records += 1;
+        self.hand_over_if_full(current);
+    }
+
+    /// Renders `record`'s line into the current batch now, on the caller's thread, and queues the record to
+    /// be finished ([`DeferredRecord::finished`]) by the writer thread once its batch is written. The line
+    /// costs the caller the rendering; what the record feeds afterwards stays off the caller's thread.
+    pub fn append_rendered(&self, record: Box<dyn DeferredRecord>) {
+        if self.closed.load(Ordering::Acquire) {
+            self.shared.records_dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let mut current = lock(&self.shared.current);
+        let before = current.buf.len();
+        record.render(&mut current.buf);
+        if current.buf.len() > before {
+            current.records += 1;
+        }
+        current.to_finish.push(record);
         self.hand_over_if_full(current);
     }
 

@@ -739,15 +739,15 @@ impl OnComplete for PendingLog {
                 }
             }
         }
-        // Without request telemetry the access-log line is rendered here, into the sink's batch, and the
-        // record ends on this thread. Handing it to the writer thread instead measured worse on a busy 2-core
-        // machine (p99 of proxied requests 3-12 % higher, 2026-11-26): the record's Arcs and the request
-        // head it shares were released on the other core, pulling those cache lines back and forth, and the
-        // writer's longer bursts preempted the worker. With metrics or traces on, the writer thread renders
-        // the line and then feeds them (`finished`), off the request path.
+        // The access-log line is rendered here, into the sink's batch. Handing the record to the writer
+        // thread to render measured worse on a busy 2-core machine (p99 of proxied requests 3-12 % higher,
+        // 2026-11-26): the record's Arcs and the request head it shares were released on the other core,
+        // pulling those cache lines back and forth, and the writer's longer bursts preempted the worker.
+        // With metrics or traces on, the record still goes to the writer thread, which feeds them from it
+        // (`finished`) once the line is written: telemetry stays off the request path.
         if let Some(sink) = stage.logging.access.as_ref().and_then(|a| a.sink.as_ref()) {
             if stage.logging.requests.is_some() {
-                sink.append_deferred(self);
+                sink.append_rendered(self);
             } else {
                 sink.write_with(|out| DeferredRecord::render(&*self, out));
             }

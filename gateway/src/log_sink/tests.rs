@@ -318,3 +318,42 @@ fn a_tee_gets_every_rendered_line_in_order_with_or_without_a_file() {
         }
     }
 }
+
+/// A record that counts its `finished` calls.
+struct Counted(String, Arc<AtomicU64>);
+
+impl DeferredRecord for Counted {
+    fn render(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.0.as_bytes());
+        out.push(b'\n');
+    }
+
+    fn finished(self: Box<Self>) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn rendered_records_keep_their_place_and_are_finished_once_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rendered.log");
+    let tee = Arc::new(Collect::default());
+    let destination = path.to_str().expect("UTF-8 temp path");
+    let sink =
+        LogSink::open_teed(Some(destination), 0, 0, 64, Some(Arc::clone(&tee) as Arc<dyn LineTee>)).expect("open");
+    let finished = Arc::new(AtomicU64::new(0));
+    for i in 0..2_000 {
+        sink.append_rendered(Box::new(Counted(format!("rendered {i}"), Arc::clone(&finished))));
+        sink.append_deferred(Box::new(Counted(format!("deferred {i}"), Arc::clone(&finished))));
+    }
+    sink.flush_and_close().expect("close");
+    let expected: String = (0..2_000).map(|i| format!("rendered {i}\ndeferred {i}\n")).collect();
+    assert_eq!(read(&path), expected);
+    assert_eq!(String::from_utf8(lock(&tee.0).clone()).expect("UTF-8"), expected);
+    assert_eq!(sink.records_written(), 4_000);
+    assert_eq!(finished.load(Ordering::Relaxed), 4_000);
+    // After close nothing is rendered or finished, only counted as dropped.
+    sink.append_rendered(Box::new(Counted("late".to_owned(), Arc::clone(&finished))));
+    assert_eq!(sink.records_dropped(), 1);
+    assert_eq!(finished.load(Ordering::Relaxed), 4_000);
+}
