@@ -5,23 +5,31 @@ use std::cmp::Ordering;
 
 /// A comparison operator: `=`, `!=`, `<`, `<=`, `>`, `>=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CompareOp {
+pub enum CompareOp {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
 impl CompareOp {
     /// Whether it orders values (`<`, `<=`, `>`, `>=`) rather than testing equality.
-    pub(crate) fn is_ordering(self) -> bool {
+    #[must_use]
+    pub fn is_ordering(self) -> bool {
         matches!(self, CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge)
     }
 
     /// Whether `left` compared with `right` as `ordering` satisfies it.
-    pub(crate) fn holds(self, ordering: Ordering) -> bool {
+    #[must_use]
+    pub fn holds(self, ordering: Ordering) -> bool {
         match self {
             CompareOp::Eq => ordering == Ordering::Equal,
             CompareOp::Ne => ordering != Ordering::Equal,

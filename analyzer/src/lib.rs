@@ -7,7 +7,7 @@
 
 pub mod alarms;
 pub mod canary;
-mod compare_op;
+pub mod compare_op;
 pub mod event;
 pub mod filter_pattern;
 pub mod query;

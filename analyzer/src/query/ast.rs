@@ -19,18 +19,8 @@ pub enum BinOp {
     Or,
     /// `and`
     And,
-    /// `=`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
+    /// `=`, `!=`, `<`, `<=`, `>`, `>=`
+    Compare(CompareOp),
     /// `+`
     Add,
     /// `-`
@@ -43,21 +33,6 @@ pub enum BinOp {
     Rem,
     /// `^`
     Pow,
-}
-
-impl BinOp {
-    /// The comparison it is (`=`, `!=`, `<`, `<=`, `>`, `>=`), or `None` for a logical or arithmetic operator.
-    pub(crate) fn comparison(self) -> Option<CompareOp> {
-        Some(match self {
-            BinOp::Eq => CompareOp::Eq,
-            BinOp::Ne => CompareOp::Ne,
-            BinOp::Lt => CompareOp::Lt,
-            BinOp::Le => CompareOp::Le,
-            BinOp::Gt => CompareOp::Gt,
-            BinOp::Ge => CompareOp::Ge,
-            _ => return None,
-        })
-    }
 }
 
 /// An expression in `fields`, `filter`, `stats`, `sort` and function arguments.

@@ -74,7 +74,7 @@ impl CExpr {
 }
 
 fn binary<'a>(op: BinOp, l: &CExpr, r: &CExpr, row: &[Val<'a>]) -> Val<'a> {
-    if let Some(comparison) = op.comparison() {
+    if let BinOp::Compare(comparison) = op {
         // Values that do not compare (a number against text, a null) satisfy no operator, not even `!=`.
         let ord = compare(&l.eval(row), &r.eval(row));
         return Val::Bool(ord.is_some_and(|o| comparison.holds(o)));

@@ -6,6 +6,7 @@ use super::error::QueryError;
 use super::expr::build_regex;
 use super::lexer::{lex, line_col, LexError, Token};
 use super::value::Val;
+use crate::compare_op::CompareOp;
 
 /// The commands `moatctl query` runs; others (`pattern`, `diff`, `anomaly`, `unmask`, ...) are reported as
 /// unsupported rather than unknown.
@@ -369,18 +370,18 @@ impl<'s> Parser<'s> {
         let left = self.additive()?;
         let (token, _, end) = self.peek()?;
         let op = match token {
-            Token::Punct("=") => Some(BinOp::Eq),
-            Token::Punct("!=") => Some(BinOp::Ne),
-            Token::Punct("<") => Some(BinOp::Lt),
-            Token::Punct("<=") => Some(BinOp::Le),
-            Token::Punct(">") => Some(BinOp::Gt),
-            Token::Punct(">=") => Some(BinOp::Ge),
+            Token::Punct("=") => Some(CompareOp::Eq),
+            Token::Punct("!=") => Some(CompareOp::Ne),
+            Token::Punct("<") => Some(CompareOp::Lt),
+            Token::Punct("<=") => Some(CompareOp::Le),
+            Token::Punct(">") => Some(CompareOp::Gt),
+            Token::Punct(">=") => Some(CompareOp::Ge),
             _ => None,
         };
         if let Some(op) = op {
             self.pos = end;
             let right = self.additive()?;
-            return Ok(Expr::Binary(op, Box::new(left), Box::new(right)));
+            return Ok(Expr::Binary(BinOp::Compare(op), Box::new(left), Box::new(right)));
         }
         if token == Token::Punct("=~") {
             self.pos = end;
