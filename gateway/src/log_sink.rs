@@ -84,6 +84,15 @@ impl std::fmt::Debug for Batch {
 }
 
 impl Batch {
+    /// Appends one record written by `write`, counting it if it wrote anything; returns whether it did.
+    fn write_record(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> bool {
+        let before = self.buf.len();
+        write(&mut self.buf);
+        let wrote = self.buf.len() > before;
+        self.records += u64::from(wrote);
+        wrote
+    }
+
     /// Bytes the batch counts towards [`BATCH_BYTES`].
     fn weight(&self) -> usize {
         self.buf.len() + self.deferred.len() * DEFERRED_RECORD_BYTES
@@ -522,27 +531,15 @@ impl LogSink {
     /// buffer). `write` runs under the batch lock, so it should only format; if it writes nothing, no
     /// record is counted.
     pub fn write_with(&self, write: impl FnOnce(&mut Vec<u8>)) {
-        if self.closed.load(Ordering::Acquire) {
-            self.shared.records_dropped.fetch_add(1, Ordering::Relaxed);
-            return;
+        let Some(mut current) = self.open_batch() else { return };
+        if current.write_record(write) {
+            self.hand_over_if_full(current);
         }
-        let mut current = lock(&self.shared.current);
-        let before = current.buf.len();
-        write(&mut current.buf);
-        if current.buf.len() == before {
-            return;
-        }
-        current.records += 1;
-        self.hand_over_if_full(current);
     }
 
     /// Queues `record` to be rendered by the writer thread, in order with the other records.
     pub fn append_deferred(&self, record: Box<dyn DeferredRecord>) {
-        if self.closed.load(Ordering::Acquire) {
-            self.shared.records_dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let mut current = lock(&self.shared.current);
+        let Some(mut current) = self.open_batch() else { return };
         let offset = current.buf.len();
         current.deferred.push((offset, record));
         current.records += 1;
@@ -553,18 +550,19 @@ impl LogSink {
     /// be finished ([`DeferredRecord::finished`]) by the writer thread once its batch is written. The line
     /// costs the caller the rendering; what the record feeds afterwards stays off the caller's thread.
     pub fn append_rendered(&self, record: Box<dyn DeferredRecord>) {
-        if self.closed.load(Ordering::Acquire) {
-            self.shared.records_dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let mut current = lock(&self.shared.current);
-        let before = current.buf.len();
-        record.render(&mut current.buf);
-        if current.buf.len() > before {
-            current.records += 1;
-        }
+        let Some(mut current) = self.open_batch() else { return };
+        current.write_record(|out| record.render(out));
         current.to_finish.push(record);
         self.hand_over_if_full(current);
+    }
+
+    /// The current batch, locked; `None` (and one record counted as dropped) once the sink is closed.
+    fn open_batch(&self) -> Option<MutexGuard<'_, Batch>> {
+        if self.closed.load(Ordering::Acquire) {
+            self.shared.records_dropped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(lock(&self.shared.current))
     }
 
     /// Hands the current batch to the writer once it is full, or drops and counts it if the queue is.
