@@ -28,7 +28,8 @@ use crate::runtime::Gateway;
 
 /// Idle keep-alive connections kept per integration endpoint and worker.
 const UPSTREAM_MAX_IDLE: usize = 1024;
-/// Idle integration connections older than this are not reused (below common server keep-alive timeouts).
+/// Idle integration connections older than this are not reused, and are closed within half as long again
+/// (below common server keep-alive timeouts).
 const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time allowed to open a TCP connection to an integration endpoint.
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,6 +209,7 @@ fn worker_main(
             deadlines: Deadlines::new(),
         });
         tokio::spawn(Arc::clone(&worker.deadlines).sweep());
+        tokio::spawn(Arc::clone(&worker.upstream).reap_idle_periodically());
         let builder = Arc::new(HttpBuilders::new(&gateway.limits));
         let tls = gateway.tls.clone().map(TlsAcceptor::from);
         let mut accept_loops = Vec::new();

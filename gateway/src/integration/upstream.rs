@@ -3,7 +3,8 @@
 //! the pool only when their response body has been read to the end.
 //!
 //! Each worker owns its pool, so the lock is never contended. A pooled connection the endpoint closed
-//! while idle is noticed before use from the socket's readiness (no system call when it is healthy); if
+//! while idle is noticed before use from the socket's readiness (no system call when it is healthy), and
+//! closed by the worker's periodic [`UpstreamPool::reap_idle`] if no request gets to it first; if
 //! the endpoint closes a reused connection before answering, a request whose body was not yet streamed is
 //! retried once more on another connection, as RFC 9112 section 9.3.1 allows for a connection that failed
 //! before any response byte.
@@ -385,11 +386,42 @@ impl UpstreamPool {
         let list = idle.get_mut(endpoint)?;
         let now = Instant::now();
         while let Some(conn) = list.pop() {
-            if now.duration_since(conn.idle_since) < self.idle_timeout && conn.is_healthy() {
+            if self.is_reusable(&conn, now) {
                 return Some(conn);
             }
         }
         None
+    }
+
+    /// Whether a pooled connection may carry a request at `now`: inside the idle timeout and healthy.
+    fn is_reusable(&self, conn: &Connection, now: Instant) -> bool {
+        now.duration_since(conn.idle_since) < self.idle_timeout && conn.is_healthy()
+    }
+
+    /// Closes the idle connections that are past the idle timeout or that their endpoint closed (or sent
+    /// stray bytes on) while pooled, keeping the others in their order; returns how many were closed.
+    /// Requests only look at the newest idle connections, so without this a pool that traffic no longer
+    /// reaches would hold sockets their endpoints have given up on (in `CLOSE_WAIT`) indefinitely.
+    pub fn reap_idle(&self) -> usize {
+        let Ok(mut idle) = self.idle.lock() else { return 0 };
+        let now = Instant::now();
+        let mut closed = 0;
+        for list in idle.iter_mut() {
+            let before = list.len();
+            list.retain(|conn| self.is_reusable(conn, now));
+            closed += before - list.len();
+        }
+        closed
+    }
+
+    /// Runs [`UpstreamPool::reap_idle`] every half idle timeout, for as long as the worker's runtime runs.
+    pub async fn reap_idle_periodically(self: Arc<Self>) {
+        let mut every = tokio::time::interval(self.idle_timeout / 2);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.reap_idle();
+        }
     }
 
     fn check_in(&self, endpoint: usize, mut conn: Connection) {

@@ -106,13 +106,17 @@ async fn endpoint(reply: Reply) -> Endpoint {
     }
 }
 
-fn pool() -> Arc<UpstreamPool> {
-    UpstreamPool::new(PoolSettings {
+fn settings() -> PoolSettings {
+    PoolSettings {
         max_idle_per_endpoint: 8,
         idle_timeout: Duration::from_secs(30),
         connect_timeout: Duration::from_secs(2),
         max_response_head_bytes: 4096,
-    })
+    }
+}
+
+fn pool() -> Arc<UpstreamPool> {
+    UpstreamPool::new(settings())
 }
 
 fn get(ep: &Endpoint, method: &str, path: &str) -> Request<Full<Bytes>> {
@@ -337,6 +341,54 @@ async fn retries_a_request_without_body_when_a_pooled_connection_was_closed() {
         ep.requests.lock().expect("lock").len(),
         2,
         "each request reached the endpoint once"
+    );
+}
+
+#[tokio::test]
+async fn reaping_closes_idle_connections_the_endpoint_closed_and_keeps_healthy_ones() {
+    // The first endpoint answers keep-alive and then closes anyway; the second keeps its connection open.
+    let closing = endpoint(Reply::SendAndClose(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let open = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let pool = pool();
+    for ep in [&closing, &open] {
+        assert_eq!(
+            send(&pool, ep, get(ep, "GET", "/")).await.expect("ok"),
+            (200, b"ok".to_vec())
+        );
+    }
+    // Let the endpoint's FIN arrive and the runtime's I/O driver see it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(pool.reap_idle(), 1, "the connection its endpoint closed is closed");
+    assert_eq!(pool.reap_idle(), 0, "the healthy connection stays");
+    assert_eq!(
+        send(&pool, &open, get(&open, "GET", "/")).await.expect("ok"),
+        (200, b"ok".to_vec())
+    );
+    assert_eq!(open.connections.load(Ordering::SeqCst), 1, "and is reused");
+}
+
+#[tokio::test]
+async fn reaping_closes_connections_past_the_idle_timeout() {
+    let ep = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let pool = UpstreamPool::new(PoolSettings {
+        idle_timeout: Duration::from_millis(40),
+        ..settings()
+    });
+    assert_eq!(
+        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
+        (200, b"ok".to_vec())
+    );
+    assert_eq!(pool.reap_idle(), 0, "inside the idle timeout");
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(pool.reap_idle(), 1, "past it");
+    assert_eq!(
+        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
+        (200, b"ok".to_vec())
+    );
+    assert_eq!(
+        ep.connections.load(Ordering::SeqCst),
+        2,
+        "the next request opens a new connection"
     );
 }
 
