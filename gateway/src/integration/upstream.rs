@@ -416,7 +416,8 @@ impl UpstreamPool {
 
     /// Runs [`UpstreamPool::reap_idle`] every half idle timeout, for as long as the worker's runtime runs.
     pub async fn reap_idle_periodically(self: Arc<Self>) {
-        let mut every = tokio::time::interval(self.idle_timeout / 2);
+        // (An interval must not be zero: a pool built with no idle timeout still ticks every 10 ms.)
+        let mut every = tokio::time::interval((self.idle_timeout / 2).max(Duration::from_millis(10)));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;

@@ -393,6 +393,25 @@ async fn reaping_closes_connections_past_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn the_periodic_reaper_closes_expired_connections_with_no_traffic() {
+    let ep = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let pool = UpstreamPool::new(PoolSettings {
+        idle_timeout: Duration::from_millis(200),
+        ..settings()
+    });
+    let reaper = tokio::spawn(Arc::clone(&pool).reap_idle_periodically());
+    assert_eq!(
+        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
+        (200, b"ok".to_vec())
+    );
+    let pooled = || pool.idle.lock().expect("lock").iter().map(Vec::len).sum::<usize>();
+    assert_eq!(pooled(), 1);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(pooled(), 0, "closed by the reaper within 1.5x the idle timeout");
+    reaper.abort();
+}
+
+#[tokio::test]
 async fn bad_responses_are_errors() {
     let pool = pool();
     let cases: [(&'static [u8], &str); 4] = [
