@@ -148,6 +148,17 @@ where
     Ok((status, body))
 }
 
+/// A keep-alive response with a two-byte body, `ok`.
+const OK_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/// Sends `GET path` to `ep` and asserts the answer is [`OK_RESPONSE`]'s.
+async fn expect_ok(pool: &Arc<UpstreamPool>, ep: &Endpoint, path: &str) {
+    assert_eq!(
+        send(pool, ep, get(ep, "GET", path)).await.expect("ok"),
+        (200, b"ok".to_vec())
+    );
+}
+
 #[tokio::test]
 async fn reuses_a_connection_for_content_length_responses() {
     let ep = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")).await;
@@ -325,17 +336,11 @@ async fn an_early_response_is_returned_and_the_connection_dropped() {
 #[tokio::test]
 async fn retries_a_request_without_body_when_a_pooled_connection_was_closed() {
     // Answers keep-alive, then closes anyway: the pooled connection is dead when the next request comes.
-    let ep = endpoint(Reply::SendAndClose(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let ep = endpoint(Reply::SendAndClose(OK_RESPONSE)).await;
     let pool = pool();
-    assert_eq!(
-        send(&pool, &ep, get(&ep, "GET", "/1")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &ep, "/1").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        send(&pool, &ep, get(&ep, "GET", "/2")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &ep, "/2").await;
     assert_eq!(ep.connections.load(Ordering::SeqCst), 2);
     assert_eq!(
         ep.requests.lock().expect("lock").len(),
@@ -347,44 +352,32 @@ async fn retries_a_request_without_body_when_a_pooled_connection_was_closed() {
 #[tokio::test]
 async fn reaping_closes_idle_connections_the_endpoint_closed_and_keeps_healthy_ones() {
     // The first endpoint answers keep-alive and then closes anyway; the second keeps its connection open.
-    let closing = endpoint(Reply::SendAndClose(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
-    let open = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let closing = endpoint(Reply::SendAndClose(OK_RESPONSE)).await;
+    let open = endpoint(Reply::Send(OK_RESPONSE)).await;
     let pool = pool();
     for ep in [&closing, &open] {
-        assert_eq!(
-            send(&pool, ep, get(ep, "GET", "/")).await.expect("ok"),
-            (200, b"ok".to_vec())
-        );
+        expect_ok(&pool, ep, "/").await;
     }
     // Let the endpoint's FIN arrive and the runtime's I/O driver see it.
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(pool.reap_idle(), 1, "the connection its endpoint closed is closed");
     assert_eq!(pool.reap_idle(), 0, "the healthy connection stays");
-    assert_eq!(
-        send(&pool, &open, get(&open, "GET", "/")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &open, "/").await;
     assert_eq!(open.connections.load(Ordering::SeqCst), 1, "and is reused");
 }
 
 #[tokio::test]
 async fn reaping_closes_connections_past_the_idle_timeout() {
-    let ep = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let ep = endpoint(Reply::Send(OK_RESPONSE)).await;
     let pool = UpstreamPool::new(PoolSettings {
         idle_timeout: Duration::from_millis(40),
         ..settings()
     });
-    assert_eq!(
-        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &ep, "/").await;
     assert_eq!(pool.reap_idle(), 0, "inside the idle timeout");
     tokio::time::sleep(Duration::from_millis(60)).await;
     assert_eq!(pool.reap_idle(), 1, "past it");
-    assert_eq!(
-        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &ep, "/").await;
     assert_eq!(
         ep.connections.load(Ordering::SeqCst),
         2,
@@ -394,16 +387,13 @@ async fn reaping_closes_connections_past_the_idle_timeout() {
 
 #[tokio::test]
 async fn the_periodic_reaper_closes_expired_connections_with_no_traffic() {
-    let ep = endpoint(Reply::Send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let ep = endpoint(Reply::Send(OK_RESPONSE)).await;
     let pool = UpstreamPool::new(PoolSettings {
         idle_timeout: Duration::from_millis(200),
         ..settings()
     });
     let reaper = tokio::spawn(Arc::clone(&pool).reap_idle_periodically());
-    assert_eq!(
-        send(&pool, &ep, get(&ep, "GET", "/")).await.expect("ok"),
-        (200, b"ok".to_vec())
-    );
+    expect_ok(&pool, &ep, "/").await;
     let pooled = || pool.idle.lock().expect("lock").iter().map(Vec::len).sum::<usize>();
     assert_eq!(pooled(), 1);
     tokio::time::sleep(Duration::from_millis(600)).await;
