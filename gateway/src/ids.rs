@@ -265,12 +265,55 @@ impl TraceHeader {
     /// flag from the decision (`00` while undecided).
     #[must_use]
     pub fn traceparent(&self) -> TraceParent {
+        self.traceparent_with(self.segment_id)
+    }
+
+    /// A `traceparent` of this trace with `parent` as its parent id.
+    fn traceparent_with(&self, parent: u64) -> TraceParent {
         let mut out = [b'-'; TRACEPARENT_LEN];
         out[..2].copy_from_slice(b"00");
         hex_into(&mut out[3..35], self.trace_id);
-        hex_into(&mut out[36..52], u128::from(self.segment_id));
+        hex_into(&mut out[36..52], u128::from(parent));
         out[53..].copy_from_slice(if self.sampled() { b"01" } else { b"00" });
         TraceParent(out)
+    }
+
+    /// The trace headers sent to the integration. A traced stage (`traced`) puts its own segment in the
+    /// chain: both headers name it as the parent and carry the settled decision (`as_bytes`,
+    /// `traceparent`). An untraced stage has no segment to name, so it passes the caller's context on
+    /// as it came, as API Gateway does with tracing off: the root, plus the caller's `Parent` and decision
+    /// when it sent them, so a new trace goes out as its root alone (AWS's proxy-integration event
+    /// examples show `"X-Amzn-Trace-Id": "Root=1-5e66d96f-7491f09xmpl79d18acf3d050"`,
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html>); and a `traceparent`
+    /// only when there is a caller's span to name as its parent (W3C requires one).
+    #[must_use]
+    pub fn forwarded(&self, traced: bool) -> ForwardedTrace {
+        if traced {
+            return ForwardedTrace {
+                xray: self.text,
+                xray_len: HEADER_LEN,
+                traceparent: Some(self.traceparent()),
+            };
+        }
+        let mut xray = [0u8; HEADER_LEN];
+        xray[..ROOT_END].copy_from_slice(&self.text[..ROOT_END]);
+        let mut len = ROOT_END;
+        if let Some(parent) = self.parent_id {
+            xray[len..len + 8].copy_from_slice(b";Parent=");
+            hex_into(&mut xray[len + 8..len + 24], u128::from(parent));
+            len += 24;
+        }
+        if let Some(sampled) = self.sampled {
+            xray[len..len + 9].copy_from_slice(b";Sampled=");
+            xray[len + 9] = if sampled { b'1' } else { b'0' };
+            len += 10;
+        }
+        let traceparent = self.parent_id.map(|parent| self.traceparent_with(parent));
+        ForwardedTrace {
+            xray,
+            xray_len: len,
+            traceparent,
+        }
     }
 
     /// The ids and decision as the telemetry exporters take them.
@@ -282,6 +325,28 @@ impl TraceHeader {
             parent_id: self.parent_id,
             sampled: self.sampled(),
         }
+    }
+}
+
+/// The trace headers one request carries to its integration ([`TraceHeader::forwarded`]).
+#[derive(Clone, Copy)]
+pub struct ForwardedTrace {
+    xray: [u8; HEADER_LEN],
+    xray_len: usize,
+    traceparent: Option<TraceParent>,
+}
+
+impl ForwardedTrace {
+    /// The `X-Amzn-Trace-Id` value.
+    #[must_use]
+    pub fn xray(&self) -> &[u8] {
+        &self.xray[..self.xray_len]
+    }
+
+    /// The `traceparent` value, when one is sent.
+    #[must_use]
+    pub fn traceparent(&self) -> Option<&[u8]> {
+        self.traceparent.as_ref().map(TraceParent::as_bytes)
     }
 }
 
@@ -592,5 +657,49 @@ mod tests {
         assert_eq!(context.segment_id, header.segment_id());
         assert_eq!(context.parent_id, None);
         assert!(!context.sampled, "undecided is not sampled");
+    }
+
+    #[test]
+    fn traced_stage_forwards_its_segment_as_parent_in_both_headers() {
+        let caller = b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let header = TraceHeader::from_headers(Some(caller), None, 0);
+        let out = header.forwarded(true);
+        assert_eq!(out.xray(), header.as_bytes());
+        let parent = format!("{:016x}", header.segment_id());
+        assert!(std::str::from_utf8(out.xray()).is_ok_and(|x| x.contains(&parent)));
+        assert_eq!(
+            out.traceparent(),
+            Some(format!("00-5759e988bd862e3fe1be46a994272793-{parent}-01").as_bytes())
+        );
+    }
+
+    #[test]
+    fn untraced_stage_forwards_the_callers_context_unchanged() {
+        // A new trace goes out as its root alone, with no traceparent (there is no span to name).
+        let header = TraceHeader::from_headers(None, None, 0x5759_e988);
+        let out = header.forwarded(false);
+        assert_eq!(out.xray(), header.root_bytes());
+        assert_eq!(out.traceparent(), None);
+        // The caller's parent and decision pass as they came; traceparent names the caller's span.
+        let caller = b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let out = TraceHeader::from_headers(Some(caller), None, 0).forwarded(false);
+        assert_eq!(out.xray(), caller);
+        assert_eq!(
+            out.traceparent(),
+            Some(&b"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"[..])
+        );
+        // A root with an open decision (or none) stays that way.
+        let out = TraceHeader::from_headers(Some(b"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?"), None, 0)
+            .forwarded(false);
+        assert_eq!(out.xray(), ROOT);
+        assert_eq!(out.traceparent(), None);
+        // A traceparent alone: the X-Ray header is written from it, the traceparent passes unchanged.
+        let tp = b"00-5759e988bd862e3fe1be46a994272793-00f067aa0ba902b7-00";
+        let out = TraceHeader::from_headers(None, Some(tp), 0).forwarded(false);
+        assert_eq!(
+            out.xray(),
+            b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=00f067aa0ba902b7;Sampled=0"
+        );
+        assert_eq!(out.traceparent(), Some(&tp[..]));
     }
 }

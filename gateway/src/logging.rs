@@ -615,7 +615,7 @@ pub struct PendingLog {
     pub route: Option<RouteFacts>,
     /// Whether the canary served the request.
     pub is_canary: bool,
-    /// Which API type's id fields the response carries (HTTP APIs add `apigw-requestid`).
+    /// Which API type's id fields the response carries (see `id_fields`).
     pub response_api_type: ApiType,
     /// Status sent to the client.
     pub status: u16,
@@ -715,12 +715,17 @@ pub fn is_id_field(name: &HeaderName) -> bool {
 
 impl OnComplete for PendingLog {
     fn id_fields(&self, field: &mut dyn FnMut(&HeaderName, &[u8])) {
+        // REST APIs answer with `x-amzn-RequestId`, `x-amz-apigw-id` and `X-Amzn-Trace-Id`; HTTP APIs
+        // with `apigw-requestid` alone (AWS's HTTP API examples show it and no other id field, e.g.
+        // <https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-jwt.html>),
+        // to which Moat adds `x-amzn-RequestId` so that every response names its request the same way.
+        field(&X_AMZN_REQUEST_ID, self.request_id.as_bytes());
         if self.response_api_type == ApiType::Http {
             field(&APIGW_REQUESTID, self.request_id.as_bytes());
+        } else {
+            field(&X_AMZ_APIGW_ID, self.extended_request_id.as_bytes());
+            field(&X_AMZN_TRACE_ID, self.trace.root_bytes());
         }
-        field(&X_AMZN_REQUEST_ID, self.request_id.as_bytes());
-        field(&X_AMZ_APIGW_ID, self.extended_request_id.as_bytes());
-        field(&X_AMZN_TRACE_ID, self.trace.root_bytes());
     }
 
     fn complete(mut self: Box<Self>, bytes_sent: u64, _finished: bool) {

@@ -153,12 +153,12 @@ pub async fn handle(
     }
 
     let Some(target) = target else {
-        let kind = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {
-            ResponseType::MissingAuthenticationToken
+        let (kind, api_type) = if gateway.apis.iter().any(|a| a.api_type == ApiType::Rest) {
+            (ResponseType::MissingAuthenticationToken, ApiType::Rest)
         } else {
-            ResponseType::ResourceNotFound
+            (ResponseType::ResourceNotFound, ApiType::Http)
         };
-        return Ok(gateway_response(kind, &DEFAULT_RESPONSES, log, ApiType::Rest));
+        return Ok(gateway_response(kind, &DEFAULT_RESPONSES, log, api_type));
     };
     log.set_stage(Arc::clone(&target.stage), target.base_path.clone());
     let stage = &*target.stage;
@@ -563,15 +563,15 @@ async fn proxy_request(
         _ => [peer, b"", b""],
     };
     let proto: &[u8] = if conn.tls { b"https" } else { b"http" };
-    let traceparent = log.trace.traceparent();
-    let added: [FieldParts<'_>; 6] = [
+    let trace = log.trace.forwarded(stage.logging.tracing.is_some());
+    let added: [FieldParts<'_>; 5] = [
         h1::field(b"host", proxy.host_header.as_bytes()),
         (b"x-forwarded-for", forwarded_for),
         h1::field(b"x-forwarded-proto", proto),
         h1::field(b"x-forwarded-port", conn.local_port_header.as_bytes()),
-        h1::field(b"x-amzn-trace-id", log.trace.as_bytes()),
-        h1::field(b"traceparent", traceparent.as_bytes()),
+        h1::field(b"x-amzn-trace-id", trace.xray()),
     ];
+    let traceparent = trace.traceparent().map(|value| h1::field(b"traceparent", value));
     let fields = || {
         parts
             .headers
@@ -579,6 +579,7 @@ async fn proxy_request(
             .filter(move |(name, _)| !is_replaced_on_forward(name, listed))
             .map(|(name, value)| h1::field(name.as_str().as_bytes(), value.as_bytes()))
             .chain(added.iter().copied())
+            .chain(traceparent)
     };
     if let Some(exec) = exec.as_mut() {
         exec.endpoint_request(&parts.headers, &proxy.authority, &target_path, fields());

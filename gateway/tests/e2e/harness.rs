@@ -661,13 +661,39 @@ impl Resp {
         id.to_string()
     }
 
-    /// Asserts the response carries `x-amzn-RequestId` (a UUID) and `x-amz-apigw-id`.
+    /// Asserts a REST API response's id fields: `x-amzn-RequestId` (a UUID), `x-amz-apigw-id` and an
+    /// `X-Amzn-Trace-Id` root, and no `apigw-requestid`.
     pub fn assert_aws_ids(&self) {
         self.request_id();
         let ext = self
             .header("x-amz-apigw-id")
             .unwrap_or_else(|| panic!("no x-amz-apigw-id on response {} {:?}", self.status, self.headers));
         assert!(!ext.is_empty(), "empty x-amz-apigw-id");
+        let trace = self.header("x-amzn-trace-id").unwrap_or_default();
+        assert!(
+            trace_root(trace).is_some(),
+            "X-Amzn-Trace-Id {trace:?} on a REST API response"
+        );
+        assert_eq!(
+            self.header("apigw-requestid"),
+            None,
+            "apigw-requestid on a REST API response"
+        );
+    }
+
+    /// Asserts an HTTP API response's id fields: `apigw-requestid` and `x-amzn-RequestId`, the same UUID,
+    /// and neither `x-amz-apigw-id` nor `X-Amzn-Trace-Id` (AWS's HTTP APIs send `apigw-requestid` alone).
+    pub fn assert_http_api_ids(&self) {
+        let id = self.request_id();
+        assert_eq!(self.header("apigw-requestid"), Some(id.as_str()), "{:?}", self.headers);
+        for absent in ["x-amz-apigw-id", "x-amzn-trace-id"] {
+            assert_eq!(
+                self.header(absent),
+                None,
+                "{absent} on an HTTP API response: {:?}",
+                self.headers
+            );
+        }
     }
 }
 

@@ -47,6 +47,13 @@ async fn well_formed_trace_header_passed_upstream_with_same_root() {
         Some("1-5759e988-bd862e3fe1be46a994272793"),
         "upstream saw X-Amzn-Trace-Id {seen:?}"
     );
+    // The stage has no tracing, so it names no segment of its own: the caller's context passes as it
+    // came, and the traceparent names the caller's span.
+    assert_eq!(seen, sent, "an untraced stage forwards the caller's header unchanged");
+    assert_eq!(
+        up.last().headers.get("traceparent").map(String::as_str),
+        Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+    );
 }
 
 #[tokio::test]
@@ -84,6 +91,13 @@ async fn missing_trace_header_is_generated() {
         assert_eq!(r.code(), 200);
         let seen = up.last().headers.get("x-amzn-trace-id").cloned().unwrap_or_default();
         let root = trace_root(&seen).unwrap_or_else(|| panic!("upstream saw X-Amzn-Trace-Id {seen:?}"));
+        // As API Gateway forwards a new trace with tracing off: the root alone, and no traceparent.
+        assert_eq!(seen, format!("Root={root}"));
+        assert_eq!(
+            up.last().headers.get("traceparent"),
+            None,
+            "traceparent without a parent span"
+        );
         assert!(roots.insert(root), "generated trace roots repeat");
     }
 }

@@ -168,7 +168,7 @@ apis:
         let r = get(moat.addr(), path).await;
         assert_eq!(r.code(), 404, "{path}: body {}", r.text());
         assert_eq!(r.json(), serde_json::json!({"message": "Not Found"}), "{path}");
-        r.assert_aws_ids();
+        r.assert_http_api_ids();
     }
 }
 

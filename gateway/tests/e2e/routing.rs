@@ -154,7 +154,7 @@ async fn http_api_default_stage_is_served_without_prefix() {
     let r = get(moat.addr(), "/x/y?z=1").await;
     assert_eq!(r.code(), 200, "body {}", r.text());
     assert_eq!(up.last().path, "/dflt/x/y?z=1");
-    r.assert_aws_ids();
+    r.assert_http_api_ids();
 }
 
 #[tokio::test]

@@ -88,7 +88,7 @@ async fn sni_selects_certificate_and_custom_domain_mapping() {
         (200, r#"{"api":"orders"}"#),
         "a.example.test/v2 -> orders"
     );
-    r.assert_aws_ids();
+    r.assert_http_api_ids();
 
     let opts = TlsOpts {
         sni: "b.example.test",
