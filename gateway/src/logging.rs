@@ -704,8 +704,12 @@ pub(crate) const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent"
 /// `X-Amzn-Trace-Id`: read from the request (pipeline) and sent back on the response.
 pub(crate) const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
+/// Every field [`OnComplete::id_fields`] may supply, whichever the API type: an endpoint's own values of
+/// these never reach the client.
+pub const ID_FIELDS: [HeaderName; 4] = [X_AMZN_REQUEST_ID, X_AMZ_APIGW_ID, APIGW_REQUESTID, X_AMZN_TRACE_ID];
+
 /// Whether a response field is one of the id fields [`OnComplete::id_fields`] supplies (an endpoint's own
-/// is replaced).
+/// is dropped).
 #[must_use]
 pub fn is_id_field(name: &HeaderName) -> bool {
     let text = name.as_str();

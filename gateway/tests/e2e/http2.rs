@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use hyper::Version;
 
-use crate::harness::{field, json_lines, req, tls_connect, wait_lines, TlsOpts, Upstream, ALL_VERSIONS, H2};
+use crate::harness::{
+    field, json_lines, req, send, tls_connect, wait_lines, Moat, TlsOpts, Upstream, ALL_VERSIONS, H2,
+};
 use crate::tls::start_tls;
 
 #[tokio::test]
@@ -74,4 +76,31 @@ async fn h2c_prior_knowledge_on_plain_listener() {
     assert_eq!(r.code(), 200, "body {}", r.text());
     assert_eq!(r.version, Version::HTTP_2);
     assert_eq!(up.last().path, "/p/7");
+}
+
+#[tokio::test]
+async fn an_integrations_own_id_fields_never_reach_the_client_over_either_protocol() {
+    let moat = Moat::start(
+        r#"
+listen: 127.0.0.1:0
+apis:
+  - name: orders
+    type: http
+    routes:
+      "GET /ids": {integration: {type: mock, headers: {x-amzn-requestid: own, x-amz-apigw-id: own, x-amzn-trace-id: own, apigw-requestid: own, x-kept: own}, body: ok}}
+    stages:
+      "$default": {}
+"#,
+    );
+    let host = moat.addr().to_string();
+    let h1 = send(moat.addr(), req("GET", &host, "/ids")).await;
+    let mut h2 = H2::connect_h2c(moat.addr()).await;
+    let h2 = h2.send(req("GET", &host, "/ids")).await.expect("h2c request");
+    assert_eq!(h2.version, Version::HTTP_2);
+    for r in [&h1, &h2] {
+        assert_eq!((r.code(), r.text().as_str()), (200, "ok"));
+        // Moat's HTTP API fields only: none of the integration's, and none of the REST-only ones.
+        r.assert_http_api_ids();
+        assert_eq!(r.header("x-kept"), Some("own"), "other fields pass: {:?}", r.headers);
+    }
 }
