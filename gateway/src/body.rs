@@ -270,6 +270,13 @@ impl GatewayBody {
         }
     }
 
+    /// Whether the response carries the request's id fields: a body with a log phase supplies them (at
+    /// least `x-amzn-RequestId`), and the endpoint's own values of [`crate::logging::ID_FIELDS`] are dropped.
+    #[must_use]
+    pub fn has_id_fields(&self) -> bool {
+        self.on_complete.is_some()
+    }
+
     /// Calls `field` with each of the request's id fields ([`OnComplete::id_fields`]); none for a body
     /// without a log phase.
     pub fn id_fields(&self, field: &mut dyn FnMut(&HeaderName, &[u8])) {

@@ -324,18 +324,17 @@ async fn serve_connection(
 
 /// Puts the request's id fields into the response's map, for hyper's HTTP/2 server (Moat's HTTP/1.1
 /// server writes them straight into the head).
+///
 /// An endpoint's own id fields are dropped first, as the HTTP/1.1 server drops them, so that an HTTP API
 /// passes none of the REST-only ones on.
 fn with_id_fields(response: http::Response<GatewayBody>) -> http::Response<GatewayBody> {
     let (mut parts, body) = response.into_parts();
-    let mut endpoint_fields_dropped = false;
-    body.id_fields(&mut |name, value| {
-        if !endpoint_fields_dropped {
-            for id_field in &crate::logging::ID_FIELDS {
-                parts.headers.remove(id_field);
-            }
-            endpoint_fields_dropped = true;
+    if body.has_id_fields() {
+        for id_field in &crate::logging::ID_FIELDS {
+            parts.headers.remove(id_field);
         }
+    }
+    body.id_fields(&mut |name, value| {
         if let Ok(value) = http::HeaderValue::from_bytes(value) {
             parts.headers.insert(name.clone(), value);
         }

@@ -179,11 +179,8 @@ async fn write_response(
     push_status_line(out, status);
     let mut declared = None;
     let mut has_date = false;
-    let mut has_ids = false;
-    body.id_fields(&mut |name, value| {
-        has_ids = true;
-        push_field(out, name.as_str().as_bytes(), value);
-    });
+    let has_ids = body.has_id_fields();
+    body.id_fields(&mut |name, value| push_field(out, name.as_str().as_bytes(), value));
     for (name, value) in &parts.headers {
         if has_ids && is_id_field(name) {
             continue;
