@@ -343,8 +343,8 @@ for k in GET POST; do
   for n in Moat Moat-WAF nginx HAProxy; do
     rows=$(grep -h "^$k $n " "$work/get.txt" "$work/post.txt" || true)
     [[ -n $rows ]] || continue
-    # Latencies sort as milliseconds but print as wrk printed them.
-    pick() { awk "$awk_ms"' { printf "%.6f %s\n", ms($'"$1"'), $'"$1"' }' <<<"$rows" | median_of | awk '{print $2}'; }
+    # Latencies in milliseconds, whatever unit wrk chose (it prints 846.00us beside 1.25ms).
+    pick() { awk "$awk_ms"' { printf "%.6f %.2fms\n", ms($'"$1"'), ms($'"$1"') }' <<<"$rows" | median_of | awk '{print $2}'; }
     echo "$k $n $(awk '{print $3}' <<<"$rows" | median_of) $(pick 4) $(pick 5)" >>"$work/median.txt"
   done
 done
