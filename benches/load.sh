@@ -384,7 +384,6 @@ peak=$(( hwm > rss_max ? hwm : rss_max ))
 printf 'Moat RSS: peak %.1f MB (max of VmHWM %.1f MB and VmRSS sampled every 250 ms during the load %.1f MB)\n' \
   "$(awk -v k="$peak" 'BEGIN {print k/1024}')" "$(awk -v k="$hwm" 'BEGIN {print k/1024}')" \
   "$(awk -v k="$rss_max" 'BEGIN {print k/1024}')"
-echo "Moat access log: $(wc -l </tmp/moat-bench/access.log 2>/dev/null || echo 0) JSON lines written to /tmp/moat-bench/access.log"
 if [[ $TELEMETRY == 1 ]]; then
   echo
   layout="unpinned (fewer than 2 CPUs or no taskset)"
@@ -427,6 +426,16 @@ if [[ $TELEMETRY == 1 ]]; then
   sleep 0.5
   sed 's/^/  /' "$work/otlp.err"
 fi
+# Stop Moat and Moat-WAF: at shutdown each log sink prints the records it wrote and dropped (the files
+# rotate at 100 MB, so /tmp/moat-bench/access.log holds only the latest of them).
+for pid in $moat_pid $waf_pid; do
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+done
+moat_pid=""
+waf_pid=""
+echo "Access logs of Moat and Moat-WAF, at shutdown:"
+grep -h "log sink .* written" "$work/moat.err" "$work/waf.err" | sed 's/^/  /'
 if [[ -s $work/moat.err ]] && grep -qiE 'error|panic' "$work/moat.err"; then
   echo "moat stderr:" >&2; grep -iE 'error|panic' "$work/moat.err" | head -20 >&2
 fi

@@ -612,7 +612,8 @@ impl LogSink {
         })
     }
 
-    /// At shutdown: writes out everything queued and partial, fsyncs the file and stops the writer.
+    /// At shutdown: writes out everything queued and partial, fsyncs the file and stops the writer, then
+    /// prints the sink's totals on stderr (`moat: log sink NAME: N written (B bytes), M dropped`).
     /// Records appended afterwards are counted as dropped. Calling it again does nothing.
     ///
     /// # Errors
@@ -632,6 +633,14 @@ impl LogSink {
         // Records that raced with the close: count them.
         let late = self.shared.take(&mut lock(&self.shared.current));
         self.shared.drop_batch(late);
+        // What an operator checks after a run: every accepted record either written or counted as dropped.
+        eprintln!(
+            "moat: log sink {}: {} written ({} bytes), {} dropped",
+            self.shared.name,
+            self.records_written(),
+            self.bytes_written(),
+            self.records_dropped()
+        );
         result.map_err(|e| io::Error::new(e.kind(), format!("closing log sink `{}`: {e}", self.shared.name)))
     }
 

@@ -1,4 +1,5 @@
-//! Spec 12: SIGTERM drains in-flight requests, refuses new connections and exits 0 within the grace period.
+//! Spec 12: SIGTERM drains in-flight requests, refuses new connections and exits 0 within the grace period,
+//! with every access-log record written and the sink's totals reported.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,8 @@ apis:
     routes:
       "GET /slow": {integration: {type: http_proxy, uri: "http://@UP@/slow"}}
     stages:
-      prod: {}
+      prod:
+        access_log: {destination: "{dir}/access.log"}
 "#;
 
 #[tokio::test]
@@ -24,6 +26,9 @@ async fn sigterm_drains_in_flight_request_refuses_new_connections_and_exits_zero
     let up = Upstream::start("up");
     let mut moat = Moat::start(&fill(DRAIN, &[("UP", up.hostport())]));
     let addr = moat.addr();
+    for _ in 0..3 {
+        assert_eq!(get(addr, "/prod/slow?ms=1").await.code(), 200);
+    }
     let in_flight = tokio::spawn(async move { get(addr, "/prod/slow?ms=1500").await });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let signalled = Instant::now();
@@ -66,5 +71,23 @@ async fn sigterm_drains_in_flight_request_refuses_new_connections_and_exits_zero
         signalled.elapsed() < Duration::from_secs(5),
         "exit took {:?}, longer than grace_period",
         signalled.elapsed()
+    );
+
+    // The log was flushed before exit, and its totals printed: the three quick requests and the drained one.
+    let log = moat.dir().join("access.log");
+    let lines = std::fs::read_to_string(&log).expect("read access.log").lines().count();
+    assert_eq!(lines, 4, "access.log after the drain");
+    let totals = format!("moat: log sink {}: 4 written (", log.display());
+    // The stderr reader thread may still be catching up with the exited process.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut output = moat.output();
+    while !output.contains(&totals) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        output = moat.output();
+    }
+    let line = output.lines().find(|l| l.contains(&totals));
+    assert!(
+        line.is_some_and(|l| l.ends_with("), 0 dropped")),
+        "no `{totals}... 0 dropped` line in moat's output:\n{output}"
     );
 }
