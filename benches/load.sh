@@ -9,7 +9,8 @@
 #   case  name  req/s  p50  p99  req/s vs nginx  p99 vs nginx
 # plus, at a fixed load below saturation (PACED_RATE req/s, default 2000, over PACED_C connections, default 8),
 # each proxy's p50/p99 and the latency the WAF adds to Moat; plus Moat's resident memory (peak VmHWM, and the
-# highest VmRSS sampled during the load).
+# highest VmRSS sampled during the load); and at the end, the records each access log wrote and dropped,
+# as Moat and Moat-WAF report them when stopped.
 # Only ratios within one run mean anything: the machine is shared and noisy.
 #
 # With TELEMETRY=1 (the default) a last phase compares Moat with Moat-tel (examples/bench-telemetry.yaml,
