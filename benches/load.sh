@@ -54,6 +54,7 @@ post_path='/orders'
 [[ -f $BODY ]] || { echo "load.sh: POST body not found: $BODY" >&2; exit 2; }
 
 TELEMETRY=${TELEMETRY:-1}
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 echo "building moat (release)..." >&2
 (cd "$root" && cargo build --release -q -p moat-gateway)
 moat_bin=$CARGO_TARGET_DIR/release/moat
@@ -324,7 +325,7 @@ fi
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$moat_pid/status" 2>/dev/null || echo 0)
 rss_max=$(cat "$work/rss.max" 2>/dev/null || echo 0)
 
-echo "# benches/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1, median of $ROUNDS rounds"
+echo "# benches/load.sh started $started on $(nproc) cores, wrk -t1 -c${WRK_C:-64} -d${WRK_D:-8}s, moat --threads 1, median of $ROUNDS rounds"
 echo "# (req/s, p50, p99: each target's medians over the rounds; x/nginx: the median of the rounds' ratios)"
 echo "# raw rounds:"
 sed 's/^/#   /' "$work/get.txt" "$work/post.txt" | grep -v ' name '
