@@ -174,14 +174,8 @@ impl TraceHeader {
         hex_into(&mut text[7..15], self.trace_id >> 96);
         text[15] = b'-';
         hex_into(&mut text[16..ROOT_END], self.trace_id & ((1 << 96) - 1));
-        text[ROOT_END..ROOT_END + 8].copy_from_slice(b";Parent=");
-        hex_into(&mut text[ROOT_END + 8..ROOT_END + 24], u128::from(self.segment_id));
-        text[ROOT_END + 24..SAMPLED_AT].copy_from_slice(b";Sampled=");
-        text[SAMPLED_AT] = match self.sampled {
-            Some(true) => b'1',
-            Some(false) => b'0',
-            None => b'?',
-        };
+        let sampled = self.sampled.map_or(b'?', sampled_flag);
+        write_after_root(&mut text[ROOT_END..], Some(self.segment_id), Some(sampled));
     }
 
     /// Settles the sampling decision: keeps the caller's when it made one, else asks `sampler` (called
@@ -198,7 +192,7 @@ impl TraceHeader {
     /// Overrides the sampling decision (for a gateway that must not honour callers' decisions).
     pub fn set_sampled(&mut self, sampled: bool) {
         self.sampled = Some(sampled);
-        self.text[SAMPLED_AT] = if sampled { b'1' } else { b'0' };
+        self.text[SAMPLED_AT] = sampled_flag(sampled);
     }
 
     /// The sampling decision: the caller's, the sampler's, or `None` while undecided.
@@ -297,17 +291,7 @@ impl TraceHeader {
         }
         let mut xray = [0u8; HEADER_LEN];
         xray[..ROOT_END].copy_from_slice(&self.text[..ROOT_END]);
-        let mut len = ROOT_END;
-        if let Some(parent) = self.parent_id {
-            xray[len..len + 8].copy_from_slice(b";Parent=");
-            hex_into(&mut xray[len + 8..len + 24], u128::from(parent));
-            len += 24;
-        }
-        if let Some(sampled) = self.sampled {
-            xray[len..len + 9].copy_from_slice(b";Sampled=");
-            xray[len + 9] = if sampled { b'1' } else { b'0' };
-            len += 10;
-        }
+        let len = ROOT_END + write_after_root(&mut xray[ROOT_END..], self.parent_id, self.sampled.map(sampled_flag));
         let traceparent = self.parent_id.map(|parent| self.traceparent_with(parent));
         ForwardedTrace {
             xray,
@@ -326,6 +310,32 @@ impl TraceHeader {
             sampled: self.sampled(),
         }
     }
+}
+
+/// The `Sampled=` flag of a settled decision.
+fn sampled_flag(sampled: bool) -> u8 {
+    if sampled {
+        b'1'
+    } else {
+        b'0'
+    }
+}
+
+/// Writes the part of an X-Ray header after its root at the start of `out`: `;Parent={16 hex}` and
+/// `;Sampled={flag}`, each when given. Returns the length written.
+fn write_after_root(out: &mut [u8], parent: Option<u64>, sampled: Option<u8>) -> usize {
+    let mut len = 0;
+    if let Some(parent) = parent {
+        out[..8].copy_from_slice(b";Parent=");
+        hex_into(&mut out[8..24], u128::from(parent));
+        len = 24;
+    }
+    if let Some(flag) = sampled {
+        out[len..len + 9].copy_from_slice(b";Sampled=");
+        out[len + 9] = flag;
+        len += 10;
+    }
+    len
 }
 
 /// The trace headers one request carries to its integration ([`TraceHeader::forwarded`]).
