@@ -75,6 +75,8 @@ pub struct Moat {
     /// Listeners in config order.
     pub listeners: Vec<Listener>,
     output: Arc<Mutex<String>>,
+    /// The threads copying the child's stdout and stderr into `output`; they end when the child exits.
+    readers: Vec<std::thread::JoinHandle<()>>,
     dir: TempDir,
     _slot: Slot,
 }
@@ -118,20 +120,21 @@ impl Moat {
         let output = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel::<String>();
         let stderr = child.stderr.take().expect("stderr");
+        let mut readers = Vec::new();
         {
             let output = Arc::clone(&output);
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
                     push_line(&output, "stderr", &line);
                     let _ = tx.send(line);
                 }
-            });
+            }));
         }
         let stdout = child.stdout.take().expect("stdout");
         {
             let output = Arc::clone(&output);
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 let mut stdout = stdout;
                 let mut buf = [0u8; 8192];
                 while let Ok(n) = stdout.read(&mut buf) {
@@ -140,12 +143,13 @@ impl Moat {
                     }
                     push_line(&output, "stdout", String::from_utf8_lossy(&buf[..n]).trim_end());
                 }
-            });
+            }));
         }
         let mut moat = Moat {
             child: Some(child),
             listeners: Vec::new(),
             output,
+            readers,
             dir,
             _slot: slot,
         };
@@ -243,6 +247,11 @@ impl Moat {
         let child = self.child.as_mut().expect("running");
         loop {
             if let Some(status) = child.try_wait().expect("try_wait") {
+                // The child's pipes are closed: once the readers have copied what was left in them,
+                // `output` holds everything it printed.
+                for reader in self.readers.drain(..) {
+                    let _ = reader.join();
+                }
                 return Some(status);
             }
             if Instant::now() >= deadline {
